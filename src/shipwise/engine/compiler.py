@@ -149,9 +149,13 @@ class CompiledStrategy:
             elif activation.bucket is not None:
                 detail += f" (bucket {activation.bucket(context)})"
             return StrategyTrace(self.index, self.name, self.title, False, detail)
-        detail = activation.description
-        if activation.bucket is not None and activation.check is not None:
-            detail += f": included (bucket {activation.bucket(context)})"
+        met = [condition.label for condition in self.conditions]
+        if activation.check is None and met:
+            detail = "; ".join(met) + " met"
+        else:
+            detail = "; ".join([*met, activation.description])
+            if activation.bucket is not None and activation.check is not None:
+                detail += f": included (bucket {activation.bucket(context)})"
         return StrategyTrace(self.index, self.name, self.title, True, detail)
 
 
@@ -285,12 +289,13 @@ class CompiledFlag:
                 variant_source=source,
             )
         if strategy is None:
+            why = "; ".join(f"strategy {t.index} ({t.title or t.name}): {t.detail}" for t in traces)
             return Explanation(
                 name,
                 False,
                 variant,
                 Reason.NO_STRATEGY_MATCHED,
-                "no strategy matched this context",
+                f"no strategy matched: {why}",
                 trace=tuple(traces),
             )
         label = strategy.title or strategy.name
