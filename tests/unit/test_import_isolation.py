@@ -24,7 +24,12 @@ def _modules_after(statement: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "statement",
-    ["import shipwise", "import shipwise.sdk", "from shipwise import Client", "import shipwise.engine"],
+    [
+        "import shipwise",
+        "import shipwise.sdk",
+        "from shipwise import Client",
+        "import shipwise.engine",
+    ],
 )
 def test_import__sdk_and_engine__load_no_web_framework_orm_or_cli(statement: str) -> None:
     loaded = _modules_after(statement)

@@ -95,4 +95,5 @@ def explain(
     console.print(f"variant: {result.variant.name}  reason: {result.reason.value}")
     for trace in result.trace:
         mark = "[green]✓[/green]" if trace.matched else "[red]✗[/red]"
-        console.print(f"  {mark} strategy {trace.index} {trace.title or trace.name}: {trace.detail}")
+        label = trace.title or trace.name
+        console.print(f"  {mark} strategy {trace.index} {label}: {trace.detail}")

@@ -64,9 +64,10 @@ def run(console: Console, users: int) -> None:
         for flag in ("new-checkout", "export-csv-xlsx"):
             result = client.explain(flag, context)
             state = "[green]on[/green]" if result.enabled else "[red]off[/red]"
-            who = f"user-{index} ({context['properties']['plan']}, v{context['properties']['appVersion']})"
+            properties = context["properties"]
+            who = f"user-{index} ({properties['plan']}, v{properties['appVersion']})"
             console.print(f"{who}: [bold]{flag}[/bold] {state} — {result.message}")
     console.print(
-        "\nNext: [bold]shipwise snapshot explain FILE FLAG --context '{\"userId\": \"42\"}'[/bold]"
+        '\nNext: [bold]shipwise snapshot explain FILE FLAG --context \'{"userId": "42"}\'[/bold]'
         " evaluates your own snapshot."
     )

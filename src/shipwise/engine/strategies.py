@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from shipwise.engine.context import Context, as_text, field_reader
+from shipwise.engine.context import STANDARD_FIELDS, Context, as_text, field_reader
 from shipwise.engine.hashing import bucket, hash32
 from shipwise.engine.model import ParameterValue, Strategy
 from shipwise.engine.operators import Predicate, never
@@ -108,7 +108,7 @@ def _sticky_rollout(
         return never, field_bucket
 
     def field_check(context: Context) -> bool:
-        identifier = context.get(stickiness)
+        identifier = context.get(stickiness)  # userId/sessionId: top level first, like read()
         if identifier.__class__ is not str or not identifier:
             identifier = read(context)
             if identifier is None:
@@ -116,7 +116,11 @@ def _sticky_rollout(
         # bucket = hash % 100 + 1; "bucket <= percentage" without the extra addition
         return hash32(prefix + identifier, 0, False) % 100 < percentage
 
-    return field_check, field_bucket
+    def custom_field_check(context: Context) -> bool:
+        identifier = read(context)
+        return identifier is not None and hash32(prefix + identifier, 0, False) % 100 < percentage
+
+    return (field_check if stickiness in STANDARD_FIELDS else custom_field_check), field_bucket
 
 
 def _default(strategy: Strategy, flag: str, env: StrategyEnvironment) -> Activation:
