@@ -89,22 +89,22 @@ def forbid_network() -> None:
         NETWORK_ATTEMPTS.append(f"{what} {target!r}")
         raise OSError(f"bench/eval.py: network access is disabled ({what} {target!r})")
 
-    def getaddrinfo(host, *args, **kwargs):
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
         refuse("getaddrinfo", host)
 
-    def create_connection(address, *args, **kwargs):
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
         refuse("create_connection", address)
 
-    def connect(self, address):
+    def connect(self: socket.socket, address: Any) -> Any:
         refuse("connect", address)
 
-    def connect_ex(self, address):
+    def connect_ex(self: socket.socket, address: Any) -> Any:
         refuse("connect_ex", address)
 
     socket.getaddrinfo = getaddrinfo
     socket.create_connection = create_connection
-    socket.socket.connect = connect
-    socket.socket.connect_ex = connect_ex
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,7 +390,7 @@ def setup_flagsmith() -> Sdk:
         def __init__(self, document: dict[str, Any]) -> None:
             self._document = document
 
-        def get_environment(self) -> dict[str, Any]:
+        def get_environment(self) -> Any:  # the EnvironmentModel TypedDict
             return self._document
 
     client = Flagsmith(
@@ -428,8 +428,7 @@ def setup_growthbook() -> Sdk:
         name="growthbook",
         call=call,
         make_context=lambda uid, plan: {"id": uid, "plan": plan},  # attributes
-        config="one GrowthBook(features=...) instance; set_attributes({id, plan}) then "
-        "is_on(flag)",
+        config="one GrowthBook(features=...) instance; set_attributes({id, plan}) then is_on(flag)",
         close=gb.destroy,
     )
 
@@ -628,46 +627,57 @@ def print_text(meta: dict[str, Any], summaries: list[dict[str, Any]]) -> None:
     )
     print()
     print("Summary: Shipwise vs the fastest peer (us/eval, lower is better)")
-    print(table(
-        ["Scenario", "Shipwise", "Fastest peer", "Peer", "Shipwise speed-up"],
-        [
-            [
-                f"{s['scenario']} {s['title']}",
-                f"{s['shipwise_us_per_eval']:.3f}",
-                s["fastest_peer"],
-                f"{s['fastest_peer_us_per_eval']:.3f}",
-                f"{s['speedup_vs_fastest_peer']:.1f}x",
-            ]
-            for s in summaries
-        ],
-        "lrlrr",
-    ))
-    for s in summaries:
-        print()
-        print(f"{s['scenario']}: {s['title']} (flag {s['flag']!r}, designed for "
-              f"{s['expected_fraction'] * 100:.1f}% on)")
-        print(f"  on-fraction spread across SDKs {s['fraction_spread_points']:.2f} points "
-              f"(allowed {AGREEMENT_POINTS:g}); Shipwise and UnleashClient decide alike for "
-              f"{s['shipwise_same_as_unleash']:,} of {meta['contexts']:,} contexts")
-        print(table(
-            ["SDK", "evals/s", "us/eval", "on-fraction", "vs Shipwise"],
+    print(
+        table(
+            ["Scenario", "Shipwise us/eval", "Fastest peer", "Peer us/eval", "Speed-up"],
             [
                 [
-                    r["sdk"],
-                    f"{r['evals_per_s']:,.0f}",
-                    f"{r['us_per_eval']:.3f}",
-                    f"{r['on_fraction'] * 100:.2f}%",
-                    "baseline" if r["sdk"] == "Shipwise"
-                    else f"{r['slowdown_vs_shipwise']:.1f}x slower",
+                    f"{s['scenario']} {s['title']}",
+                    f"{s['shipwise_us_per_eval']:.3f}",
+                    s["fastest_peer"],
+                    f"{s['fastest_peer_us_per_eval']:.3f}",
+                    f"{s['speedup_vs_fastest_peer']:.1f}x",
                 ]
-                for r in s["results"]
+                for s in summaries
             ],
-            "lrrrr",
-        ))
+            "lrlrr",
+        )
+    )
+    for s in summaries:
+        print()
+        print(
+            f"{s['scenario']}: {s['title']} (flag {s['flag']!r}, designed for "
+            f"{s['expected_fraction'] * 100:.1f}% on)"
+        )
+        print(
+            f"  on-fraction spread across SDKs {s['fraction_spread_points']:.2f} points "
+            f"(allowed {AGREEMENT_POINTS:g}); Shipwise and UnleashClient decide alike for "
+            f"{s['shipwise_same_as_unleash']:,} of {meta['contexts']:,} contexts"
+        )
+        print(
+            table(
+                ["SDK", "evals/s", "us/eval", "on-fraction", "vs Shipwise"],
+                [
+                    [
+                        r["sdk"],
+                        f"{r['evals_per_s']:,.0f}",
+                        f"{r['us_per_eval']:.3f}",
+                        f"{r['on_fraction'] * 100:.2f}%",
+                        "baseline"
+                        if r["sdk"] == "Shipwise"
+                        else f"{r['slowdown_vs_shipwise']:.1f}x slower",
+                    ]
+                    for r in s["results"]
+                ],
+                "lrrrr",
+            )
+        )
     print()
     print("Environment")
-    print(f"  Python {meta['python']} ({meta['implementation']}) on {meta['platform']}, "
-          f"{meta['cpu_count']} CPUs")
+    print(
+        f"  Python {meta['python']} ({meta['implementation']}) on {meta['platform']}, "
+        f"{meta['cpu_count']} CPUs"
+    )
     for dist, version in meta["versions"].items():
         where = f"  ({meta['shipwise_path']})" if dist == "shipwise" else ""
         print(f"  {dist:<25}{version}{where}")
@@ -687,13 +697,23 @@ def print_text(meta: dict[str, Any], summaries: list[dict[str, Any]]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--contexts", type=int, default=100_000, metavar="N",
-                        help="contexts user-0 .. user-(N-1) (default: 100000)")
-    parser.add_argument("--repeats", type=int, default=5, metavar="R",
-                        help="timed passes per SDK and scenario; the best is reported "
-                        "(default: 5)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the results as JSON instead of tables")
+    parser.add_argument(
+        "--contexts",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="contexts user-0 .. user-(N-1) (default: 100000)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        metavar="R",
+        help="timed passes per SDK and scenario; the best is reported (default: 5)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the results as JSON instead of tables"
+    )
     args = parser.parse_args(argv)
     if args.contexts < 1:
         parser.error("--contexts must be at least 1")
@@ -782,9 +802,9 @@ def main(argv: list[str] | None = None) -> int:
 
     disagreements = [s for s in summaries if not s["agree"]]
     if args.json:
-        print(json.dumps(
-            {"meta": meta, "scenarios": summaries, "agree": not disagreements}, indent=2
-        ))
+        print(
+            json.dumps({"meta": meta, "scenarios": summaries, "agree": not disagreements}, indent=2)
+        )
     else:
         print_text(meta, summaries)
 
@@ -802,8 +822,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"EXPOSURES: Shipwise did not count every evaluation: {problem}", file=out)
         status = status or 4
     if NETWORK_ATTEMPTS:
-        print(f"NETWORK: {len(NETWORK_ATTEMPTS)} connection attempt(s) refused: "
-              + "; ".join(NETWORK_ATTEMPTS[:5]), file=out)
+        print(
+            f"NETWORK: {len(NETWORK_ATTEMPTS)} connection attempt(s) refused: "
+            + "; ".join(NETWORK_ATTEMPTS[:5]),
+            file=out,
+        )
         status = status or 3
     return status
 
