@@ -142,20 +142,18 @@ class CompiledStrategy:
                     detail += f" ({condition.constraint.context_name}={actual!r})"
                 return StrategyTrace(self.index, self.name, self.title, False, detail)
         activation = self.activation
-        if activation.check is not None and not activation.check(context):
-            detail = f"{activation.description}: not included"
-            if activation.problem:
-                detail = f"{activation.description}: {activation.problem}"
-            elif activation.bucket is not None:
-                detail += f" (bucket {activation.bucket(context)})"
-            return StrategyTrace(self.index, self.name, self.title, False, detail)
+        included, position = activation.includes(context)
+        bucket_note = "" if position is None else f" (bucket {position})"
+        if not included:
+            detail = f"{activation.description}: {activation.problem or 'not included'}"
+            return StrategyTrace(self.index, self.name, self.title, False, detail + bucket_note)
         met = [condition.label for condition in self.conditions]
         if activation.check is None and met:
             detail = "; ".join(met) + " met"
         else:
             detail = "; ".join([*met, activation.description])
-            if activation.bucket is not None and activation.check is not None:
-                detail += f": included (bucket {activation.bucket(context)})"
+            if activation.check is not None:
+                detail += f": included{bucket_note}"
         return StrategyTrace(self.index, self.name, self.title, True, detail)
 
 
@@ -238,30 +236,32 @@ class CompiledFlag:
     def variant(self, context: Context) -> Variant:
         return self._variant(context)[0]
 
-    def _variant(self, context: Context) -> tuple[Variant, VariantSource, CompiledStrategy | None]:
-        if not self.definition.enabled or (
-            self.dependencies and not self.dependencies_met(context)
-        ):
-            return DISABLED, VariantSource.NONE, None
+    def _variant(self, context: Context) -> tuple[Variant, VariantSource]:
+        if not self.definition.enabled:
+            return DISABLED, VariantSource.NONE
+        if self.dependencies and not self.dependencies_met(context):
+            return DISABLED, VariantSource.NONE
         strategy = None
         if self.strategies:
             strategy = self._matching_strategy(context)
             if strategy is None:
-                return DISABLED, VariantSource.NONE, None
-            if strategy.variants:
-                chosen = strategy.variants.select(context)
-                if chosen is not None:
-                    source = VariantSource.OVERRIDE if chosen[1] else VariantSource.STRATEGY
-                    return chosen[0], source, strategy
+                return DISABLED, VariantSource.NONE
+        return self._pick_variant(strategy, context)
+
+    def _pick_variant(
+        self, strategy: CompiledStrategy | None, context: Context
+    ) -> tuple[Variant, VariantSource]:
+        """The variant for a context the flag is on for; ``strategy`` is the one that
+        matched (None for a flag without strategies). Strategy variants come first."""
+        if strategy is not None and strategy.variants:
+            chosen = strategy.variants.select(context)
+            if chosen is not None:
+                return chosen[0], VariantSource.OVERRIDE if chosen[1] else VariantSource.STRATEGY
         if self.variants:
             chosen = self.variants.select(context)
             if chosen is not None:
-                return (
-                    chosen[0],
-                    VariantSource.OVERRIDE if chosen[1] else VariantSource.FLAG,
-                    strategy,
-                )
-        return DISABLED_FEATURE_ON, VariantSource.NONE, strategy
+                return chosen[0], VariantSource.OVERRIDE if chosen[1] else VariantSource.FLAG
+        return DISABLED_FEATURE_ON, VariantSource.NONE
 
     def explain(self, context: Context) -> Explanation:
         name = self.name
@@ -273,13 +273,15 @@ class CompiledFlag:
         if unmet is not None:
             return Explanation(name, False, DISABLED, Reason.DEPENDENCY_UNMET, unmet)
         traces = []
+        strategy = None
         for candidate in self.strategies:
             trace = candidate.trace(context)
             traces.append(trace)
             if trace.matched:
+                strategy = candidate
                 break
-        variant, source, strategy = self._variant(context)
         if not self.strategies:
+            variant, source = self._pick_variant(None, context)
             return Explanation(
                 name,
                 True,
@@ -289,6 +291,7 @@ class CompiledFlag:
                 variant_source=source,
             )
         if strategy is None:
+            variant = DISABLED
             why = "; ".join(f"strategy {t.index} ({t.title or t.name}): {t.detail}" for t in traces)
             return Explanation(
                 name,
@@ -299,6 +302,7 @@ class CompiledFlag:
                 trace=tuple(traces),
             )
         label = strategy.title or strategy.name
+        variant, source = self._pick_variant(strategy, context)
         return Explanation(
             name,
             True,

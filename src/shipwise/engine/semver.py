@@ -10,9 +10,10 @@ import re
 
 _IDENT = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
 _SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     rf"(?:-({_IDENT}(?:\.{_IDENT})*))?"
-    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$"
+    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?",
+    re.ASCII,  # \d is 0-9 only: "1٣.0.0" is not a version
 )
 
 # (major, minor, patch, is_release, pre-release identifiers). A release sorts after all
@@ -22,7 +23,7 @@ SemverKey = tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]
 
 def parse_semver(text: str) -> SemverKey | None:
     """The ordering key of ``text``, or None when it is not a semantic version."""
-    match = _SEMVER.match(text)
+    match = _SEMVER.fullmatch(text)  # fullmatch: no trailing newline either
     if match is None:
         return None
     major, minor, patch, pre = match.groups()

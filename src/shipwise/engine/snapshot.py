@@ -68,7 +68,7 @@ class Snapshot:
         if flag is None:
             return default
         try:
-            return flag.is_on(context or EMPTY_CONTEXT)
+            return flag.is_on(EMPTY_CONTEXT if context is None else context)
         except Exception:
             return default
 
@@ -77,7 +77,7 @@ class Snapshot:
         if flag is None:
             return DISABLED
         try:
-            return flag.variant(context or EMPTY_CONTEXT)
+            return flag.variant(EMPTY_CONTEXT if context is None else context)
         except Exception:
             return DISABLED
 
@@ -94,7 +94,7 @@ class Snapshot:
                 f"no flag named {name!r} in this snapshot; the default ({default}) applies",
             )
         try:
-            return flag.explain(context or EMPTY_CONTEXT)
+            return flag.explain(EMPTY_CONTEXT if context is None else context)
         except Exception as error:
             problem = describe_context_problem(context) or f"{type(error).__name__}: {error}"
             return Explanation(

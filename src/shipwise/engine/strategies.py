@@ -9,6 +9,7 @@ function giving the context's rollout bucket, so an explanation can say "bucket 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import random
 import socket
@@ -28,7 +29,18 @@ class Activation:
     check: Predicate | None  # None: every context is included
     description: str
     bucket: Callable[[Context], int | None] | None = None
+    percentage: int | None = None  # with ``bucket``: included iff bucket <= percentage
     problem: str | None = None
+
+    def includes(self, context: Context) -> tuple[bool, int | None]:
+        """Whether the context is included, and its bucket, from a single draw when
+        the bucket is random, so an explanation's answer and the bucket it quotes agree."""
+        if self.check is None:
+            return True, None
+        if self.bucket is None or self.percentage is None:
+            return self.check(context), None
+        position = self.bucket(context)
+        return position is not None and position <= self.percentage, position
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +57,8 @@ def _percentage(parameters: Mapping[str, ParameterValue], key: str) -> int | Non
         value = float(raw)
     except (TypeError, ValueError):
         return None
+    if not math.isfinite(value):
+        return None  # "NaN", "inf", "1e999": a percentage nobody meant
     return max(0, min(100, int(value)))
 
 
@@ -137,7 +151,8 @@ def _flexible_rollout(strategy: Strategy, flag: str, env: StrategyEnvironment) -
     group_id = as_text(parameters.get("groupId")) or flag
     stickiness = as_text(parameters.get("stickiness")) or "default"
     check, bucket_of = _sticky_rollout(percentage, group_id, stickiness, env.random)
-    return Activation(check, f"{percentage}% of {stickiness} in group {group_id!r}", bucket_of)
+    description = f"{percentage}% of {stickiness} in group {group_id!r}"
+    return Activation(check, description, bucket_of, percentage)
 
 
 def _gradual(stickiness: str) -> Callable[[Strategy, str, StrategyEnvironment], Activation]:
@@ -147,7 +162,8 @@ def _gradual(stickiness: str) -> Callable[[Strategy, str, StrategyEnvironment], 
             return Activation(never, "rollout", problem="percentage is not a number")
         group_id = as_text(strategy.parameters.get("groupId")) or flag
         check, bucket_of = _sticky_rollout(percentage, group_id, stickiness, env.random)
-        return Activation(check, f"{percentage}% of {stickiness} in group {group_id!r}", bucket_of)
+        description = f"{percentage}% of {stickiness} in group {group_id!r}"
+        return Activation(check, description, bucket_of, percentage)
 
     return factory
 

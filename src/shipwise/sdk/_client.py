@@ -14,7 +14,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from shipwise.engine import Explanation, Snapshot, Variant
+from shipwise.engine import Explanation, Snapshot, SnapshotError, Variant
 from shipwise.engine.compiler import CompiledFlag
 from shipwise.engine.context import EMPTY_CONTEXT, Context
 from shipwise.engine.variants import DISABLED
@@ -38,7 +38,11 @@ class _Entry:
 def _read_json(source: Source) -> Any:
     if isinstance(source, Mapping):
         return source
-    return json.loads(Path(source).read_text(encoding="utf-8"))
+    text = Path(source).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise SnapshotError(str(source), "", f"is not valid JSON: {error}") from None
 
 
 class Client:
@@ -88,7 +92,7 @@ class Client:
     def is_enabled(self, name: str, context: Context | None = None, default: bool = False) -> bool:
         entry = self._entries.get(name)
         if entry is None:
-            self._count_unknown(name)
+            self._count_unknown(name, default)
             return default
         try:
             if entry.check(EMPTY_CONTEXT if context is None else context):
@@ -103,7 +107,7 @@ class Client:
     def get_variant(self, name: str, context: Context | None = None) -> Variant:
         entry = self._entries.get(name)
         if entry is None:
-            self._count_unknown(name)
+            self._count_unknown(name, False)
             return DISABLED
         try:
             variant = entry.flag.variant(EMPTY_CONTEXT if context is None else context)
@@ -122,11 +126,11 @@ class Client:
 
     # -- exposures ------------------------------------------------------------------
 
-    def _count_unknown(self, name: str) -> None:
+    def _count_unknown(self, name: str, answer: bool) -> None:
         counters = self._unknown.get(name)
         if counters is None:
             counters = self._unknown.setdefault(name, FlagCounters())
-        counters.no()
+        (counters.yes if answer else counters.no)()
 
     def exposures(self) -> dict[str, FlagExposure]:
         """Evaluations per flag since start (flags that were asked for, known or not)."""
