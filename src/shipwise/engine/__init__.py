@@ -19,7 +19,14 @@ from shipwise.engine.model import (
     VariantDefinition,
 )
 from shipwise.engine.snapshot import Snapshot
-from shipwise.engine.snapshot_format import dump_snapshot, load_snapshot
+from shipwise.engine.snapshot_format import (
+    dump_flag_document,
+    dump_segment_document,
+    dump_snapshot,
+    load_flag,
+    load_segment,
+    load_snapshot,
+)
 from shipwise.engine.strategies import StrategyEnvironment
 from shipwise.engine.unleash_format import (
     apply_unleash_events,
@@ -47,7 +54,11 @@ __all__ = [
     "VariantDefinition",
     "VariantSource",
     "apply_unleash_events",
+    "dump_flag_document",
+    "dump_segment_document",
     "dump_snapshot",
+    "load_flag",
+    "load_segment",
     "load_snapshot",
     "state_from_unleash",
     "state_to_unleash",

@@ -23,7 +23,7 @@ from typing import Any
 from shipwise.engine._parse import dump_flag, dump_segment, parse_flag, parse_segment
 from shipwise.engine._reading import Reading
 from shipwise.engine.errors import SnapshotError
-from shipwise.engine.model import FlagState
+from shipwise.engine.model import Flag, FlagState, Segment
 
 FORMAT_NAME = "shipwise-snapshot"
 FORMAT_VERSION = 1
@@ -73,3 +73,20 @@ def dump_snapshot(state: FlagState) -> dict[str, Any]:
         dump_flag(state.flags[key], name_key="key", kind_key="kind") for key in sorted(state.flags)
     ]
     return document
+
+
+def load_flag(document: object) -> Flag:
+    """One flag in the snapshot's flag shape (``key``, ``kind``, ``enabled``, …)."""
+    return parse_flag(document, 0, name_key="key", kind_key="kind")
+
+
+def dump_flag_document(flag: Flag) -> dict[str, Any]:
+    return dump_flag(flag, name_key="key", kind_key="kind")
+
+
+def load_segment(document: object) -> Segment:
+    return parse_segment(document, 0)
+
+
+def dump_segment_document(segment: Segment) -> dict[str, Any]:
+    return dump_segment(segment)

@@ -1,0 +1,49 @@
+"""Who may do what: roles per project, and the kinds of SDK key.
+
+A closed vocabulary (enums) and one table; the API asks ``allows(role, action)``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    DEVELOPER = "developer"
+    QA = "qa"
+    RELEASE_MANAGER = "release-manager"
+    ADMIN = "admin"
+
+
+class TokenKind(StrEnum):
+    API = "api"  # a person or a script using the admin API, with a role
+    SERVER = "server"  # a server-side SDK: reads one environment's full configuration
+    FRONTEND = "frontend"  # a browser or app: evaluated results for one context only
+
+
+class Action(StrEnum):
+    READ = "read"  # see projects, flags, segments, audit
+    WRITE_FLAGS = "write-flags"  # create and configure flags and segments
+    KILL = "kill"  # the kill switch
+    MANAGE_ENVIRONMENTS = "manage-environments"
+    MANAGE_TOKENS = "manage-tokens"
+    MANAGE_PROJECTS = "manage-projects"  # create projects (global admins only)
+
+
+_ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.VIEWER: frozenset({Action.READ}),
+    Role.DEVELOPER: frozenset({Action.READ, Action.WRITE_FLAGS}),
+    Role.QA: frozenset({Action.READ, Action.WRITE_FLAGS}),
+    # Release managers may pull the kill switch and manage the pipeline, not keys.
+    Role.RELEASE_MANAGER: frozenset(
+        {Action.READ, Action.WRITE_FLAGS, Action.KILL, Action.MANAGE_ENVIRONMENTS}
+    ),
+    Role.ADMIN: frozenset(Action) - {Action.MANAGE_PROJECTS},
+}
+
+
+def allows(role: Role, action: Action, *, global_admin: bool = False) -> bool:
+    """Whether ``role`` on a project may perform ``action`` there. A global admin token
+    (the one created at first start) may do everything, everywhere."""
+    return global_admin or action in _ALLOWED[role]

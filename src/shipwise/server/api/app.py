@@ -1,0 +1,43 @@
+"""The FastAPI application: admin API, SDK APIs, and their error handling."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from shipwise import __version__
+from shipwise.server.api import admin, frontend, ofrep, sdk, unleash
+from shipwise.server.api.errors import install_error_handlers
+from shipwise.server.api.stream import Broadcaster
+from shipwise.server.bootstrap import Services
+
+
+def create_app(services: Services) -> FastAPI:
+    broadcaster = Broadcaster(services.snapshots)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        broadcaster.start(asyncio.get_running_loop())
+        services.bus.subscribe(broadcaster.on_change)
+        yield
+
+    app = FastAPI(
+        title="Shipwise",
+        version=__version__,
+        summary="Release control plane: flags, gated promotions, guarded rollouts.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.broadcaster = broadcaster
+    install_error_handlers(app)
+    for module in (admin, sdk, unleash, frontend, ofrep):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["meta"], summary="Liveness and the streams this instance holds")
+    async def health() -> dict[str, object]:
+        return {"status": "ok", "version": __version__, "streams": broadcaster.subscriber_count()}
+
+    return app

@@ -1,0 +1,41 @@
+"""Every error leaves as JSON with the HTTP status, a message a person can act on, and
+the field at fault: ``{"error": {"status": 422, "message": "...", "field": "..."}}``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from shipwise.server.services.errors import ServiceError
+
+
+def error_body(status: int, message: str, field: str | None = None) -> dict[str, object]:
+    return {"error": {"status": status, "message": message, "field": field}}
+
+
+def _location(parts: tuple[object, ...]) -> str:
+    # ("body", "strategies", 0, "name") -> "strategies[0].name"
+    text = ""
+    for part in parts[1:] if parts and parts[0] in {"body", "query", "path", "header"} else parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(_request: Request, error: ServiceError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return JSONResponse(
+            error_body(error.status, error.message, error.field), error.status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = error.errors()
+        first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
+        field = _location(tuple(first.get("loc", ())))
+        message = "; ".join(
+            f"{_location(tuple(p.get('loc', ()))) or 'body'}: {p.get('msg')}" for p in problems[:5]
+        )
+        return JSONResponse(error_body(422, message, field or None), 422)

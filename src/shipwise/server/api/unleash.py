@@ -1,0 +1,7 @@
+"""(Routes are added by the unleash API work; see the router's prefix.)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,255 @@
+"""What the services need from the outside world, as Protocols, and the records that
+cross those boundaries. Adapters (``storage``, ``notify``, ``metrics``) implement them;
+only ``bootstrap`` wires adapters to services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from shipwise.domain.audit import ChainedRecord
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: int
+    key: str
+    name: str
+    timezone: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    id: int
+    project_id: int
+    key: str
+    name: str
+    branch: str
+    position: int
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRecord:
+    id: int
+    project_id: int
+    key: str
+    kind: str
+    owner: str | None
+    description: str | None
+    tags: tuple[str, ...]
+    created_at: datetime
+    archived: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FlagConfig:
+    """A flag's rules in one environment, as JSON in the engine's (Unleash) shapes."""
+
+    flag_id: int
+    environment_id: int
+    enabled: bool
+    strategies: list[Any]
+    variants: list[Any]
+    dependencies: list[Any]
+    version: int
+    updated_at: datetime
+
+    def rules(self) -> dict[str, Any]:
+        return {
+            "enabled": self.enabled,
+            "strategies": self.strategies,
+            "variants": self.variants,
+            "dependencies": self.dependencies,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRecord:
+    id: int
+    project_id: int
+    name: str
+    description: str | None
+    constraints: list[Any]
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    id: int
+    name: str
+    kind: str
+    role: str | None
+    project_id: int | None
+    environment_id: int | None
+    prefix: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """What a change records: who did what to which thing, with before and after."""
+
+    actor: str
+    action: str
+    target_type: str
+    target_key: str
+    project: str | None = None
+    environment: str | None = None
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    entry: AuditEntry
+    previous_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentState:
+    """Everything one environment's snapshot is made of."""
+
+    environment: Environment
+    project: Project
+    flags: Sequence[tuple[FlagRecord, FlagConfig]]
+    segments: Sequence[SegmentRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """An environment's snapshot changed: its new revision."""
+
+    environment_id: int
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureCount:
+    yes: int
+    no: int
+    variants: Mapping[str, int]
+
+
+@dataclass
+class AuditFilter:
+    project: str | None = None
+    target_type: str | None = None
+    target_key: str | None = None
+    limit: int = 100
+    before_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Transaction(Protocol):
+    """One unit of work: everything done through it commits together, or not at all."""
+
+    # projects and environments
+    def get_project(self, key: str) -> Project | None: ...
+    def list_projects(self) -> list[Project]: ...
+    def add_project(self, key: str, name: str, timezone: str) -> Project: ...
+    def list_environments(self, project_id: int) -> list[Environment]: ...
+    def get_environment(self, project_id: int, key: str) -> Environment | None: ...
+    def get_environment_by_id(self, environment_id: int) -> Environment | None: ...
+    def add_environment(
+        self, project_id: int, key: str, name: str, branch: str, position: int
+    ) -> Environment: ...
+    def touch(self, environment_ids: Sequence[int]) -> list[Change]:
+        """Bump the revision of each environment; published once the transaction commits."""
+        ...
+
+    # flags and their per-environment configuration
+    def list_flags(self, project_id: int) -> list[FlagRecord]: ...
+    def get_flag(self, project_id: int, key: str) -> FlagRecord | None: ...
+    def add_flag(
+        self,
+        project_id: int,
+        key: str,
+        kind: str,
+        owner: str | None,
+        description: str | None,
+        tags: Sequence[str],
+    ) -> FlagRecord: ...
+    def update_flag(self, flag: FlagRecord) -> FlagRecord: ...
+    def get_config(self, flag_id: int, environment_id: int) -> FlagConfig | None: ...
+    def configs_for_flag(self, flag_id: int) -> list[FlagConfig]: ...
+    def save_config(self, config: FlagConfig) -> FlagConfig:
+        """Insert, or replace and bump the version. The caller checked the version."""
+        ...
+
+    # segments
+    def list_segments(self, project_id: int) -> list[SegmentRecord]: ...
+    def get_segment(self, project_id: int, name: str) -> SegmentRecord | None: ...
+    def save_segment(
+        self,
+        project_id: int,
+        name: str,
+        description: str | None,
+        constraints: list[Any],
+    ) -> SegmentRecord: ...
+
+    # tokens
+    def add_token(
+        self,
+        *,
+        name: str,
+        kind: str,
+        role: str | None,
+        project_id: int | None,
+        environment_id: int | None,
+        secret_hash: str,
+        prefix: str,
+        created_by: str,
+        expires_at: datetime | None,
+    ) -> TokenRecord: ...
+    def find_token(self, secret_hash: str) -> TokenRecord | None: ...
+    def list_tokens(self, project_id: int | None) -> list[TokenRecord]: ...
+    def get_token(self, token_id: int) -> TokenRecord | None: ...
+    def revoke_token(self, token_id: int, at: datetime) -> TokenRecord: ...
+    def count_tokens(self) -> int: ...
+
+    # audit
+    def append_audit(self, entry: AuditEntry) -> AuditRecord: ...
+    def list_audit(self, query: AuditFilter) -> list[AuditRecord]: ...
+    def iter_audit(self) -> Iterator[AuditRecord]: ...
+    def iter_audit_chain(self) -> Iterator[ChainedRecord]:
+        """Every record as the hash chain sees it, oldest first."""
+        ...
+
+    # metrics
+    def add_exposures(
+        self, environment_id: int, app_name: str | None, counts: Mapping[str, ExposureCount]
+    ) -> int: ...
+    def exposure_totals(self, environment_id: int) -> dict[str, ExposureCount]: ...
+
+    # snapshots
+    def environment_state(self, environment_id: int) -> EnvironmentState | None: ...
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+    def read(self) -> AbstractContextManager[Transaction]:
+        """A read-only unit of work (no audit, no revision bumps)."""
+        ...
+
+
+class ChangeBus(Protocol):
+    """Carries "environment E is now at revision R" to every server instance's streams."""
+
+    def publish(self, changes: Sequence[Change]) -> None: ...
+    def subscribe(self, listener: Callable[[Change], None]) -> None: ...
+    def close(self) -> None: ...

@@ -1,0 +1,44 @@
+"""Running the server: ``shipwise serve``."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from shipwise.server.api.app import create_app
+from shipwise.server.bootstrap import Services, build
+from shipwise.server.settings import Settings
+
+log = logging.getLogger("shipwise")
+
+
+def announce(services: Services, settings: Settings, echo: object = print) -> None:
+    url = f"http://{settings.host}:{settings.port}"
+    lines = [
+        f"Shipwise is serving {url} (database: {services.database.engine.url.render_as_string(hide_password=True)})"
+    ]
+    if services.first_admin_secret:
+        lines += [
+            "First start: an admin token was created. It is shown this once; keep it safe:",
+            f"    export SHIPWISE_URL={url}",
+            f"    export SHIPWISE_TOKEN={services.first_admin_secret}",
+        ]
+    for line in lines:
+        echo(line)  # type: ignore[operator]
+
+
+def serve(settings: Settings) -> None:
+    services = build(settings)
+    announce(services, settings)
+    app = create_app(services)
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+        )
+    finally:
+        services.close()

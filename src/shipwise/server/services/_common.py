@@ -1,0 +1,80 @@
+"""Helpers every service shares: finding things by key with a clear 404, auditing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from shipwise.domain.pipeline import key_problem
+from shipwise.server.ports import (
+    AuditEntry,
+    Environment,
+    FlagConfig,
+    FlagRecord,
+    Project,
+    Transaction,
+)
+from shipwise.server.services.errors import Invalid, NotFound
+from shipwise.server.services.principal import Principal
+
+
+def check_key(key: str, field: str = "key") -> None:
+    problem = key_problem(key)
+    if problem:
+        raise Invalid(problem, field=field)
+
+
+def project_or_404(tx: Transaction, key: str) -> Project:
+    project = tx.get_project(key)
+    if project is None:
+        raise NotFound(f"no project {key!r}; `shipwise project list` shows the projects")
+    return project
+
+
+def environment_or_404(tx: Transaction, project: Project, key: str) -> Environment:
+    environment = tx.get_environment(project.id, key)
+    if environment is None:
+        known = ", ".join(e.key for e in tx.list_environments(project.id))
+        raise NotFound(f"no environment {key!r} in project {project.key!r} (it has: {known})")
+    return environment
+
+
+def flag_or_404(tx: Transaction, project: Project, key: str) -> FlagRecord:
+    flag = tx.get_flag(project.id, key)
+    if flag is None:
+        raise NotFound(f"no flag {key!r} in project {project.key!r}")
+    return flag
+
+
+def audit(
+    tx: Transaction,
+    principal: Principal,
+    action: str,
+    target_type: str,
+    target_key: str,
+    *,
+    project: str | None = None,
+    environment: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    tx.append_audit(
+        AuditEntry(
+            actor=principal.actor,
+            action=action,
+            target_type=target_type,
+            target_key=target_key,
+            project=project,
+            environment=environment,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    )
+
+
+def off_config(flag_id: int, environment_id: int) -> FlagConfig:
+    """A new flag's configuration in an environment: off, with no rules."""
+    return FlagConfig(flag_id, environment_id, False, [], [], [], 0, datetime.now(UTC))

@@ -1,0 +1,46 @@
+"""Errors services raise; the API turns each into its HTTP status. Every message says
+what is wrong and, where it helps, what to do next.
+
+    ServiceError
+    ├── NotFound          404  a project, environment, flag, segment or token
+    ├── Invalid           422  bad input; ``field`` names the culprit
+    ├── Conflict          409  a stale version (If-Match) or a duplicate key
+    ├── PreconditionRequired 428  a write that must carry If-Match did not
+    ├── Unauthenticated   401  no token, an unknown, revoked or expired one
+    └── Forbidden         403  the token's role or kind does not allow it
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Invalid(ServiceError):
+    status = 422
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class PreconditionRequired(ServiceError):
+    status = 428
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+
+
+class Forbidden(ServiceError):
+    status = 403

@@ -1,0 +1,134 @@
+"""Projects and their pipelines of environments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shipwise.domain.access import Action
+from shipwise.domain.pipeline import DEFAULT_PIPELINE, Stage
+from shipwise.server.ports import Environment, Project, Store
+from shipwise.server.services._common import (
+    audit,
+    check_key,
+    environment_or_404,
+    off_config,
+    project_or_404,
+)
+from shipwise.server.services.errors import Conflict, Forbidden, Invalid
+from shipwise.server.services.principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectView:
+    project: Project
+    environments: list[Environment]
+
+
+def _environment_dict(environment: Environment) -> dict[str, object]:
+    return {
+        "key": environment.key,
+        "name": environment.name,
+        "branch": environment.branch,
+        "position": environment.position,
+    }
+
+
+class ProjectService:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def create(
+        self,
+        principal: Principal,
+        key: str,
+        name: str | None = None,
+        timezone: str = "UTC",
+        pipeline: tuple[Stage, ...] = DEFAULT_PIPELINE,
+    ) -> ProjectView:
+        principal.require(Action.MANAGE_PROJECTS)
+        check_key(key)
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Invalid(
+                f"unknown time zone {timezone!r}, e.g. Europe/Oslo", field="timezone"
+            ) from None
+        with self._store.transaction() as tx:
+            if tx.get_project(key) is not None:
+                raise Conflict(f"project {key!r} already exists")
+            project = tx.add_project(key, name or key, timezone)
+            environments = [
+                tx.add_environment(project.id, stage.key, stage.name, stage.branch, position)
+                for position, stage in enumerate(pipeline)
+            ]
+            audit(
+                tx,
+                principal,
+                "project.create",
+                "project",
+                key,
+                project=key,
+                after={
+                    "name": project.name,
+                    "timezone": timezone,
+                    "environments": [_environment_dict(e) for e in environments],
+                },
+            )
+        return ProjectView(project, environments)
+
+    def all(self, principal: Principal) -> list[ProjectView]:
+        with self._store.read() as tx:
+            projects = tx.list_projects()
+            visible = [
+                p for p in projects if principal.global_admin or principal.project_id == p.id
+            ]
+            return [ProjectView(p, tx.list_environments(p.id)) for p in visible]
+
+    def get(self, principal: Principal, key: str) -> ProjectView:
+        with self._store.read() as tx:
+            project = project_or_404(tx, key)
+            principal.require(Action.READ, project)
+            return ProjectView(project, tx.list_environments(project.id))
+
+    def add_environment(
+        self,
+        principal: Principal,
+        project_key: str,
+        key: str,
+        name: str | None = None,
+        branch: str | None = None,
+    ) -> Environment:
+        check_key(key)
+        with self._store.transaction() as tx:
+            project = project_or_404(tx, project_key)
+            principal.require(Action.MANAGE_ENVIRONMENTS, project)
+            if tx.get_environment(project.id, key) is not None:
+                raise Conflict(f"environment {key!r} already exists in project {project_key!r}")
+            position = len(tx.list_environments(project.id))
+            environment = tx.add_environment(project.id, key, name or key, branch or key, position)
+            # Every flag exists in every environment, off until someone turns it on.
+            for flag in tx.list_flags(project.id):
+                tx.save_config(off_config(flag.id, environment.id))
+            audit(
+                tx,
+                principal,
+                "environment.create",
+                "environment",
+                key,
+                project=project_key,
+                environment=key,
+                after=_environment_dict(environment),
+            )
+        return environment
+
+    def environment(self, principal: Principal, project_key: str, key: str) -> Environment:
+        with self._store.read() as tx:
+            project = project_or_404(tx, project_key)
+            principal.require(Action.READ, project)
+            return environment_or_404(tx, project, key)
+
+
+def require_global_admin(principal: Principal) -> None:
+    if not principal.global_admin:
+        raise Forbidden("only an admin token created at first start (or like it) may do this")

@@ -1,0 +1,223 @@
+"""API tokens and SDK keys: created with a secret shown once, stored hashed, revocable,
+expiring, and turned back into a ``Principal`` on every request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from shipwise.domain.access import Action, Role, TokenKind
+from shipwise.server.ports import AuditEntry, Clock, Store, TokenRecord
+from shipwise.server.services._common import audit, environment_or_404, project_or_404
+from shipwise.server.services.errors import Invalid, NotFound, Unauthenticated
+from shipwise.server.services.principal import Principal
+
+PREFIXES = {TokenKind.API: "sw_api_", TokenKind.SERVER: "sw_srv_", TokenKind.FRONTEND: "sw_fe_"}
+CACHE_SECONDS = 5.0  # a revocation on another instance takes effect within this
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    record: TokenRecord
+    secret: str  # shown once; only its hash is stored
+
+
+class TokenService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._cache_lock = threading.Lock()
+
+    def create(
+        self,
+        principal: Principal,
+        *,
+        name: str,
+        kind: str,
+        project_key: str | None = None,
+        environment_key: str | None = None,
+        role: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> IssuedToken:
+        token_kind = _parse(TokenKind, kind, "kind")
+        token_role = _parse(Role, role, "role") if role is not None else None
+        if not name.strip():
+            raise Invalid("give the token a name people will recognise", field="name")
+        if expires_at is not None and expires_at <= self._clock():
+            raise Invalid("expires_at is in the past", field="expires_at")
+        with self._store.transaction() as tx:
+            project = environment = None
+            if project_key is not None:
+                project = project_or_404(tx, project_key)
+            if token_kind is TokenKind.API:
+                if project is None:
+                    if not principal.global_admin:
+                        raise Invalid("an api token needs a project", field="project")
+                    token_role = Role.ADMIN  # a global admin token, like the first one
+                elif token_role is None:
+                    raise Invalid("an api token needs a role: " + ", ".join(Role), field="role")
+            else:
+                if project is None or environment_key is None:
+                    raise Invalid(
+                        f"a {token_kind} key needs a project and an environment",
+                        field="environment",
+                    )
+                environment = environment_or_404(tx, project, environment_key)
+                token_role = None
+            principal.require(Action.MANAGE_TOKENS, project)
+            secret = PREFIXES[token_kind] + secrets.token_urlsafe(32)
+            record = tx.add_token(
+                name=name,
+                kind=token_kind.value,
+                role=None if token_role is None else token_role.value,
+                project_id=None if project is None else project.id,
+                environment_id=None if environment is None else environment.id,
+                secret_hash=hash_secret(secret),
+                prefix=secret[:12],
+                created_by=principal.actor,
+                expires_at=expires_at,
+            )
+            audit(
+                tx,
+                principal,
+                "token.create",
+                "token",
+                f"{record.id}",
+                project=project_key,
+                environment=environment_key,
+                after={
+                    "name": name,
+                    "kind": token_kind.value,
+                    "role": record.role,
+                    "prefix": record.prefix,
+                },
+            )
+        return IssuedToken(record, secret)
+
+    def bootstrap_admin(self, secret: str | None) -> tuple[bool, str | None]:
+        """On an empty database, create the first (global admin) token, from ``secret``
+        or a new one. Returns (created?, the secret if it was generated here) so the
+        server can print a generated secret once."""
+        with self._store.transaction() as tx:
+            if tx.count_tokens() > 0:
+                return False, None
+            generated = secrets.token_urlsafe(32) if secret is None else None
+            secret = secret or PREFIXES[TokenKind.API] + (generated or "")
+            record = tx.add_token(
+                name="first admin",
+                kind=TokenKind.API.value,
+                role=Role.ADMIN.value,
+                project_id=None,
+                environment_id=None,
+                secret_hash=hash_secret(secret),
+                prefix=secret[:12],
+                created_by="system",
+                expires_at=None,
+            )
+            after = {"name": record.name, "kind": "api", "role": "admin"}
+            tx.append_audit(_system_entry("token.create", str(record.id), after))
+        return True, (secret if generated else None)
+
+    def authenticate(self, secret: str | None) -> Principal:
+        if not secret:
+            raise Unauthenticated("send a token: Authorization: Bearer <token>")
+        digest = hash_secret(secret)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > now:
+            principal = cached[1]
+        else:
+            with self._store.read() as tx:
+                record = tx.find_token(digest)
+            if record is None:
+                raise Unauthenticated("unknown token; create one with `shipwise token create`")
+            if record.revoked_at is not None:
+                raise Unauthenticated(f"token {record.prefix}… was revoked")
+            principal = _principal(record)
+            expires = record.expires_at
+            ttl = CACHE_SECONDS
+            if expires is not None:
+                if expires <= self._clock():
+                    raise Unauthenticated(
+                        f"token {record.prefix}… expired at {expires.isoformat()}"
+                    )
+                ttl = min(ttl, (expires - self._clock()).total_seconds())
+            with self._cache_lock:
+                self._cache[digest] = (now + ttl, principal)
+        return principal
+
+    def all(self, principal: Principal, project_key: str | None) -> list[TokenRecord]:
+        with self._store.read() as tx:
+            project = None if project_key is None else project_or_404(tx, project_key)
+            principal.require(Action.MANAGE_TOKENS, project)
+            return tx.list_tokens(None if project is None else project.id)
+
+    def revoke(self, principal: Principal, token_id: int) -> TokenRecord:
+        with self._store.transaction() as tx:
+            record = tx.get_token(token_id)
+            if record is None:
+                raise NotFound(f"no token {token_id}")
+            project = None
+            if record.project_id is not None:
+                project = next(p for p in tx.list_projects() if p.id == record.project_id)
+            principal.require(Action.MANAGE_TOKENS, project)
+            revoked = tx.revoke_token(token_id, self._clock())
+            audit(
+                tx,
+                principal,
+                "token.revoke",
+                "token",
+                str(token_id),
+                project=None if project is None else project.key,
+                before={"revoked_at": None},
+                after={
+                    "revoked_at": revoked.revoked_at.isoformat() if revoked.revoked_at else None
+                },
+            )
+        with self._cache_lock:
+            self._cache.clear()
+        return revoked
+
+
+E = TypeVar("E", TokenKind, Role)
+
+
+def _parse(enum: type[E], value: str, field: str) -> E:
+    try:
+        return enum(value)
+    except ValueError:
+        choices = ", ".join(e.value for e in enum)
+        raise Invalid(f"unknown {field} {value!r}; choose one of {choices}", field=field) from None
+
+
+def _principal(record: TokenRecord) -> Principal:
+    kind = TokenKind(record.kind)
+    role = None if record.role is None else Role(record.role)
+    global_admin = kind is TokenKind.API and record.project_id is None and role is Role.ADMIN
+    label = f"token:{record.name}"
+    return Principal(
+        actor=label,
+        kind=kind,
+        role=role,
+        project_id=record.project_id,
+        environment_id=record.environment_id,
+        global_admin=global_admin,
+        token_id=record.id,
+    )
+
+
+def _system_entry(action: str, key: str, after: Mapping[str, object]) -> AuditEntry:
+    return AuditEntry(
+        actor="system", action=action, target_type="token", target_key=key, after=after
+    )

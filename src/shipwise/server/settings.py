@@ -1,0 +1,32 @@
+"""Server settings, from flags and the environment (``SHIPWISE_*``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("shipwise-data")
+    database_url: str | None = None  # default: SQLite in data_dir
+    admin_token: str | None = None  # the first admin token, instead of a generated one
+    host: str = "127.0.0.1"
+    port: int = 4242
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'shipwise.db').resolve()}"
+
+    @classmethod
+    def from_environment(cls, **overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "data_dir": Path(os.environ.get("SHIPWISE_DATA_DIR", "shipwise-data")),
+            "database_url": os.environ.get("SHIPWISE_DATABASE_URL") or None,
+            "admin_token": os.environ.get("SHIPWISE_ADMIN_TOKEN") or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

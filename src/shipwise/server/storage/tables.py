@@ -1,0 +1,147 @@
+"""The database schema, as SQLAlchemy mapped classes. Alembic migrations (``migrations/``)
+create and evolve it; these classes are what repositories read and write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class ProjectRow(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime]
+
+
+class EnvironmentRow(Base):
+    __tablename__ = "environments"
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(200))
+    branch: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int]  # order in the pipeline, 0 first
+    # Bumped in the same transaction as every change that alters this environment's
+    # snapshot: the ETag, the stream's event id, the order of changes.
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+
+
+class SegmentRow(Base):
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(63))
+    description: Mapped[str | None] = mapped_column(Text)
+    constraints: Mapped[list[Any]]
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime]
+
+
+class FlagRow(Base):
+    __tablename__ = "flags"
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+    archived: Mapped[bool] = mapped_column(default=False)
+
+
+class FlagConfigRow(Base):
+    """A flag's configuration in one environment, in the engine's model."""
+
+    __tablename__ = "flag_configs"
+    __table_args__ = (UniqueConstraint("flag_id", "environment_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id", ondelete="CASCADE"))
+    environment_id: Mapped[int] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE"), index=True
+    )
+    enabled: Mapped[bool] = mapped_column(default=False)
+    strategies: Mapped[list[Any]]
+    variants: Mapped[list[Any]]
+    dependencies: Mapped[list[Any]]
+    version: Mapped[int] = mapped_column(default=1)  # optimistic concurrency (If-Match)
+    updated_at: Mapped[datetime]
+
+
+class TokenRow(Base):
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(String(32))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    environment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE")
+    )
+    # sha256 of the secret: secrets are 32 random bytes, so a slow hash adds nothing.
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in lists to tell tokens apart
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_project_target", "project", "target_type", "target_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    project: Mapped[str | None] = mapped_column(String(63))
+    environment: Mapped[str | None] = mapped_column(String(63))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_key: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHeadRow(Base):
+    """One row holding the newest audit hash. Every audited transaction updates it,
+    which serialises appends to the chain across server instances."""
+
+    __tablename__ = "audit_chain_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ExposureRow(Base):
+    """One SDK batch's evaluations of one flag: how often on, off, and each variant."""
+
+    __tablename__ = "exposures"
+    __table_args__ = (Index("ix_exposures_environment_flag", "environment_id", "flag"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    flag: Mapped[str] = mapped_column(String(200))
+    app_name: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime]
+    yes: Mapped[int]
+    no: Mapped[int]
+    variants: Mapped[dict[str, Any]]

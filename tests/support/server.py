@@ -1,0 +1,71 @@
+"""A real Shipwise server for tests: uvicorn on a free loopback port, in a thread, on
+the database the test chooses. Nothing is mocked."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from shipwise.server.api.app import create_app
+from shipwise.server.bootstrap import Services, build
+from shipwise.server.settings import Settings
+
+ADMIN_TOKEN = "sw_api_test-admin-token"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    url: str
+    admin_token: str
+    services: Services
+
+    def admin(self) -> httpx.Client:
+        """An httpx client for the admin API, authenticated as the first admin."""
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {self.admin_token}"}, timeout=10
+        )
+
+
+@contextmanager
+def running_server(
+    database_url: str | None = None, data_dir: Path | None = None, admin_token: str = ADMIN_TOKEN
+) -> Iterator[RunningServer]:
+    port = free_port()
+    settings = Settings(
+        data_dir=data_dir or Path("shipwise-test-data"),
+        database_url=database_url,
+        admin_token=admin_token,
+        port=port,
+    )
+    services = build(settings)
+    config = uvicorn.Config(
+        create_app(services), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield RunningServer(f"http://127.0.0.1:{port}", admin_token, services)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        services.close()
