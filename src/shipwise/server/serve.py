@@ -15,9 +15,8 @@ log = logging.getLogger("shipwise")
 
 def announce(services: Services, settings: Settings, echo: object = print) -> None:
     url = f"http://{settings.host}:{settings.port}"
-    lines = [
-        f"Shipwise is serving {url} (database: {services.database.engine.url.render_as_string(hide_password=True)})"
-    ]
+    database = services.database.engine.url.render_as_string(hide_password=True)
+    lines = [f"Shipwise is serving {url} (database: {database})"]
     if services.first_admin_secret:
         lines += [
             "First start: an admin token was created. It is shown this once; keep it safe:",
