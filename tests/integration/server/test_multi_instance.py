@@ -1,0 +1,84 @@
+"""Several server instances on one PostgreSQL: a change made through one instance
+reaches the SDK streams held by the other (PostgreSQL LISTEN/NOTIFY, nothing home-made
+in between)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from shipwise.server.services.principal import SYSTEM
+from tests.support.server import running_server
+
+
+def _stream_revisions(url: str, key: str, wanted: int, out: list[int], opened: threading.Event) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.stream("GET", f"{url}/sdk/v1/stream", headers=headers, timeout=20) as response:
+        opened.set()
+        for line in response.iter_lines():
+            if line.startswith("id:"):
+                out.append(int(line.removeprefix("id:").strip()))
+                if len(out) >= wanted:
+                    return
+
+
+def test_change_on_instance_a__reaches_the_stream_on_instance_b(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # Given two instances on one PostgreSQL database and a stream open on the second
+    with (
+        running_server(database_url=postgres_url, data_dir=tmp_path / "a") as a,
+        running_server(database_url=postgres_url, data_dir=tmp_path / "b") as b,
+    ):
+        a.services.flags.create(SYSTEM, "default", "checkout")
+        key = a.services.tokens.create(
+            SYSTEM, name="sdk", kind="server", project_key="default", environment_key="production"
+        ).secret
+        revisions: list[int] = []
+        opened = threading.Event()
+        listener = threading.Thread(
+            target=_stream_revisions, args=(b.url, key, 2, revisions, opened), daemon=True
+        )
+        listener.start()
+        assert opened.wait(10)
+        deadline = time.monotonic() + 10
+        while not revisions and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first = revisions[0]
+
+        # When the flag is switched on through the first instance
+        a.services.flags.set_enabled(SYSTEM, "default", "checkout", "production", True)
+
+        # Then the second instance's stream delivers the new revision
+        listener.join(timeout=10)
+        assert revisions[1:] == [first + 1]
+        snapshot = httpx.get(
+            f"{b.url}/sdk/v1/snapshot", headers={"Authorization": f"Bearer {key}"}
+        ).json()
+        assert snapshot["revision"] == str(first + 1)
+        assert snapshot["flags"][0]["enabled"] is True
+
+
+def test_change_on_sqlite__reaches_the_same_instances_stream(tmp_path: Path) -> None:
+    with running_server(data_dir=tmp_path) as server:
+        server.services.flags.create(SYSTEM, "default", "checkout")
+        key = server.services.tokens.create(
+            SYSTEM, name="sdk", kind="server", project_key="default", environment_key="production"
+        ).secret
+        revisions: list[int] = []
+        opened = threading.Event()
+        listener = threading.Thread(
+            target=_stream_revisions, args=(server.url, key, 2, revisions, opened), daemon=True
+        )
+        listener.start()
+        assert opened.wait(10)
+        deadline = time.monotonic() + 10
+        while not revisions and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.services.flags.kill(SYSTEM, "default", "checkout", "production", "test")
+        listener.join(timeout=10)
+        assert len(revisions) == 2
+        assert revisions[1] == revisions[0] + 1
