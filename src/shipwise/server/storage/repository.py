@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shipwise.domain.audit import GENESIS, ChainedRecord, record_hash
+from shipwise.domain.audit import ChainedRecord, record_hash
 from shipwise.server.ports import (
     AuditEntry,
     AuditFilter,
@@ -394,13 +394,9 @@ class SqlTransaction:
     def append_audit(self, entry: AuditEntry) -> AuditRecord:
         # Locking the head row orders appends across instances (PostgreSQL row lock;
         # SQLite has one writer already).
-        head = self.session.scalar(
+        head = self.session.scalars(
             select(ChainHeadRow).where(ChainHeadRow.id == 1).with_for_update()
-        )
-        if head is None:
-            head = ChainHeadRow(id=1, last_hash=GENESIS)
-            self.session.add(head)
-            self.session.flush()
+        ).one()  # created by the first migration
         row = AuditRow(
             at=self._now(),
             actor=entry.actor,
