@@ -14,7 +14,9 @@ from shipwise.server.services.principal import SYSTEM
 from tests.support.server import running_server
 
 
-def _stream_revisions(url: str, key: str, wanted: int, out: list[int], opened: threading.Event) -> None:
+def _stream_revisions(
+    url: str, key: str, wanted: int, out: list[int], opened: threading.Event
+) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.stream("GET", f"{url}/sdk/v1/stream", headers=headers, timeout=20) as response:
         opened.set()
