@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.support.server import running_server
 
 from shipwise.server.services.principal import SYSTEM
-from tests.support.server import running_server
 
 
 def _stream_revisions(
