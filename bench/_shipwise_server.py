@@ -55,15 +55,17 @@ def shipwise_server(data_dir: Path, database_url: str | None = None) -> Iterator
         ADMIN_TOKEN,
         str(port),
     ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ)
-    )
+    log_path = data_dir / "server.log"  # a file, not a pipe nobody drains
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ)
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
+                error = log_path.read_text(errors="replace")
                 raise RuntimeError(f"shipwise serve exited: {error[-2000:]}")
             try:
                 if httpx.get(f"{url}/health", timeout=1).status_code == 200:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import uvicorn
@@ -27,10 +28,22 @@ def announce(services: Services, settings: Settings, echo: object = print) -> No
         echo(line)  # type: ignore[operator]
 
 
+def tune_garbage_collector() -> None:
+    """Keep full collections off the streaming path. A server holding thousands of
+    streams has many long-lived objects; the default thresholds make a full collection
+    scan them all every few thousand allocations, a pause of tens of milliseconds that
+    lands in the middle of a fan-out. Objects alive at start-up are frozen out of
+    collection, and collections run less often (memory use grows only slightly)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def serve(settings: Settings) -> None:
     services = build(settings)
     announce(services, settings)
     app = create_app(services)
+    tune_garbage_collector()
     try:
         uvicorn.run(
             app,

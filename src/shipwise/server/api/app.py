@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,7 +10,7 @@ from fastapi import FastAPI
 from shipwise import __version__
 from shipwise.server.api import admin, frontend, ofrep, sdk, unleash
 from shipwise.server.api.errors import install_error_handlers
-from shipwise.server.api.stream import Broadcaster
+from shipwise.server.api.stream import Broadcaster, StreamEndpoint
 from shipwise.server.bootstrap import Services
 
 
@@ -20,9 +19,10 @@ def create_app(services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        broadcaster.start(asyncio.get_running_loop())
+        broadcaster.start()
         services.bus.subscribe(broadcaster.on_change)
         yield
+        await broadcaster.stop()
 
     app = FastAPI(
         title="Shipwise",
@@ -33,6 +33,13 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.broadcaster = broadcaster
     install_error_handlers(app)
+    # A plain ASGI route: the stream writes go straight to each connection (stream.py).
+    app.router.add_route(
+        "/sdk/v1/stream",
+        StreamEndpoint(broadcaster, services.tokens),  # type: ignore[arg-type]
+        methods=["GET"],
+        include_in_schema=False,
+    )
     for module in (admin, sdk, unleash, frontend, ofrep):
         app.include_router(module.router)
 

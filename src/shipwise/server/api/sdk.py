@@ -9,19 +9,14 @@ POST /sdk/v1/metrics    any SDK key → exposure counts (202)
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipwise.server.api.auth import AnySdkKey, ServerKey, ServicesDep
-from shipwise.server.api.stream import Broadcaster
 
 router = APIRouter(prefix="/sdk/v1", tags=["sdk"])
-HEARTBEAT_SECONDS = 15.0
 
 
 @router.get("/snapshot", summary="The environment's flag snapshot")
@@ -38,33 +33,6 @@ async def snapshot(
     }:
         return Response(status_code=304, headers=headers)
     return Response(published.document, media_type="application/json", headers=headers)
-
-
-@router.get("/stream", summary="Server-sent events: the snapshot, then every change")
-async def stream(request: Request, services: ServicesDep, who: ServerKey) -> StreamingResponse:
-    assert who.environment_id is not None
-    broadcaster: Broadcaster = request.app.state.broadcaster
-    subscription = broadcaster.subscribe(who.environment_id)  # before reading: miss nothing
-    initial = await asyncio.to_thread(services.snapshots.current, who.environment_id)
-
-    async def events() -> AsyncIterator[bytes]:
-        try:
-            yield b"retry: 1000\n\n" + initial.stream_event
-            sent = initial.revision
-            while True:
-                try:
-                    published = await asyncio.wait_for(subscription.queue.get(), HEARTBEAT_SECONDS)
-                except TimeoutError:
-                    yield b": ping\n\n"
-                    continue
-                if published.revision > sent:
-                    sent = published.revision
-                    yield published.stream_event
-        finally:
-            broadcaster.unsubscribe(subscription)
-
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
 class FlagCounts(BaseModel):

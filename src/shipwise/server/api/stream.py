@@ -1,24 +1,64 @@
-"""Fan-out of snapshot changes to this instance's SDK streams.
+"""The SDK stream: every change to an environment reaches all of this instance's
+``GET /sdk/v1/stream`` connections within milliseconds.
 
-The bus may call ``on_change`` from any thread (PostgreSQL's listener, a request's
-worker thread); the change hops onto the event loop, the new snapshot is built once
-(off the loop) and its pre-encoded event is handed to every subscriber of that
-environment. Each subscriber holds at most the newest event: a slow client skips
-intermediate snapshots instead of slowing everyone down.
+One sender task owns every write to every stream, in order: welcomes (the current
+snapshot for a new connection), fan-outs (a new snapshot to each subscriber of its
+environment) and heartbeats. Writes go straight to each connection's ASGI ``send``
+with the event encoded once, so a change costs one ``send`` per subscriber, not a task
+wake-up, a generator step and a response wrapper each. A subscriber that cannot take a
+write within ``SEND_TIMEOUT`` is dropped (its SDK reconnects and starts from the
+snapshot), so one stalled client never holds up the rest.
+
+The bus may report changes from any thread; they hop onto the event loop here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
+from shipwise.domain.access import TokenKind
+from shipwise.server.api.errors import error_body
 from shipwise.server.ports import Change
+from shipwise.server.services.errors import Forbidden, ServiceError
 from shipwise.server.services.snapshots import PublishedSnapshot, SnapshotService
+from shipwise.server.services.tokens import TokenService
 
 log = logging.getLogger(__name__)
 
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+HEARTBEAT_SECONDS = 15.0
+SEND_TIMEOUT = 2.0
+_HEADERS = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+def _body(data: bytes) -> dict[str, Any]:
+    return {"type": "http.response.body", "body": data, "more_body": True}
+
+
+class Subscriber:
+    __slots__ = ("closed", "environment_id", "send", "sent")
+
+    def __init__(self, environment_id: int, send: Send) -> None:
+        self.environment_id = environment_id
+        self.send = send
+        self.sent = 0  # newest revision this subscriber has been sent
+        self.closed = asyncio.Event()
+
 
 class Subscription:
+    """A queue-fed subscription, for streams that render their own events (the Unleash
+    streaming API). Holds only the newest snapshot: a slow reader skips stale ones."""
+
     __slots__ = ("environment_id", "queue")
 
     def __init__(self, environment_id: int) -> None:
@@ -27,41 +67,131 @@ class Subscription:
 
     def offer(self, snapshot: PublishedSnapshot) -> None:
         if self.queue.full():
-            self.queue.get_nowait()  # superseded by the newer snapshot
+            self.queue.get_nowait()
         self.queue.put_nowait(snapshot)
 
 
 class Broadcaster:
     def __init__(self, snapshots: SnapshotService) -> None:
         self._snapshots = snapshots
+        self._subscribers: dict[int, set[Subscriber]] = {}
         self._subscriptions: dict[int, set[Subscription]] = {}
+        self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    # -- life cycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._jobs = asyncio.Queue()
+        self._tasks = [
+            asyncio.create_task(self._sender(), name="shipwise-stream-sender"),
+            asyncio.create_task(self._heartbeats(), name="shipwise-stream-heartbeat"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for subscribers in self._subscribers.values():
+            for subscriber in subscribers:
+                subscriber.closed.set()
+
+    async def _sender(self) -> None:
+        assert self._jobs is not None
+        while True:
+            job = await self._jobs.get()
+            try:
+                await job()
+            except Exception:
+                log.exception("stream job failed")
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            self._enqueue(self._ping_all)
+
+    def _enqueue(self, job: Callable[[], Awaitable[None]]) -> None:
+        if self._jobs is not None:
+            self._jobs.put_nowait(job)
+
+    # -- changes ----------------------------------------------------------------------
 
     def on_change(self, change: Change) -> None:
         """Bus listener; safe to call from any thread."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._schedule, change)
+            loop.call_soon_threadsafe(self._changed, change)
 
-    def _schedule(self, change: Change) -> None:
-        if not self._subscriptions.get(change.environment_id):
-            return
-        task = asyncio.ensure_future(self._fan_out(change))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _changed(self, change: Change) -> None:
+        environment_id = change.environment_id
+        if self._subscribers.get(environment_id) or self._subscriptions.get(environment_id):
+            self._enqueue(lambda: self._fan_out(environment_id))
 
-    async def _fan_out(self, change: Change) -> None:
-        try:
-            snapshot = await asyncio.to_thread(self._snapshots.current, change.environment_id)
-        except Exception:
-            log.exception("could not build the snapshot for %s", change)
-            return
-        for subscription in list(self._subscriptions.get(change.environment_id, ())):
+    async def _snapshot(self, environment_id: int) -> PublishedSnapshot:
+        cached = self._snapshots.cached(environment_id)
+        if cached is not None:
+            return cached
+        return await asyncio.to_thread(self._snapshots.current, environment_id)
+
+    async def _fan_out(self, environment_id: int) -> None:
+        snapshot = await self._snapshot(environment_id)
+        message = _body(snapshot.stream_event)
+        pending = [
+            s for s in self._subscribers.get(environment_id, ()) if s.sent < snapshot.revision
+        ]
+        await self._write_all(pending, message, snapshot.revision)
+        for subscription in list(self._subscriptions.get(environment_id, ())):
             subscription.offer(snapshot)
+
+    async def _write_all(
+        self, pending: list[Subscriber], message: dict[str, Any], revision: int | None
+    ) -> None:
+        """Write to each subscriber in turn. One deadline guards the whole pass (a timer
+        per write would cost more than the write): it is pushed forward as writes
+        complete, and whoever is being written when it expires is dropped."""
+        loop = asyncio.get_running_loop()
+        while pending:
+            subscriber: Subscriber | None = None
+            try:
+                async with asyncio.timeout(SEND_TIMEOUT) as deadline:
+                    while pending:
+                        subscriber = pending.pop()
+                        if subscriber.closed.is_set():
+                            continue
+                        try:
+                            await subscriber.send(message)
+                            if revision is not None:
+                                subscriber.sent = revision
+                        except (OSError, RuntimeError):
+                            self._drop(subscriber)
+                        if len(pending) % 256 == 0:
+                            deadline.reschedule(loop.time() + SEND_TIMEOUT)
+            except TimeoutError:
+                if subscriber is not None:
+                    log.warning("dropping a stream that stopped reading")
+                    self._drop(subscriber)
+
+    async def _welcome(self, subscriber: Subscriber) -> None:
+        snapshot = await self._snapshot(subscriber.environment_id)
+        message = _body(b"retry: 1000\n\n" + snapshot.stream_event)
+        await self._write_all([subscriber], message, snapshot.revision)
+
+    async def _ping_all(self) -> None:
+        everyone = [s for subscribers in self._subscribers.values() for s in subscribers]
+        await self._write_all(everyone, _body(b": ping\n\n"), None)
+
+    # -- subscribers ------------------------------------------------------------------
+
+    def _add(self, subscriber: Subscriber) -> None:
+        self._subscribers.setdefault(subscriber.environment_id, set()).add(subscriber)
+        self._enqueue(lambda: self._welcome(subscriber))
+
+    def _drop(self, subscriber: Subscriber) -> None:
+        subscriber.closed.set()
+        subscribers = self._subscribers.get(subscriber.environment_id)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
 
     def subscribe(self, environment_id: int) -> Subscription:
         subscription = Subscription(environment_id)
@@ -69,9 +199,59 @@ class Broadcaster:
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        subscribers = self._subscriptions.get(subscription.environment_id)
-        if subscribers is not None:
-            subscribers.discard(subscription)
+        subscriptions = self._subscriptions.get(subscription.environment_id)
+        if subscriptions is not None:
+            subscriptions.discard(subscription)
 
     def subscriber_count(self) -> int:
-        return sum(len(s) for s in self._subscriptions.values())
+        direct = sum(len(s) for s in self._subscribers.values())
+        return direct + sum(len(s) for s in self._subscriptions.values())
+
+    async def serve(self, environment_id: int, send: Send, receive: Receive) -> None:
+        """Hold one stream open until the client leaves or the server stops."""
+        await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+        subscriber = Subscriber(environment_id, send)
+        self._add(subscriber)
+
+        async def wait_for_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            subscriber.closed.set()
+
+        watcher = asyncio.create_task(wait_for_disconnect())
+        try:
+            await subscriber.closed.wait()
+        finally:
+            watcher.cancel()
+            self._drop(subscriber)
+        with contextlib.suppress(OSError, RuntimeError):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class StreamEndpoint:
+    """``GET /sdk/v1/stream`` as a plain ASGI endpoint (see the module docstring)."""
+
+    def __init__(self, broadcaster: Broadcaster, tokens: TokenService) -> None:
+        self._broadcaster = broadcaster
+        self._tokens = tokens
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or [])
+        authorization = headers.get(b"authorization", b"").decode("latin-1").strip()
+        scheme, _, rest = authorization.partition(" ")
+        secret = rest.strip() if scheme.lower() == "bearer" and rest else authorization
+        try:
+            principal = await asyncio.to_thread(self._tokens.authenticate, secret or None)
+            if principal.kind is not TokenKind.SERVER or principal.environment_id is None:
+                raise Forbidden(f"the stream needs a server key; this is a {principal.kind} token")
+        except ServiceError as error:
+            await _reply_error(send, error)
+            return
+        await self._broadcaster.serve(principal.environment_id, send, receive)
+
+
+async def _reply_error(send: Send, error: ServiceError) -> None:
+    body = json.dumps(error_body(error.status, error.message, error.field)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

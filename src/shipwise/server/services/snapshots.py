@@ -67,6 +67,13 @@ class SnapshotService:
         if change.revision > self._known.get(change.environment_id, 0):
             self._known[change.environment_id] = change.revision
 
+    def cached(self, environment_id: int) -> PublishedSnapshot | None:
+        """The published snapshot if it is up to date, without touching the database."""
+        published = self._published.get(environment_id)
+        if published is not None and published.revision >= self._known.get(environment_id, 0):
+            return published
+        return None
+
     def current(self, environment_id: int) -> PublishedSnapshot:
         published = self._published.get(environment_id)
         if published is not None and published.revision >= self._known.get(environment_id, 0):
