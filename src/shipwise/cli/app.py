@@ -7,23 +7,39 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from shipwise.cli import demo as demo_module
+from shipwise.cli.audit_cmd import audit_app
+from shipwise.cli.db_cmd import db_app
+from shipwise.cli.env_cmd import env_app
+from shipwise.cli.flag_cmd import flag_app
+from shipwise.cli.import_cmd import import_app
+from shipwise.cli.options import JsonOption
+from shipwise.cli.output import console, errors
+from shipwise.cli.project_cmd import project_app
+from shipwise.cli.serve_cmd import serve
+from shipwise.cli.token_cmd import token_app
 from shipwise.engine import Snapshot, SnapshotError
 
 app = typer.Typer(
-    help="Shipwise: releases that follow the process, flags that roll out on their own.",
+    help="Shipwise: releases that follow the process, flags that roll out on their own.\n\n"
+    "Commands that talk to a server take --url and --token, or SHIPWISE_URL and "
+    "SHIPWISE_TOKEN, or url and token from ~/.config/shipwise/config.toml.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",
 )
 snapshot_app = typer.Typer(help="Check, convert and evaluate flag snapshots offline.")
-app.add_typer(snapshot_app, name="snapshot")
 
-console = Console()
-errors = Console(stderr=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+app.command(rich_help_panel="Server")(serve)
+app.add_typer(db_app, name="db", rich_help_panel="Server")
+app.add_typer(audit_app, name="audit", rich_help_panel="Server")
+app.add_typer(project_app, name="project", rich_help_panel="Flags")
+app.add_typer(env_app, name="env", rich_help_panel="Flags")
+app.add_typer(flag_app, name="flag", rich_help_panel="Flags")
+app.add_typer(token_app, name="token", rich_help_panel="Flags")
+app.add_typer(import_app, name="import", rich_help_panel="Flags")
+app.add_typer(snapshot_app, name="snapshot", rich_help_panel="Offline")
 UnleashOption = Annotated[
     bool, typer.Option("--unleash", help="The file is an Unleash client-API features document.")
 ]
@@ -47,7 +63,7 @@ def _load(path: Path, unleash: bool) -> Snapshot:
         raise typer.Exit(2) from None
 
 
-@app.command()
+@app.command(rich_help_panel="Offline")
 def demo(
     users: Annotated[int, typer.Option(help="How many synthetic users to evaluate.")] = 10_000,
 ) -> None:

@@ -1,0 +1,5 @@
+"""``python -m shipwise.cli``: the ``shipwise`` command."""
+
+from shipwise.cli import main
+
+main()

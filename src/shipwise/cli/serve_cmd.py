@@ -1,0 +1,82 @@
+"""``shipwise serve``: the server, on SQLite in a data directory or on PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import signal
+import socket
+import sys
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from shipwise.cli import database
+from shipwise.cli.options import DatabaseUrlOption, DataDirOption
+from shipwise.cli.output import fail, note
+
+HostOption = Annotated[
+    str, typer.Option("--host", envvar="SHIPWISE_HOST", help="The address to listen on.")
+]
+PortOption = Annotated[
+    int, typer.Option("--port", envvar="SHIPWISE_PORT", min=1, max=65535, help="The port.")
+]
+
+
+def serve(
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 4242,
+) -> None:
+    """Run the server: admin API, SDK APIs, streams. Migrates the database first.
+
+    On first start with an empty database it creates an admin token and prints it once,
+    with the URL (or uses SHIPWISE_ADMIN_TOKEN). Stop it with Ctrl-C.
+    """
+    settings = database.settings(data_dir, database_url, host=host, port=port)
+    _check_port_free(host, port)
+    with database.server_extra():
+        from shipwise.server.serve import serve as run_server  # noqa: PLC0415 (lazy)
+
+    # The URL and the first token must reach a pipe (a log, a test) before the server
+    # blocks, not when a buffer fills.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
+    # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again for
+    # the handler it found: make that a clean exit 0, not a traceback or a kill.
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with database.database_errors(settings.resolved_database_url):
+            run_server(settings)
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as stop:  # uvicorn exits 1 when it cannot start
+        if stop.code not in {0, None}:
+            fail("the server could not start; the lines above say why")
+    note("Shipwise stopped.")
+
+
+def _stop(_signal: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse before touching the database when the address is taken, rather than print
+    a first admin token for a server that then cannot start."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        fail(f"cannot listen on {host!r}: {error.strerror}", hint="Pass --host 127.0.0.1")
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            fail(
+                f"cannot listen on {host}:{port}: {error.strerror}",
+                hint="Another program (another Shipwise?) holds the port; stop it, or pass "
+                "--port with a free one.",
+            )
