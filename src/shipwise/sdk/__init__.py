@@ -1,7 +1,22 @@
-"""The Shipwise Python SDK: flags evaluated in-process by the shared engine."""
+"""The Shipwise Python SDK: flags evaluated in-process by the shared engine.
 
-from shipwise.engine import Explanation, Reason, SnapshotError, Variant
+``Client(url, sdk_key)`` keeps its flags current from a Shipwise server (stream, else
+ETag polling), caches them on disk and sends exposure counts in the background;
+``Client.offline`` and ``Client.from_unleash`` evaluate a snapshot with no server. The
+OpenFeature provider is ``shipwise.sdk.openfeature.ShipwiseProvider`` (it needs
+``openfeature-sdk``, so it is imported from there, never from here).
+"""
+
+from shipwise.engine import Explanation, Reason, Snapshot, SnapshotError, Variant
 from shipwise.sdk._client import Client
 from shipwise.sdk._exposures import FlagExposure
 
-__all__ = ["Client", "Explanation", "FlagExposure", "Reason", "SnapshotError", "Variant"]
+__all__ = [
+    "Client",
+    "Explanation",
+    "FlagExposure",
+    "Reason",
+    "Snapshot",
+    "SnapshotError",
+    "Variant",
+]

@@ -1,24 +1,39 @@
 """The Python SDK client: evaluates flags in-process from a compiled snapshot.
 
-Evaluation never raises: an unknown flag, an odd context or a broken rule gives the
-default (and ``explain`` gives the reason). Every ``is_enabled`` and ``get_variant``
-counts an exposure.
+Offline, the snapshot is given once (``Client.offline``, ``Client.from_unleash``).
+Online, ``Client(url, sdk_key)`` starts from its disk cache when it has one, and two
+daemon threads keep the snapshot current (stream, else ETag polling) and send exposure
+counts in batches (``_online``). A new snapshot replaces the old in one reference swap.
+
+Evaluation never raises and never waits on the network or a lock: an unknown flag, an
+odd context or a broken rule gives the default (and ``explain`` gives the reason).
+Every ``is_enabled`` and ``get_variant`` counts an exposure.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
-from shipwise.engine import Explanation, Snapshot, SnapshotError, Variant
+from shipwise.engine import Explanation, FlagState, Reason, Snapshot, SnapshotError, Variant
 from shipwise.engine.compiler import CompiledFlag
 from shipwise.engine.context import EMPTY_CONTEXT, Context
 from shipwise.engine.variants import DISABLED
-from shipwise.sdk._exposures import FlagCounters, FlagExposure
+from shipwise.sdk._exposures import FlagCounters, FlagExposure, combine
+
+if TYPE_CHECKING:
+    from shipwise.sdk._online import Online
+
+log = logging.getLogger("shipwise.sdk")
+
+# Called with (previous, new) from the sync thread after each new snapshot is installed.
+Listener = Callable[[Snapshot, Snapshot], None]
 
 Source = Mapping[str, Any] | str | PathLike[str]
 
@@ -46,15 +61,79 @@ def _read_json(source: Source) -> Any:
 
 
 class Client:
-    """Evaluate flags. Build one with ``Client.offline`` or ``Client.from_unleash``."""
+    """Evaluate flags locally, from a snapshot kept current by the server.
 
-    def __init__(self, snapshot: Snapshot) -> None:
+        client = Client("https://flags.example.com", "sw_srv_…", cache_path="flags.json")
+        client.wait_until_ready(5)
+        client.is_enabled("new-checkout", {"userId": "42"})
+        client.close()  # sends the last exposure counts; or use ``with Client(...)``
+
+    Online, the client starts from ``cache_path`` if that holds a usable snapshot, else
+    from ``snapshot`` (a bootstrap), else with no flags (every flag gives its default)
+    until the server answers. It streams changes, falling back to polling every
+    ``refresh_interval`` seconds while the stream is down (``stream=False``: poll only),
+    and sends exposure counts every ``metrics_interval`` seconds (None: never).
+    ``timeout`` bounds each request. Misconfiguration raises ``ValueError`` here; the
+    network never raises into the application, it is logged to ``shipwise.sdk``.
+
+    ``Client.offline(path)`` and ``Client.from_unleash(path)`` need no server.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        sdk_key: str | None = None,
+        *,
+        snapshot: Snapshot | None = None,
+        app_name: str | None = None,
+        cache_path: str | PathLike[str] | None = None,
+        refresh_interval: float = 15.0,
+        metrics_interval: float | None = 30.0,
+        stream: bool = True,
+        timeout: float = 10.0,
+    ) -> None:
         self._lock = threading.Lock()  # guards snapshot replacement, never evaluation
         self._counters: dict[str, FlagCounters] = {}
         self._unknown: dict[str, FlagCounters] = {}
-        self._snapshot = snapshot
         self._entries: dict[str, _Entry] = {}
-        self._install(snapshot)
+        self._listeners: list[Listener] = []
+        self._ready = threading.Event()
+        self._online: Online | None = None
+        if isinstance(url, Snapshot):
+            raise TypeError("pass a snapshot by name: Client(snapshot=...)")
+        if url is None:
+            if snapshot is None:
+                raise TypeError(
+                    "Client() needs a server: Client(url, sdk_key); or flags without one: "
+                    "Client.offline(path), Client.from_unleash(path), Client(snapshot=...)"
+                )
+            if sdk_key is not None or cache_path is not None:
+                raise TypeError("sdk_key and cache_path need the server's url: Client(url, ...)")
+            self._install(snapshot)
+            self._ready.set()
+            return
+        # Imported here, not above: httpx imports rich, click and pygments when they are
+        # installed, and neither `import shipwise` nor an offline client should pay for it.
+        from shipwise.sdk._online import Online, Settings  # noqa: PLC0415
+
+        settings = Settings(
+            url=url,
+            sdk_key=sdk_key or "",  # Settings says what is missing
+            app_name=app_name,
+            cache_path=cache_path,
+            refresh_interval=refresh_interval,
+            metrics_interval=metrics_interval,
+            stream=stream,
+            timeout=timeout,
+        )
+        online = Online(settings, self._replace, self.exposures)
+        start = online.cached() or snapshot
+        self._snapshot = start if start is not None else Snapshot(FlagState())
+        self._install(self._snapshot)
+        if start is not None:
+            self._ready.set()
+        self._online = online
+        online.start()
 
     # -- construction ---------------------------------------------------------------
 
@@ -64,13 +143,13 @@ class Client:
 
         Raises ``SnapshotError`` naming the flag and field if the snapshot is malformed.
         """
-        return cls(Snapshot.load(_read_json(source)))
+        return cls(snapshot=Snapshot.load(_read_json(source)))
 
     @classmethod
     def from_unleash(cls, state: Source) -> Client:
         """A client over an Unleash client-API state: a features document (with optional
         segments) or delta events, as a dict or the path of a JSON file."""
-        return cls(Snapshot.from_unleash(_read_json(state)))
+        return cls(snapshot=Snapshot.from_unleash(_read_json(state)))
 
     def _install(self, snapshot: Snapshot) -> None:
         with self._lock:
@@ -82,6 +161,52 @@ class Client:
                 entries[name] = _Entry(flag, counters)
             self._snapshot = snapshot
             self._entries = entries  # one reference swap: readers see old or new, whole
+
+    def _replace(self, snapshot: Snapshot) -> None:
+        """A new snapshot from the server (called on the sync thread)."""
+        previous = self._snapshot
+        self._install(snapshot)
+        self._ready.set()
+        for listener in list(self._listeners):
+            try:
+                listener(previous, snapshot)
+            except Exception:  # a listener's bug must not stop the sync thread
+                log.exception("shipwise: a snapshot listener failed")
+
+    # -- life cycle -----------------------------------------------------------------
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the client has flags to evaluate: from the server, or from the
+        cache or bootstrap snapshot it started with (offline clients always have).
+        True if it has; False if ``timeout`` seconds passed first."""
+        return self._ready.wait(timeout)
+
+    def close(self) -> None:
+        """Stop syncing and send the exposure counts not yet sent. Evaluation goes on
+        with the last snapshot. Calling it again does nothing; offline, it never does."""
+        with self._lock:
+            online, self._online = self._online, None
+        if online is not None:
+            online.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _subscribe(self, listener: Listener) -> None:
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def _unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -124,6 +249,24 @@ class Client:
         """The value ``is_enabled`` would return, its variant, and why. Not counted."""
         return self._snapshot.explain(name, context, default)
 
+    def _explain_counted(
+        self, name: str, context: Context | None, default: bool, *, variant: bool
+    ) -> Explanation:
+        """``explain``, counted as ``get_variant`` (``variant=True``) or ``is_enabled``
+        would count it. One evaluation gives the value and its reason, so the two agree
+        even under random stickiness. For the OpenFeature provider."""
+        explanation = self._snapshot.explain(name, context, default)
+        entry = self._entries.get(name)
+        if entry is None:
+            self._count_unknown(name, explanation.enabled)
+        elif explanation.reason is Reason.ERROR:
+            entry.error()
+        else:
+            (entry.yes if explanation.enabled else entry.no)()
+            if variant:
+                entry.counters.variant(explanation.variant.name)
+        return explanation
+
     # -- exposures ------------------------------------------------------------------
 
     def _count_unknown(self, name: str, answer: bool) -> None:
@@ -135,9 +278,12 @@ class Client:
     def exposures(self) -> dict[str, FlagExposure]:
         """Evaluations per flag since start (flags that were asked for, known or not)."""
         totals = {name: c.read() for name, c in list(self._counters.items())}
-        totals.update((name, c.read()) for name, c in list(self._unknown.items()))
+        for name, counters in list(self._unknown.items()):
+            unknown, known = counters.read(), totals.get(name)
+            totals[name] = unknown if known is None else combine(known, unknown)
         return {name: t for name, t in totals.items() if t.yes or t.no or t.errors}
 
     def unknown_flags(self) -> list[str]:
         """Names the application asked for that the snapshot does not have."""
-        return sorted(self._unknown)
+        entries = self._entries
+        return sorted(name for name in list(self._unknown) if name not in entries)

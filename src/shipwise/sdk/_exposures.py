@@ -3,7 +3,7 @@
 On the evaluation hot path, so counting is one C-level call: ``itertools.count`` is
 advanced with its bound ``__next__``, which is atomic under the GIL (no lock, no lost
 counts between threads). Counters only grow; readers take differences between reads,
-which is how the metrics sender (a later issue) reports per interval.
+which is how the metrics sender (``_metrics``) reports per interval.
 """
 
 from __future__ import annotations
@@ -59,3 +59,16 @@ class FlagExposure:
             "errors": self.errors,
             "variants": dict(self.variants),
         }
+
+
+def combine(first: FlagExposure, second: FlagExposure) -> FlagExposure:
+    """Both counts together: a flag asked for while unknown, and again once it arrived."""
+    variants = dict(first.variants)
+    for name, count in second.variants.items():
+        variants[name] = variants.get(name, 0) + count
+    return FlagExposure(
+        yes=first.yes + second.yes,
+        no=first.no + second.no,
+        errors=first.errors + second.errors,
+        variants=variants,
+    )
