@@ -53,7 +53,12 @@ def running_server(
     )
     services = build(settings)
     config = uvicorn.Config(
-        create_app(services), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(services),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,  # open SDK streams would otherwise hold shutdown
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
