@@ -40,7 +40,8 @@ def create_app(services: Services) -> FastAPI:
         methods=["GET"],
         include_in_schema=False,
     )
-    for module in (admin, sdk, unleash, frontend, ofrep):
+    # The hot SDK routes first: the router tries routes in order (~60 µs for all of admin).
+    for module in (sdk, unleash, frontend, ofrep, admin):
         app.include_router(module.router)
 
     @app.get("/health", tags=["meta"], summary="Liveness and the streams this instance holds")
