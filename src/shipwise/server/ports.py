@@ -15,6 +15,11 @@ from shipwise.domain.audit import ChainedRecord
 Clock = Callable[[], datetime]
 
 
+class KeyTaken(Exception):
+    """A new project, environment, flag or segment whose key a concurrent transaction
+    took first (the database's unique constraint said so, at insert)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Project:
     id: int
@@ -185,7 +190,12 @@ class Transaction(Protocol):
         tags: Sequence[str],
     ) -> FlagRecord: ...
     def update_flag(self, flag: FlagRecord) -> FlagRecord: ...
-    def get_config(self, flag_id: int, environment_id: int) -> FlagConfig | None: ...
+    def get_config(
+        self, flag_id: int, environment_id: int, *, for_update: bool = False
+    ) -> FlagConfig | None:
+        """``for_update`` locks the row until the transaction ends (a version check)."""
+        ...
+
     def configs_for_flag(self, flag_id: int) -> list[FlagConfig]: ...
     def save_config(self, config: FlagConfig) -> FlagConfig:
         """Insert, or replace and bump the version. The caller checked the version."""
@@ -193,7 +203,9 @@ class Transaction(Protocol):
 
     # segments
     def list_segments(self, project_id: int) -> list[SegmentRecord]: ...
-    def get_segment(self, project_id: int, name: str) -> SegmentRecord | None: ...
+    def get_segment(
+        self, project_id: int, name: str, *, for_update: bool = False
+    ) -> SegmentRecord | None: ...
     def save_segment(
         self,
         project_id: int,
@@ -228,6 +240,10 @@ class Transaction(Protocol):
     def iter_audit(self) -> Iterator[AuditRecord]: ...
     def iter_audit_chain(self) -> Iterator[ChainedRecord]:
         """Every record as the hash chain sees it, oldest first."""
+        ...
+
+    def audit_chain_head(self) -> str | None:
+        """The hash the newest record must have (None before the first record)."""
         ...
 
     # metrics

@@ -1,7 +1,38 @@
-"""(Routes are added by the admin API work; see the router's prefix.)"""
+"""The admin API, ``/api/v1``: projects, environments, flags and their rules, segments,
+tokens, the audit log and imports. One router for ``app``; each resource's routes and
+shapes live in its own ``admin_*`` module.
+
+Every route needs a bearer token (``Authorization: Bearer <token>``); the services
+decide what its role allows. Every error is ``{"error": {"status", "message", "field"}}``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Security
+from fastapi.security import HTTPBearer
 
-router = APIRouter()
+from shipwise.server.api import (
+    admin_audit,
+    admin_flag_rules,
+    admin_flags,
+    admin_import,
+    admin_projects,
+    admin_segments,
+    admin_tokens,
+)
+
+# Documents the bearer scheme in /openapi.json; the token itself is checked by
+# ``auth.principal`` on every route, so this one never rejects anything.
+_bearer = HTTPBearer(auto_error=False, description="An api token: sw_api_…")
+
+router = APIRouter(prefix="/api/v1", dependencies=[Security(_bearer)])
+for module in (
+    admin_projects,
+    admin_flags,
+    admin_flag_rules,
+    admin_segments,
+    admin_tokens,
+    admin_audit,
+    admin_import,
+):
+    router.include_router(module.router)

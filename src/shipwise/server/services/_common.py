@@ -1,8 +1,10 @@
-"""Helpers every service shares: finding things by key with a clear 404, auditing."""
+"""Helpers every service shares: finding things by key with a clear 404, auditing, and
+creating things whose key a concurrent writer may take first."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +14,25 @@ from shipwise.server.ports import (
     Environment,
     FlagConfig,
     FlagRecord,
+    KeyTaken,
     Project,
+    Store,
     Transaction,
 )
-from shipwise.server.services.errors import Invalid, NotFound
+from shipwise.server.services.errors import Conflict, Invalid, NotFound
 from shipwise.server.services.principal import Principal
+
+
+@contextmanager
+def creating(store: Store, field: str) -> Iterator[Transaction]:
+    """A write transaction that creates something by key. Checking that the key is free
+    first cannot stop a concurrent writer taking it in between; the database's unique
+    constraint does, and its refusal is a 409 naming ``field``, like the check's."""
+    try:
+        with store.transaction() as tx:
+            yield tx
+    except KeyTaken as taken:
+        raise Conflict(f"{taken} was just created by someone else", field=field) from None
 
 
 def check_key(key: str, field: str = "key") -> None:

@@ -1,37 +1,42 @@
 """Flags: create, configure per environment, switch, roll out, and kill.
 
-Each change is checked by the engine's own parser (so the server stores only what every
-SDK can evaluate), carries the version it was based on (a stale one gets 409), and is
-audited with before and after in the same transaction that bumps the environment's
-revision, which then reaches every SDK stream.
+Each change is checked by the engine's own parser and ``rules`` (so the server stores only
+what every SDK can evaluate as meant), carries the version it was based on (a stale one
+gets 409), and is audited with before and after in the same transaction that bumps the
+environment's revision, which then reaches every SDK stream (``flag_changes``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from shipwise.domain.access import Action
-from shipwise.domain.flags import FlagKind, parse_configuration
-from shipwise.engine import SnapshotError
+from shipwise.domain.flags import FlagKind
 from shipwise.server.ports import FlagConfig, FlagRecord, Project, Store, Transaction
 from shipwise.server.services._common import (
     audit,
     check_key,
+    creating,
     environment_or_404,
     flag_or_404,
     off_config,
     project_or_404,
 )
-from shipwise.server.services.errors import Conflict, Invalid, PreconditionRequired
+from shipwise.server.services.errors import Conflict, Invalid
+from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change, with_rollout
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.rules import raise_first, rule_problems
 
 
 @dataclass(frozen=True, slots=True)
 class FlagView:
     flag: FlagRecord
     configs: dict[str, FlagConfig]  # by environment key, in pipeline order
+
+
+_EDITABLE = frozenset({"kind", "owner", "description", "tags", "archived"})
 
 
 def _kind(kind: str) -> FlagKind:
@@ -56,21 +61,7 @@ def validate_rules(
     tx: Transaction, project: Project, flag: FlagRecord, rules: Mapping[str, Any]
 ) -> None:
     """Raise Invalid naming the field if ``rules`` cannot be evaluated as written."""
-    try:
-        parsed = parse_configuration(flag.key, flag.kind, rules)
-    except SnapshotError as error:
-        raise Invalid(f"{error.field}: {error.problem}", field=error.field) from None
-    segment_ids = {s.id for s in tx.list_segments(project.id)}
-    for index, strategy in enumerate(parsed.strategies):
-        for position, segment_id in enumerate(strategy.segments):
-            if segment_id not in segment_ids:
-                field = f"strategies[{index}].segments[{position}]"
-                raise Invalid(f"{field}: no segment {segment_id} in {project.key!r}", field=field)
-    for index, dependency in enumerate(parsed.dependencies):
-        if dependency.feature == flag.key or tx.get_flag(project.id, dependency.feature) is None:
-            field = f"dependencies[{index}].feature"
-            problem = f"no other flag {dependency.feature!r} in project {project.key!r}"
-            raise Invalid(f"{field}: {problem}", field=field)
+    raise_first(rule_problems(tx, project, flag.key, flag.kind, rules))
 
 
 class FlagService:
@@ -89,11 +80,13 @@ class FlagService:
     ) -> FlagView:
         check_key(key)
         _kind(kind)
-        with self._store.transaction() as tx:
+        with creating(self._store, "key") as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.WRITE_FLAGS, project)
             if tx.get_flag(project.id, key) is not None:
-                raise Conflict(f"flag {key!r} already exists in project {project_key!r}")
+                raise Conflict(
+                    f"flag {key!r} already exists in project {project_key!r}", field="key"
+                )
             flag = tx.add_flag(project.id, key, kind, owner, description, tags)
             environments = tx.list_environments(project.id)
             configs = {e.key: tx.save_config(off_config(flag.id, e.id)) for e in environments}
@@ -136,6 +129,17 @@ class FlagService:
             key: by_environment[eid] for eid, key in environments.items() if eid in by_environment
         }
 
+    def config(
+        self, principal: Principal, project_key: str, key: str, environment_key: str
+    ) -> FlagConfig:
+        """The flag's rules in one environment, with the version a write must name."""
+        with self._store.read() as tx:
+            project = project_or_404(tx, project_key)
+            principal.require(Action.READ, project)
+            environment = environment_or_404(tx, project, environment_key)
+            flag = flag_or_404(tx, project, key)
+            return tx.get_config(flag.id, environment.id) or off_config(flag.id, environment.id)
+
     def update_rules(
         self,
         principal: Principal,
@@ -148,8 +152,8 @@ class FlagService:
     ) -> FlagConfig:
         """Replace a flag's rules in one environment. ``expected_version`` is the version
         the caller last read (If-Match); a different current version is a 409."""
-        target = (project_key, key, environment_key)
-        return self._change(principal, target, lambda _current: rules, expected_version)
+        change = ConfigChange("flag.configure", lambda _current: rules, expected_version)
+        return self._apply(principal, project_key, key, environment_key, change)
 
     def set_enabled(
         self,
@@ -160,14 +164,12 @@ class FlagService:
         enabled: bool,
         expected_version: int | None = None,
     ) -> FlagConfig:
-        action = "flag.enable" if enabled else "flag.disable"
-        return self._change(
-            principal,
-            (project_key, key, environment_key),
+        change = ConfigChange(
+            "flag.enable" if enabled else "flag.disable",
             lambda current: {**current.rules(), "enabled": enabled},
             expected_version,
-            action=action,
         )
+        return self._apply(principal, project_key, key, environment_key, change)
 
     def set_rollout(
         self,
@@ -176,94 +178,46 @@ class FlagService:
         key: str,
         environment_key: str,
         percentage: int,
-        stickiness: str = "default",
+        stickiness: str | None = None,
+        expected_version: int | None = None,
     ) -> FlagConfig:
-        """Set the flag's gradual rollout to ``percentage`` and switch it on. The group id
-        stays the flag key, so raising the percentage keeps everyone who had it."""
-        if not 0 <= percentage <= 100:
-            raise Invalid(f"percentage must be 0-100, got {percentage}", field="percentage")
-
-        def with_rollout(current: FlagConfig) -> dict[str, Any]:
-            strategies = [dict(s) for s in current.strategies]
-            rollouts = [s for s in strategies if s.get("name") == "flexibleRollout"]
-            if rollouts:
-                parameters = dict(rollouts[0].get("parameters") or {})
-                parameters["rollout"] = str(percentage)
-                rollouts[0]["parameters"] = parameters
-            else:
-                parameters = {"rollout": str(percentage), "stickiness": stickiness, "groupId": key}
-                strategies.append({"name": "flexibleRollout", "parameters": parameters})
-            return {**current.rules(), "enabled": True, "strategies": strategies}
-
-        target = (project_key, key, environment_key)
-        return self._change(principal, target, with_rollout, None, action="flag.rollout")
+        """Set the flag's gradual rollout to ``percentage`` and switch it on."""
+        change = ConfigChange(
+            "flag.rollout", with_rollout(percentage, stickiness, key), expected_version
+        )
+        return self._apply(principal, project_key, key, environment_key, change)
 
     def kill(
-        self, principal: Principal, project_key: str, key: str, environment_key: str, reason: str
+        self,
+        principal: Principal,
+        project_key: str,
+        key: str,
+        environment_key: str,
+        reason: str,
+        expected_version: int | None = None,
     ) -> FlagConfig:
         """Off for everyone in one environment, now, whatever rollout is running."""
         if not reason.strip():
             raise Invalid("say why the flag is killed (it goes in the audit log)", field="reason")
-        return self._change(
-            principal,
-            (project_key, key, environment_key),
+        change = ConfigChange(
+            "flag.kill",
             lambda current: {**current.rules(), "enabled": False},
-            None,
-            action="flag.kill",
+            expected_version,
             reason=reason,
             needs=Action.KILL,
         )
+        return self._apply(principal, project_key, key, environment_key, change)
 
-    def _change(
+    def _apply(
         self,
         principal: Principal,
-        target: tuple[str, str, str],
-        new_rules: Callable[[FlagConfig], Mapping[str, Any]],
-        expected_version: int | None,
-        *,
-        action: str = "flag.configure",
-        reason: str | None = None,
-        needs: Action = Action.WRITE_FLAGS,
+        project_key: str,
+        key: str,
+        environment_key: str,
+        change: ConfigChange,
     ) -> FlagConfig:
-        """Load, check the version, validate, save, bump the revision, audit: one
-        transaction, so nothing is half-applied and nothing concurrent is lost."""
-        project_key, key, environment_key = target
-        with self._store.transaction() as tx:
-            project = project_or_404(tx, project_key)
-            principal.require(needs, project)
-            environment = environment_or_404(tx, project, environment_key)
-            flag = flag_or_404(tx, project, key)
-            current = tx.get_config(flag.id, environment.id) or off_config(flag.id, environment.id)
-            if expected_version is not None and expected_version != current.version:
-                raise Conflict(
-                    f"flag {key!r} in {environment_key!r} is at version {current.version}, "
-                    f"not {expected_version}: someone changed it; read it again and retry"
-                )
-            rules = new_rules(current)
-            validate_rules(tx, project, flag, rules)
-            updated = tx.save_config(
-                replace(
-                    current,
-                    enabled=bool(rules.get("enabled", False)),
-                    strategies=list(rules.get("strategies") or []),
-                    variants=list(rules.get("variants") or []),
-                    dependencies=list(rules.get("dependencies") or []),
-                )
-            )
-            tx.touch([environment.id])
-            audit(
-                tx,
-                principal,
-                action,
-                "flag",
-                key,
-                project=project_key,
-                environment=environment_key,
-                before=current.rules(),
-                after=updated.rules(),
-                reason=reason,
-            )
-        return updated
+        target = Target(project_key, key, environment_key)
+        return apply_change(self._store, principal, target, change)
 
     def update_metadata(
         self,
@@ -272,13 +226,23 @@ class FlagService:
         key: str,
         changes: Mapping[str, Any],
     ) -> FlagRecord:
+        """Change what a flag is (kind, owner, description, tags, archived), not its rules."""
+        unknown = sorted(set(changes) - _EDITABLE)
+        if unknown:
+            raise Invalid(f"cannot change {unknown[0]!r} here", field=unknown[0])
+        if not changes:
+            choices = ", ".join(sorted(_EDITABLE))
+            raise Invalid(f"nothing to change: send one of {choices}", field="body")
         if "kind" in changes:
             _kind(changes["kind"])
+        values = dict(changes)
+        if "tags" in values:
+            values["tags"] = tuple(values["tags"])
         with self._store.transaction() as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.WRITE_FLAGS, project)
             flag = flag_or_404(tx, project, key)
-            updated = tx.update_flag(replace(flag, **dict(changes)))
+            updated = tx.update_flag(replace(flag, **values))
             if "archived" in changes or "kind" in changes:
                 tx.touch([e.id for e in tx.list_environments(project.id)])
             audit(
@@ -292,19 +256,3 @@ class FlagService:
                 after=_flag_dict(updated),
             )
         return updated
-
-
-def require_if_match(if_match: str | None) -> int:
-    """The version an If-Match header names, e.g. ``"3"`` or ``W/"3"``."""
-    if if_match is None:
-        raise PreconditionRequired(
-            "send If-Match with the version you last read (the ETag of the GET), "
-            "so a concurrent change is not overwritten",
-            field="If-Match",
-        )
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise Invalid(
-            f"If-Match must be a version number in quotes, got {if_match!r}", field="If-Match"
-        )
-    return int(text)

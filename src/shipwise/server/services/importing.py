@@ -1,37 +1,42 @@
 """Moving in: an Unleash client-API features document loaded into one environment.
 
-All or nothing: every flag and segment is checked first, anything Shipwise cannot
-represent is reported by name, and only a clean document is written, in one transaction.
+All or nothing: the whole document is written in one transaction, every flag checked as
+if it were written through the API; if anything cannot be represented (a custom
+strategy, a name that is not a valid key, a constraint that could never work), every
+such flag is reported by name and the transaction is rolled back, so nothing is written.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shipwise.domain.access import Action
 from shipwise.domain.flags import FlagKind
+from shipwise.domain.pipeline import key_problem
 from shipwise.engine import (
+    Flag,
     SnapshotError,
     dump_flag_document,
     dump_segment_document,
     state_from_unleash,
 )
-from shipwise.engine.strategies import STRATEGIES
-from shipwise.server.ports import Store
+from shipwise.server.ports import Environment, Project, Store, Transaction
 from shipwise.server.services._common import (
     audit,
+    creating,
     environment_or_404,
-    flag_or_404,
     off_config,
     project_or_404,
 )
 from shipwise.server.services.errors import Invalid
-from shipwise.server.services.flags import validate_rules
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.rules import Problem, check_constraints, rule_problems
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
+_KINDS = frozenset(k.value for k in FlagKind)
 
 
 @dataclass
@@ -39,11 +44,147 @@ class ImportReport:
     created_flags: list[str] = field(default_factory=list)
     updated_flags: list[str] = field(default_factory=list)
     segments: dict[int, str] = field(default_factory=dict)  # Unleash id -> Shipwise name
+    notes: list[str] = field(default_factory=list)  # what was imported differently
 
 
 def _segment_name(unleash_id: int, name: str | None) -> str:
     text = _UNSAFE.sub("-", (name or f"segment-{unleash_id}").lower()).strip("-._")
     return text[:63] or f"segment-{unleash_id}"
+
+
+def _positions(document: Any, key: str = "features", name: str = "name") -> dict[Any, int]:
+    """Each flag's (or segment's) index in the document, to name the field at fault."""
+    items = document.get(key) if isinstance(document, Mapping) else None
+    if not isinstance(items, list):
+        return {}
+    return {f[name]: i for i, f in enumerate(items) if isinstance(f, Mapping) and name in f}
+
+
+def _document_field(error: SnapshotError, document: Any) -> str:
+    """``features[2].strategies[0].name`` from the engine's "flag 'x'" and its field."""
+    kind, _, which = error.where.partition(" ")
+    index: int | None = None
+    if which.startswith("#") and which[1:].isdigit():
+        index = int(which[1:])
+    elif kind == "flag":
+        index = _positions(document).get(which.strip("'\""))
+    elif kind == "segment" and which.isdigit():
+        index = _positions(document, "segments", "id").get(int(which))
+    if kind not in {"flag", "segment"} or index is None:
+        return error.field or "features"
+    prefix = f"{'features' if kind == 'flag' else 'segments'}[{index}]"
+    return f"{prefix}.{error.field}" if error.field else prefix
+
+
+class _Import:
+    """One import's transaction: what it wrote so far, and what it could not represent."""
+
+    def __init__(
+        self, tx: Transaction, principal: Principal, project: Project, environment: Environment
+    ) -> None:
+        self.tx, self.principal = tx, principal
+        self.project, self.environment = project, environment
+        self.report = ImportReport()
+        self.problems: dict[str, list[Problem]] = {}  # by flag name
+        self.segment_ids: dict[int, int] = {}  # Unleash id -> Shipwise id
+
+    def record(self, action: str, kind: str, key: str, **details: Any) -> None:
+        audit(self.tx, self.principal, action, kind, key, project=self.project.key, **details)
+
+    def segment(
+        self, index: int, unleash_id: int, name: str | None, constraints: list[Any]
+    ) -> None:
+        """Reuse a segment with the same name and constraints; never change one that
+        exists (other flags, in other environments, may use it): pick a new name."""
+        wanted = _segment_name(unleash_id, name)
+        chosen, suffix = wanted, 1
+        while (existing := self.tx.get_segment(self.project.id, chosen)) is not None:
+            if existing.constraints == constraints:
+                self.segment_ids[unleash_id] = existing.id
+                self.report.segments[unleash_id] = chosen
+                return
+            suffix += 1
+            chosen = f"{wanted[:58]}-{suffix}"
+        if chosen != wanted:
+            self.report.notes.append(
+                f"segment {wanted!r} already exists with other constraints; "
+                f"Unleash segment {unleash_id} was imported as {chosen!r}"
+            )
+        try:
+            check_constraints(constraints)
+        except Invalid as error:
+            raise Invalid(
+                f"nothing was imported: segment {unleash_id} ({name!r}): {error.message}",
+                field=f"segments[{index}].{error.field}",
+            ) from None
+        saved = self.tx.save_segment(self.project.id, chosen, "imported from Unleash", constraints)
+        self.segment_ids[unleash_id] = saved.id
+        self.report.segments[unleash_id] = chosen
+        after = {"id": saved.id, "constraints": constraints, "version": saved.version}
+        self.record("segment.create", "segment", chosen, after=after)
+
+    def ensure_flag(self, flag: Flag, environments: list[Environment]) -> None:
+        problem = key_problem(flag.name)
+        if problem is not None:
+            self.problems.setdefault(flag.name, []).append(("name", problem))
+            return
+        if flag.description is not None and "\x00" in flag.description:
+            problem = "contains a NUL character, which a description cannot hold"
+            self.problems.setdefault(flag.name, []).append(("description", problem))
+            return
+        kind = flag.kind if flag.kind in _KINDS else FlagKind.RELEASE.value
+        if kind != flag.kind:
+            self.report.notes.append(f"flag {flag.name!r}: type {flag.kind!r} became 'release'")
+        if self.tx.get_flag(self.project.id, flag.name) is not None:
+            self.report.updated_flags.append(flag.name)
+            return
+        record = self.tx.add_flag(self.project.id, flag.name, kind, None, flag.description, ())
+        for environment in environments:
+            self.tx.save_config(off_config(record.id, environment.id))
+        self.report.created_flags.append(flag.name)
+        after: dict[str, Any] = {"kind": kind, "description": flag.description, "tags": []}
+        self.record("flag.create", "flag", flag.name, after=after)
+
+    def configure(self, flag: Flag) -> None:
+        record = self.tx.get_flag(self.project.id, flag.name)
+        document = dump_flag_document(flag)
+        rules: dict[str, Any] = {"enabled": flag.enabled}
+        for key in ("strategies", "variants", "dependencies"):
+            rules[key] = document.get(key, [])
+        missing = []
+        for index, strategy in enumerate(rules["strategies"]):
+            for position, unleash_id in enumerate(strategy.get("segments", [])):
+                if unleash_id not in self.segment_ids:
+                    field = f"strategies[{index}].segments[{position}]"
+                    missing.append((field, f"segment {unleash_id} is not in the document"))
+                    continue
+                strategy["segments"][position] = self.segment_ids[unleash_id]
+        # A missing segment's id must not meet a Shipwise segment that happens to share it.
+        kind = flag.kind if record is None else record.kind
+        problems = missing or rule_problems(self.tx, self.project, flag.name, kind, rules)
+        if problems:
+            self.problems.setdefault(flag.name, []).extend(problems)
+        if problems or record is None:  # None: its name was refused by ensure_flag
+            return
+        current = self.tx.get_config(record.id, self.environment.id, for_update=True)
+        current = current or off_config(record.id, self.environment.id)
+        updated = self.tx.save_config(
+            replace(
+                current,
+                enabled=flag.enabled,
+                strategies=rules["strategies"],
+                variants=rules["variants"],
+                dependencies=rules["dependencies"],
+            )
+        )
+        self.record(
+            "flag.import",
+            "flag",
+            flag.name,
+            environment=self.environment.key,
+            before={**current.rules(), "version": current.version},
+            after={**updated.rules(), "version": updated.version},
+        )
 
 
 class ImportService:
@@ -56,86 +197,43 @@ class ImportService:
         try:
             state = state_from_unleash(document)
         except SnapshotError as error:
-            raise Invalid(str(error), field=error.field or error.where) from None
-        problems = []
-        for flag in state.flags.values():
-            for index, strategy in enumerate(flag.strategies):
-                if strategy.name not in STRATEGIES:
-                    problems.append(
-                        f"flag {flag.name!r}: strategies[{index}] uses custom strategy "
-                        f"{strategy.name!r}, which Shipwise cannot evaluate"
-                    )
-            if flag.kind not in {k.value for k in FlagKind}:
-                problems.append(f"flag {flag.name!r}: type {flag.kind!r} becomes kind 'release'")
-        blocking = [p for p in problems if "cannot evaluate" in p]
-        if blocking:
-            raise Invalid("nothing was imported: " + "; ".join(blocking), field="features")
-
-        report = ImportReport()
-        with self._store.transaction() as tx:
+            raise Invalid(str(error), field=_document_field(error, document)) from None
+        with creating(self._store, "features") as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.WRITE_FLAGS, project)
             environment = environment_or_404(tx, project, environment_key)
-            new_ids: dict[int, int] = {}
-            for segment in state.segments.values():
-                name = _segment_name(segment.id, segment.name)
+            job = _Import(tx, principal, project, environment)
+            for index, segment in enumerate(state.segments.values()):
                 constraints = dump_segment_document(segment)["constraints"]
-                saved = tx.save_segment(project.id, name, "imported from Unleash", constraints)
-                new_ids[segment.id] = saved.id
-                report.segments[segment.id] = name
+                job.segment(index, segment.id, segment.name, constraints)
             environments = tx.list_environments(project.id)
+            for flag in state.flags.values():  # all exist before any dependency is checked
+                job.ensure_flag(flag, environments)
             for flag in state.flags.values():
-                kind = flag.kind if flag.kind in {k.value for k in FlagKind} else "release"
-                record = tx.get_flag(project.id, flag.name)
-                if record is None:
-                    record = tx.add_flag(project.id, flag.name, kind, None, flag.description, ())
-                    for other in environments:
-                        tx.save_config(off_config(record.id, other.id))
-                    report.created_flags.append(flag.name)
-                else:
-                    report.updated_flags.append(flag.name)
-            for flag in state.flags.values():
-                record = flag_or_404(tx, project, flag.name)  # created above
-                rules = dump_flag_document(flag)
-                for strategy in rules.get("strategies", []):
-                    if "segments" in strategy:
-                        strategy["segments"] = [new_ids.get(i, i) for i in strategy["segments"]]
-                rules = {
-                    k: rules.get(k, []) for k in ("strategies", "variants", "dependencies")
-                } | {"enabled": flag.enabled}
-                try:
-                    validate_rules(tx, project, record, rules)
-                except Invalid as error:
-                    raise Invalid(
-                        f"nothing was imported: flag {flag.name!r}: {error.message}",
-                        field=error.field,
-                    ) from None
-                current = tx.get_config(record.id, environment.id) or off_config(
-                    record.id, environment.id
-                )
-                tx.save_config(
-                    replace(
-                        current,
-                        enabled=flag.enabled,
-                        strategies=rules["strategies"],
-                        variants=rules["variants"],
-                        dependencies=rules["dependencies"],
-                    )
-                )
+                job.configure(flag)
+            if job.problems:  # raising rolls the transaction back: nothing was written
+                raise _refusal(job.problems, _positions(document))
             tx.touch([e.id for e in environments])
-            audit(
-                tx,
-                principal,
-                "import.unleash",
-                "environment",
-                environment_key,
-                project=project_key,
-                environment=environment_key,
-                after={
-                    "created": report.created_flags,
-                    "updated": report.updated_flags,
-                    "segments": list(report.segments.values()),
-                    "notes": problems,
-                },
-            )
+            report = job.report
+            after = {
+                "created": report.created_flags,
+                "updated": report.updated_flags,
+                "segments": list(report.segments.values()),
+                "notes": report.notes,
+            }
+            job.record("import.unleash", "environment", environment_key, after=after)
         return report
+
+
+def _refusal(problems: Mapping[str, list[Problem]], positions: Mapping[str, int]) -> Invalid:
+    described = [
+        f"flag {name!r}: " + "; ".join(f"{field}: {problem}" for field, problem in found[:3])
+        for name, found in problems.items()
+    ]
+    # The first in the document's order names the field; every one is in the message.
+    first_name, first = min(problems.items(), key=lambda item: positions.get(item[0], 0))
+    index = positions.get(first_name)
+    where = "features" if index is None else f"features[{index}]"
+    unrepresentable = ", ".join(repr(name) for name in problems)
+    message = f"nothing was imported; cannot represent {unrepresentable}: " + " | ".join(described)
+    return Invalid(message, field=f"{where}.{first[0][0]}")

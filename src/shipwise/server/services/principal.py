@@ -19,10 +19,19 @@ class Principal:
     global_admin: bool = False
     token_id: int | None = None
 
-    def require(self, action: Action, project: Project | None = None) -> None:
-        """Raise Forbidden unless this principal may do ``action`` (on ``project``)."""
+    def require_api_token(self) -> None:
+        """Raise Forbidden for SDK keys: they read their environment, nothing else."""
         if self.kind is not TokenKind.API:
             raise Forbidden(f"a {self.kind} SDK key cannot use the admin API; use an api token")
+
+    def require_global_admin(self, what: str) -> None:
+        self.require_api_token()
+        if not self.global_admin:
+            raise Forbidden(f"only a global admin token (like the first one) may {what}")
+
+    def require(self, action: Action, project: Project | None = None) -> None:
+        """Raise Forbidden unless this principal may do ``action`` (on ``project``)."""
+        self.require_api_token()
         if self.global_admin:
             return
         if project is None or self.project_id != project.id:

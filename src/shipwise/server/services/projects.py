@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,11 +12,12 @@ from shipwise.server.ports import Environment, Project, Store
 from shipwise.server.services._common import (
     audit,
     check_key,
+    creating,
     environment_or_404,
     off_config,
     project_or_404,
 )
-from shipwise.server.services.errors import Conflict, Forbidden, Invalid
+from shipwise.server.services.errors import Conflict, Invalid
 from shipwise.server.services.principal import Principal
 
 
@@ -44,19 +46,20 @@ class ProjectService:
         key: str,
         name: str | None = None,
         timezone: str = "UTC",
-        pipeline: tuple[Stage, ...] = DEFAULT_PIPELINE,
+        pipeline: Sequence[Stage] = DEFAULT_PIPELINE,
     ) -> ProjectView:
         principal.require(Action.MANAGE_PROJECTS)
         check_key(key)
+        _check_pipeline(pipeline)
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise Invalid(
                 f"unknown time zone {timezone!r}, e.g. Europe/Oslo", field="timezone"
             ) from None
-        with self._store.transaction() as tx:
+        with creating(self._store, "key") as tx:
             if tx.get_project(key) is not None:
-                raise Conflict(f"project {key!r} already exists")
+                raise Conflict(f"project {key!r} already exists", field="key")
             project = tx.add_project(key, name or key, timezone)
             environments = [
                 tx.add_environment(project.id, stage.key, stage.name, stage.branch, position)
@@ -78,6 +81,8 @@ class ProjectService:
         return ProjectView(project, environments)
 
     def all(self, principal: Principal) -> list[ProjectView]:
+        """The projects this principal may see: all for a global admin, else its own."""
+        principal.require_api_token()
         with self._store.read() as tx:
             projects = tx.list_projects()
             visible = [
@@ -100,11 +105,13 @@ class ProjectService:
         branch: str | None = None,
     ) -> Environment:
         check_key(key)
-        with self._store.transaction() as tx:
+        with creating(self._store, "key") as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.MANAGE_ENVIRONMENTS, project)
             if tx.get_environment(project.id, key) is not None:
-                raise Conflict(f"environment {key!r} already exists in project {project_key!r}")
+                raise Conflict(
+                    f"environment {key!r} already exists in project {project_key!r}", field="key"
+                )
             position = len(tx.list_environments(project.id))
             environment = tx.add_environment(project.id, key, name or key, branch or key, position)
             # Every flag exists in every environment, off until someone turns it on.
@@ -129,6 +136,14 @@ class ProjectService:
             return environment_or_404(tx, project, key)
 
 
-def require_global_admin(principal: Principal) -> None:
-    if not principal.global_admin:
-        raise Forbidden("only an admin token created at first start (or like it) may do this")
+def _check_pipeline(pipeline: Sequence[Stage]) -> None:
+    if not pipeline:
+        raise Invalid("a project needs at least one environment", field="environments")
+    seen: set[str] = set()
+    for index, stage in enumerate(pipeline):
+        check_key(stage.key, f"environments[{index}].key")
+        if stage.key in seen:
+            raise Invalid(
+                f"environment {stage.key!r} is listed twice", field=f"environments[{index}].key"
+            )
+        seen.add(stage.key)

@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import TypeVar
 
 from shipwise.domain.access import Action, Role, TokenKind
-from shipwise.server.ports import AuditEntry, Clock, Store, TokenRecord
+from shipwise.server.ports import AuditEntry, Clock, Project, Store, TokenRecord, Transaction
 from shipwise.server.services._common import audit, environment_or_404, project_or_404
 from shipwise.server.services.errors import Invalid, NotFound, Unauthenticated
 from shipwise.server.services.principal import Principal
 
 PREFIXES = {TokenKind.API: "sw_api_", TokenKind.SERVER: "sw_srv_", TokenKind.FRONTEND: "sw_fe_"}
 CACHE_SECONDS = 5.0  # a revocation on another instance takes effect within this
+MAX_NAME = 100  # the audit log's actor (200 characters) holds the name and a label
 
 
 def hash_secret(secret: str) -> str:
@@ -27,9 +28,18 @@ def hash_secret(secret: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenView:
+    record: TokenRecord
+    project: str | None  # the keys of the project and environment it is scoped to
+    environment: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class IssuedToken:
     record: TokenRecord
     secret: str  # shown once; only its hash is stored
+    project: str | None = None
+    environment: str | None = None
 
 
 class TokenService:
@@ -54,6 +64,16 @@ class TokenService:
         token_role = _parse(Role, role, "role") if role is not None else None
         if not name.strip():
             raise Invalid("give the token a name people will recognise", field="name")
+        if len(name) > MAX_NAME:
+            raise Invalid(f"a token's name has at most {MAX_NAME} characters", field="name")
+        if token_kind is not TokenKind.API and role is not None:
+            raise Invalid(f"a {token_kind} key has no role; roles are for api tokens", field="role")
+        if token_kind is TokenKind.API and environment_key is not None:
+            raise Invalid(
+                "an api token is scoped to a project, not an environment; "
+                "SDK keys (server, frontend) belong to an environment",
+                field="environment",
+            )
         if expires_at is not None and expires_at <= self._clock():
             raise Invalid("expires_at is in the past", field="expires_at")
         with self._store.transaction() as tx:
@@ -64,6 +84,12 @@ class TokenService:
                 if project is None:
                     if not principal.global_admin:
                         raise Invalid("an api token needs a project", field="project")
+                    if token_role not in {None, Role.ADMIN}:
+                        raise Invalid(
+                            f"an api token without a project is a global admin token; "
+                            f"give a project for a {token_role} token",
+                            field="project",
+                        )
                     token_role = Role.ADMIN  # a global admin token, like the first one
                 elif token_role is None:
                     raise Invalid("an api token needs a role: " + ", ".join(Role), field="role")
@@ -74,7 +100,6 @@ class TokenService:
                         field="environment",
                     )
                 environment = environment_or_404(tx, project, environment_key)
-                token_role = None
             principal.require(Action.MANAGE_TOKENS, project)
             secret = PREFIXES[token_kind] + secrets.token_urlsafe(32)
             record = tx.add_token(
@@ -103,7 +128,7 @@ class TokenService:
                     "prefix": record.prefix,
                 },
             )
-        return IssuedToken(record, secret)
+        return IssuedToken(record, secret, project_key, environment_key)
 
     def bootstrap_admin(self, secret: str | None) -> tuple[bool, str | None]:
         """On an empty database, create the first (global admin) token, from ``secret``
@@ -157,21 +182,42 @@ class TokenService:
                 self._cache[digest] = (now + ttl, principal)
         return principal
 
-    def all(self, principal: Principal, project_key: str | None) -> list[TokenRecord]:
+    def all(self, principal: Principal, project_key: str | None) -> list[TokenView]:
+        """A project's tokens; without a project, every token for a global admin and the
+        tokens of its own project for anyone else."""
         with self._store.read() as tx:
-            project = None if project_key is None else project_or_404(tx, project_key)
+            names = _Names(tx)
+            if project_key is not None:
+                project: Project | None = project_or_404(tx, project_key)
+            elif principal.global_admin or principal.project_id is None:
+                project = None
+            else:
+                project = names.project(principal.project_id)
             principal.require(Action.MANAGE_TOKENS, project)
-            return tx.list_tokens(None if project is None else project.id)
+            records = tx.list_tokens(None if project is None else project.id)
+            return [names.view(r) for r in records]
 
-    def revoke(self, principal: Principal, token_id: int) -> TokenRecord:
-        with self._store.transaction() as tx:
+    def get(self, principal: Principal, token_id: int) -> TokenView:
+        with self._store.read() as tx:
+            names = _Names(tx)
             record = tx.get_token(token_id)
             if record is None:
                 raise NotFound(f"no token {token_id}")
-            project = None
-            if record.project_id is not None:
-                project = next(p for p in tx.list_projects() if p.id == record.project_id)
+            principal.require(Action.MANAGE_TOKENS, names.project(record.project_id))
+            return names.view(record)
+
+    def revoke(self, principal: Principal, token_id: int) -> TokenView:
+        """Revoke a token for good (again: nothing changes). It stops working on every
+        instance within ``CACHE_SECONDS``, and on this one at once."""
+        with self._store.transaction() as tx:
+            names = _Names(tx)
+            record = tx.get_token(token_id)
+            if record is None:
+                raise NotFound(f"no token {token_id}")
+            project = names.project(record.project_id)
             principal.require(Action.MANAGE_TOKENS, project)
+            if record.revoked_at is not None:
+                return names.view(record)
             revoked = tx.revoke_token(token_id, self._clock())
             audit(
                 tx,
@@ -187,7 +233,28 @@ class TokenService:
             )
         with self._cache_lock:
             self._cache.clear()
-        return revoked
+        return TokenView(revoked, project.key if project else None, names.environment(revoked))
+
+
+class _Names:
+    """Project and environment keys for the ids a token record holds."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+        self._projects = {p.id: p for p in tx.list_projects()}
+
+    def project(self, project_id: int | None) -> Project | None:
+        return None if project_id is None else self._projects.get(project_id)
+
+    def environment(self, record: TokenRecord) -> str | None:
+        if record.environment_id is None:
+            return None
+        environment = self._tx.get_environment_by_id(record.environment_id)
+        return None if environment is None else environment.key
+
+    def view(self, record: TokenRecord) -> TokenView:
+        project = self.project(record.project_id)
+        return TokenView(record, project.key if project else None, self.environment(record))
 
 
 E = TypeVar("E", TokenKind, Role)
@@ -205,7 +272,8 @@ def _principal(record: TokenRecord) -> Principal:
     kind = TokenKind(record.kind)
     role = None if record.role is None else Role(record.role)
     global_admin = kind is TokenKind.API and record.project_id is None and role is Role.ADMIN
-    label = f"token:{record.name}"
+    # The id tells apart tokens that share a name; the audit log records this label.
+    label = f"token:{record.name[:MAX_NAME]} (#{record.id}, {role or kind})"
     return Principal(
         actor=label,
         kind=kind,

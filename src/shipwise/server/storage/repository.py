@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shipwise.domain.audit import ChainedRecord, record_hash
@@ -20,6 +21,7 @@ from shipwise.server.ports import (
     ExposureCount,
     FlagConfig,
     FlagRecord,
+    KeyTaken,
     Project,
     SegmentRecord,
     TokenRecord,
@@ -159,6 +161,14 @@ class SqlTransaction:
     def _now(self) -> datetime:
         return self._clock()
 
+    def _flush_new(self, what: str) -> None:
+        """Flush an insert; a unique key a concurrent writer took first is ``KeyTaken``
+        (on PostgreSQL the insert waits for that writer's commit, then fails here)."""
+        try:
+            self.session.flush()
+        except IntegrityError as error:
+            raise KeyTaken(what) from error
+
     # -- projects and environments ------------------------------------------------
 
     def get_project(self, key: str) -> Project | None:
@@ -173,7 +183,7 @@ class SqlTransaction:
     def add_project(self, key: str, name: str, timezone: str) -> Project:
         row = ProjectRow(key=key, name=name, timezone=timezone, created_at=self._now())
         self.session.add(row)
-        self.session.flush()
+        self._flush_new(f"project {key!r}")
         return _project(row)
 
     def list_environments(self, project_id: int) -> list[Environment]:
@@ -209,7 +219,7 @@ class SqlTransaction:
             created_at=self._now(),
         )
         self.session.add(row)
-        self.session.flush()
+        self._flush_new(f"environment {key!r}")
         return _environment(row)
 
     def touch(self, environment_ids: Sequence[int]) -> list[Change]:
@@ -260,7 +270,7 @@ class SqlTransaction:
             created_at=self._now(),
         )
         self.session.add(row)
-        self.session.flush()
+        self._flush_new(f"flag {key!r}")
         return _flag(row)
 
     def update_flag(self, flag: FlagRecord) -> FlagRecord:
@@ -270,12 +280,15 @@ class SqlTransaction:
         self.session.flush()
         return _flag(row)
 
-    def get_config(self, flag_id: int, environment_id: int) -> FlagConfig | None:
-        row = self.session.scalar(
-            select(FlagConfigRow).where(
-                FlagConfigRow.flag_id == flag_id, FlagConfigRow.environment_id == environment_id
-            )
+    def get_config(
+        self, flag_id: int, environment_id: int, *, for_update: bool = False
+    ) -> FlagConfig | None:
+        statement = select(FlagConfigRow).where(
+            FlagConfigRow.flag_id == flag_id, FlagConfigRow.environment_id == environment_id
         )
+        if for_update:  # PostgreSQL: a concurrent writer waits here, then sees our version
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        row = self.session.scalar(statement)
         return None if row is None else _config(row)
 
     def configs_for_flag(self, flag_id: int) -> list[FlagConfig]:
@@ -312,10 +325,15 @@ class SqlTransaction:
         )
         return [_segment(r) for r in rows]
 
-    def get_segment(self, project_id: int, name: str) -> SegmentRecord | None:
-        row = self.session.scalar(
-            select(SegmentRow).where(SegmentRow.project_id == project_id, SegmentRow.name == name)
+    def get_segment(
+        self, project_id: int, name: str, *, for_update: bool = False
+    ) -> SegmentRecord | None:
+        statement = select(SegmentRow).where(
+            SegmentRow.project_id == project_id, SegmentRow.name == name
         )
+        if for_update:
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        row = self.session.scalar(statement)
         return None if row is None else _segment(row)
 
     def save_segment(
@@ -332,7 +350,7 @@ class SqlTransaction:
         row.description = description
         row.constraints = list(constraints)
         row.updated_at = self._now()
-        self.session.flush()
+        self._flush_new(f"segment {name!r}")
         return _segment(row)
 
     # -- tokens ---------------------------------------------------------------------
@@ -433,6 +451,9 @@ class SqlTransaction:
     def iter_audit(self) -> Iterator[AuditRecord]:
         for row in self.session.scalars(select(AuditRow).order_by(AuditRow.id)).yield_per(500):
             yield _audit(row)
+
+    def audit_chain_head(self) -> str | None:
+        return self.session.scalar(select(ChainHeadRow.last_hash).where(ChainHeadRow.id == 1))
 
     def iter_audit_chain(self) -> Iterator[ChainedRecord]:
         for row in self.session.scalars(select(AuditRow).order_by(AuditRow.id)).yield_per(500):

@@ -1,0 +1,61 @@
+"""The admin API's route class: a request body that cannot be read at all is a 422
+naming ``body``, in the API's error shape, like every other invalid input.
+
+FastAPI answers a body that is not UTF-8 with its own ``400 {"detail": ...}``, and one
+that is not JSON (or not an object) with a validation error whose location is a
+character position or nothing; neither names a field a client can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException  # what FastAPI raises, not its subclass
+
+from shipwise.server.api.errors import error_body
+
+
+def _unreadable(message: str) -> JSONResponse:
+    return JSONResponse(error_body(422, message, "body"), 422)
+
+
+def _whole_body_problem(error: RequestValidationError) -> str | None:
+    """What is wrong with the body as a whole, or None when a field inside is at fault."""
+    problems = error.errors()
+    first: dict[str, Any] = dict(problems[0]) if problems else {}
+    location = tuple(first.get("loc", ()))
+    if first.get("type") == "json_invalid":
+        detail = (first.get("ctx") or {}).get("error", "")
+        return f"body: not valid JSON ({detail})"
+    if location == ("body",):
+        return f"body: {first.get('msg', 'invalid')}; send a JSON object"
+    return None
+
+
+class AdminRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as error:
+                if error.status_code != 400:
+                    raise
+                return _unreadable("body: cannot be read as JSON; send UTF-8 JSON")
+            except RequestValidationError as error:
+                problem = _whole_body_problem(error)
+                if problem is None:
+                    raise
+                return _unreadable(problem)
+
+        return route
+
+
+def admin_router(tag: str) -> APIRouter:
+    return APIRouter(tags=[tag], route_class=AdminRoute)

@@ -1,0 +1,152 @@
+"""What the admin API's routes share: the value types requests are made of, the error
+body and its OpenAPI entries, path parameters and If-Match. Each resource's own request
+and answer models sit beside its routes (``admin_*``).
+
+Requests forbid unknown fields and constrain every value, so a typo or a wrong type is
+a 422 naming the field before any service runs. Strings are limited to what every
+database column takes (no NUL, within its length): a value PostgreSQL would refuse
+must be refused here, as a 422, not there, as a 500. Rules (strategies, variants,
+dependencies, constraints) stay JSON objects in the Unleash shapes; the engine's parser
+checks them in the services and names the field inside (``strategies[0].name``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Header, Path
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from shipwise.domain.pipeline import KEY_PATTERN, KEY_RULE
+
+KEY_REGEX = KEY_PATTERN.pattern
+_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"  # one line: names, owners, branches
+_NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+
+
+def _encodable(value: str) -> str:
+    """A string PostgreSQL and SQLite can store: no lone surrogate halves."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone UTF-16 surrogate, which cannot be stored") from None
+    return value
+
+
+def _encodable_json(value: Any) -> Any:
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone UTF-16 surrogate, which cannot be stored") from None
+    except ValueError:
+        raise ValueError("contains NaN or Infinity, which JSON does not allow") from None
+    return value
+
+
+def _text(max_length: int, pattern: str = _NO_CONTROL, min_length: int = 1) -> Any:
+    constraints = StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
+    return Annotated[str, constraints, AfterValidator(_encodable)]
+
+
+Key = Annotated[str, StringConstraints(pattern=KEY_REGEX), Field(description=KEY_RULE)]
+Name = _text(200)
+Branch = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x20\x7f~^:?*\[\\]{1,200}$")]
+TimeZone = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_+\-/]{1,64}$")]
+Description = _text(4000, _NO_NUL, min_length=0)
+Owner = _text(200)
+Tag = Annotated[str, StringConstraints(pattern=KEY_REGEX)]
+Reason = _text(1000, _NO_NUL)
+TokenName = _text(100)  # the audit log's actor column holds the name plus a label
+Stickiness = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$")]
+JsonObject = Annotated[dict[str, Any], AfterValidator(_encodable_json)]
+
+
+class StrictBody(BaseModel):
+    """A request body: unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- errors ----------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    status: int = Field(description="The HTTP status, repeated")
+    message: str = Field(description="What is wrong, and what to do about it")
+    field: str | None = Field(description="The field at fault, e.g. `strategies[0].name`")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+_ERRORS = {
+    401: "No token, or an unknown, revoked or expired one",
+    403: "The token's role, project or kind does not allow this",
+    404: "No such project, environment, flag, segment or token",
+    409: "A stale version (If-Match) or a key that already exists; nothing changed",
+    422: "Invalid input; `field` names it; nothing changed",
+    428: "The write needs If-Match with the version last read; nothing changed",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give: always 401 and 403, and
+    always 422 (else FastAPI documents its own 422 shape, which this API never sends)."""
+    wanted = sorted({401, 403, 422, *statuses})
+    return {s: {"model": ErrorBody, "description": _ERRORS[s]} for s in wanted}
+
+
+def with_etag(description: str) -> dict[int | str, dict[str, Any]]:
+    header = {
+        "description": 'The version, quoted (`"3"`): send it back as If-Match',
+        "schema": {"type": "string"},
+    }
+    return {200: {"description": description, "headers": {"ETag": header}}}
+
+
+# -- timestamps ------------------------------------------------------------------------
+
+
+def _storable(moment: datetime | None) -> datetime | None:
+    """In UTC, as everything is stored (SQLite keeps no time zone). A moment whose UTC
+    falls off the calendar (9999-12-31 at -05:00) is refused, not a 500."""
+    if moment is None:
+        return None
+    try:
+        converted = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the range of dates that can be stored") from None
+    if converted.year >= 9999:
+        raise ValueError("must be before the year 9999")
+    return converted
+
+
+Expiry = Annotated[AwareDatetime | None, AfterValidator(_storable)]
+
+
+# -- path parameters -------------------------------------------------------------------
+
+ProjectKey = Annotated[str, Path(pattern=KEY_REGEX, description="The project's key")]
+EnvironmentKey = Annotated[str, Path(pattern=KEY_REGEX, description="The environment's key")]
+FlagKey = Annotated[str, Path(pattern=KEY_REGEX, description="The flag's key")]
+SegmentName = Annotated[str, Path(pattern=KEY_REGEX, description="The segment's name")]
+TokenId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The token's id")]
+
+
+# -- versions --------------------------------------------------------------------------
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=r'^(W/)?("[0-9]{1,18}"|[0-9]{1,18})$',
+        description='The version last read, as its ETag gives it: `"3"`',
+    ),
+]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

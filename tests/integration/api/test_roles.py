@@ -1,0 +1,203 @@
+"""Every admin endpoint, walked with a token of each role, an admin of another project,
+the global admin and each kind of SDK key: each gets exactly what its role allows.
+
+The expectations are written out here, endpoint by endpoint, from the product's rules
+(viewers read; developers and QA also change flags and segments; release managers also
+pull the kill switch and add environments; project admins also manage tokens; only
+global admins create projects, read every project's audit log and verify the chain;
+SDK keys never use the admin API), not derived from the code under test. A request
+that is refused must also change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from tests.integration.api.helpers import as_token, issue, newest_audit_id
+from tests.support.server import RunningServer, running_server
+
+PRINCIPALS = (
+    "viewer",
+    "developer",
+    "qa",
+    "release-manager",
+    "admin",
+    "other-admin",  # admin of project "other", none of "default"
+    "global",  # the first admin token
+    "server",  # SDK keys of default/production
+    "frontend",
+)
+
+# Who may, in words the product uses. Sets are spelt out, never computed from roles.
+ANY_API_TOKEN = {"viewer", "developer", "qa", "release-manager", "admin", "other-admin", "global"}
+MEMBERS = {"viewer", "developer", "qa", "release-manager", "admin", "global"}
+FLAG_WRITERS = {"developer", "qa", "release-manager", "admin", "global"}
+KILLERS = {"release-manager", "admin", "global"}
+PIPELINE_MANAGERS = {"release-manager", "admin", "global"}
+TOKEN_MANAGERS = {"admin", "global"}
+GLOBAL_ADMINS = {"global"}
+
+P = "/api/v1/projects/default"
+RULES = f"{P}/flags/checkout/environments/production"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # "{who}" becomes the principal's name, "{token}" a fresh token's id
+    allowed: set[str]
+    body: Any = None
+    etag_from: str | None = None  # send If-Match with the version this GET gives now
+    id: str = field(default="")
+
+    def label(self) -> str:
+        return self.id or f"{self.method} {self.path}"
+
+
+def _import_document(who: str) -> dict[str, Any]:
+    flag = {"name": f"imported-{who}", "enabled": True, "strategies": [{"name": "default"}]}
+    return {"version": 2, "features": [flag], "segments": []}
+
+
+SERVER_KEY = {"name": "{who}", "kind": "server", "project": "default", "environment": "dev"}
+
+ENDPOINTS = [
+    Endpoint("GET", "/api/v1/projects", ANY_API_TOKEN),
+    Endpoint("POST", "/api/v1/projects", GLOBAL_ADMINS, {"key": "p-{who}"}),
+    Endpoint("GET", P, MEMBERS),
+    Endpoint("GET", f"{P}/environments", MEMBERS),
+    Endpoint("POST", f"{P}/environments", PIPELINE_MANAGERS, {"key": "e-{who}"}),
+    Endpoint("GET", f"{P}/environments/production", MEMBERS),
+    Endpoint("GET", f"{P}/flags", MEMBERS),
+    Endpoint("POST", f"{P}/flags", FLAG_WRITERS, {"key": "f-{who}"}),
+    Endpoint("GET", f"{P}/flags/checkout", MEMBERS),
+    Endpoint("PATCH", f"{P}/flags/checkout", FLAG_WRITERS, {"description": "by {who}"}),
+    Endpoint("GET", RULES, MEMBERS),
+    Endpoint("PUT", RULES, FLAG_WRITERS, {"enabled": True}, etag_from=RULES),
+    Endpoint("POST", f"{RULES}/enable", FLAG_WRITERS),
+    Endpoint("POST", f"{RULES}/disable", FLAG_WRITERS),
+    Endpoint("POST", f"{RULES}/rollout", FLAG_WRITERS, {"percentage": 10}),
+    Endpoint("POST", f"{RULES}/kill", KILLERS, {"reason": "drill by {who}"}),
+    Endpoint("GET", f"{P}/segments", MEMBERS),
+    Endpoint("POST", f"{P}/segments", FLAG_WRITERS, {"name": "s-{who}", "constraints": []}),
+    Endpoint("GET", f"{P}/segments/beta", MEMBERS),
+    Endpoint(
+        "PUT",
+        f"{P}/segments/beta",
+        FLAG_WRITERS,
+        {"constraints": []},
+        etag_from=f"{P}/segments/beta",
+    ),
+    Endpoint("GET", "/api/v1/tokens?project=default", TOKEN_MANAGERS),
+    # Without a project: everything for the global admin, its own project's for an admin.
+    Endpoint("GET", "/api/v1/tokens", TOKEN_MANAGERS | {"other-admin"}),
+    Endpoint("POST", "/api/v1/tokens", TOKEN_MANAGERS, SERVER_KEY),
+    Endpoint("GET", "/api/v1/tokens/{token}", TOKEN_MANAGERS),
+    Endpoint("DELETE", "/api/v1/tokens/{token}", TOKEN_MANAGERS),
+    Endpoint("GET", "/api/v1/audit?project=default", MEMBERS),
+    Endpoint("GET", "/api/v1/audit", GLOBAL_ADMINS),
+    Endpoint("GET", "/api/v1/audit/verify", GLOBAL_ADMINS),
+    Endpoint(
+        "POST", f"{P}/environments/dev/import/unleash", FLAG_WRITERS, "import", id="POST import"
+    ),
+    # The SDK API, the other way round: a server key reads its environment's snapshot.
+    Endpoint("GET", "/sdk/v1/snapshot", {"server"}),
+]
+
+
+@dataclass
+class World:
+    server: RunningServer
+    admin: httpx.Client
+    secrets: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    data = tmp_path_factory.mktemp("roles")
+    with running_server(database_url=f"sqlite:///{data / 'shipwise.db'}", data_dir=data) as server:
+        admin = server.admin()
+        assert admin.post("/api/v1/projects", json={"key": "other"}).status_code == 201
+        assert admin.post(f"{P}/flags", json={"key": "checkout"}).status_code == 201
+        segment = {"name": "beta", "constraints": []}
+        assert admin.post(f"{P}/segments", json=segment).status_code == 201
+        secrets = {"global": server.admin_token}
+        for role in ("viewer", "developer", "qa", "release-manager", "admin"):
+            secrets[role] = issue(admin, kind="api", project="default", role=role, name=role)
+        secrets["other-admin"] = issue(admin, kind="api", project="other", role="admin")
+        for kind in ("server", "frontend"):
+            secrets[kind] = issue(admin, kind=kind, project="default", environment="production")
+        yield World(server, admin, secrets)
+        admin.close()
+
+
+def _fill(value: Any, who: str, token: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{who}", who).replace("{token}", token)
+    if isinstance(value, dict):
+        return {k: _fill(v, who, token) for k, v in value.items()}
+    return value
+
+
+def _send(world: World, endpoint: Endpoint, who: str, token: str) -> httpx.Response:
+    headers = {}
+    if endpoint.etag_from is not None:
+        headers["If-Match"] = world.admin.get(endpoint.etag_from).headers["ETag"]
+    body = _import_document(who) if endpoint.body == "import" else _fill(endpoint.body, who, token)
+    with as_token(world.server, world.secrets[who]) as client:
+        return client.request(
+            endpoint.method, _fill(endpoint.path, who, token), json=body, headers=headers
+        )
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=Endpoint.label)
+def test_endpoint__with_each_principal__gets_exactly_what_its_role_allows(
+    world: World, endpoint: Endpoint, who: str
+) -> None:
+    # Given a token of project "default" for the token endpoints to read or revoke
+    fresh = world.admin.post("/api/v1/tokens", json=_fill(SERVER_KEY, f"target-{who}", ""))
+    before = newest_audit_id(world.admin)
+
+    response = _send(world, endpoint, who, str(fresh.json()["id"]))
+
+    if who in endpoint.allowed:
+        assert response.is_success, f"{who}: {response.status_code} {response.text}"
+    else:
+        assert response.status_code == 403, f"{who}: {response.status_code} {response.text}"
+        assert response.json()["error"]["message"]
+        assert newest_audit_id(world.admin) == before  # refused: nothing written
+
+
+# The concrete paths above, as the OpenAPI document names their parameters.
+_TEMPLATE = {
+    "/projects/default": "/projects/{project}",
+    "/environments/production": "/environments/{environment}",
+    "/environments/dev": "/environments/{environment}",
+    "/flags/checkout": "/flags/{key}",
+    "/segments/beta": "/segments/{name}",
+    "/tokens/{token}": "/tokens/{token_id}",
+}
+
+
+def _route(endpoint: Endpoint) -> tuple[str, str]:
+    path = endpoint.path.split("?")[0]
+    for concrete, template in _TEMPLATE.items():
+        path = path.replace(concrete, template)
+    return endpoint.method, path
+
+
+def test_the_table__covers_every_admin_route(world: World) -> None:
+    document = world.admin.get("/openapi.json").json()
+    routes = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        if path.startswith("/api/v1/")
+        for method in operations
+    }
+    covered = {_route(e) for e in ENDPOINTS if e.path.startswith("/api/v1/")}
+    assert covered == routes
