@@ -33,9 +33,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from shipwise.engine import Variant
-from shipwise.server.api.auth import FrontendKey, ServicesDep
+from shipwise.server.api.auth import FRONTEND, FrontendKey, ServicesDep, published_for
 from shipwise.server.api.errors import error_body
-from shipwise.server.api.unleash import FRONTEND, ClientMetrics, published_for, record
+from shipwise.server.api.unleash import ClientMetrics, record
 from shipwise.server.services.evaluation import (
     Evaluator,
     PerSnapshot,
@@ -141,7 +141,7 @@ def _answer(
 
 @router.get("", summary="The flags that are on for a context given in the query")
 async def toggles(request: Request) -> Response:
-    published = published_for(request, FRONTEND)
+    published = await published_for(request, FRONTEND)
     fields = request.query_params.items() if request.scope["query_string"] else ()
     return _answer(request, published, fields, request.scope["query_string"])
 
@@ -152,7 +152,7 @@ def _bad_request(message: str) -> JSONResponse:
 
 @router.post("", summary="The flags that are on for a context given in the body")
 async def toggles_for_body(request: Request) -> Response:
-    published = published_for(request, FRONTEND)
+    published = await published_for(request, FRONTEND)
     raw = await request.body()
     try:
         body = json.loads(raw) if raw.strip() else {}

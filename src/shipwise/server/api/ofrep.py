@@ -32,9 +32,8 @@ from fastapi import APIRouter, Request, Response
 
 from shipwise.domain.access import TokenKind
 from shipwise.engine import Snapshot, Variant
-from shipwise.server.api.auth import services
+from shipwise.server.api.auth import ANY_SDK, authenticate_sdk, published_for, services
 from shipwise.server.api.frontend import CORS_HEADERS, preflight
-from shipwise.server.api.unleash import ANY_SDK, authenticate_sdk, published_for
 from shipwise.server.services.evaluation import (
     ERROR,
     ContextError,
@@ -149,7 +148,7 @@ _results: PerSnapshot[_Results] = PerSnapshot(_Results)
 
 @router.post("/evaluate/flags", summary="Evaluate every flag for a context")
 async def evaluate_flags(request: Request) -> Response:
-    published = published_for(request, ANY_SDK)
+    published = await published_for(request, ANY_SDK)
     raw = await request.body()
     digest = hashlib.blake2b(raw, digest_size=8).hexdigest()
     etag = f'"{published.environment_id}-{published.revision}-{digest}"'
@@ -166,7 +165,7 @@ async def evaluate_flags(request: Request) -> Response:
 
 @router.post("/evaluate/flags/{key}", summary="Evaluate one flag for a context")
 async def evaluate_flag(key: str, request: Request) -> Response:
-    sdk_key = authenticate_sdk(request, ANY_SDK)
+    sdk_key = await authenticate_sdk(request, ANY_SDK)
     published = services(request).snapshots.current(sdk_key.environment_id)
     try:
         context = _context(await request.body())

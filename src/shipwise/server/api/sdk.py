@@ -25,7 +25,6 @@ async def snapshot(
     who: ServerKey,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    assert who.environment_id is not None
     published = services.snapshots.current(who.environment_id)
     headers = {"ETag": published.etag, "Cache-Control": "no-cache"}
     if if_none_match is not None and published.etag in {
@@ -51,7 +50,6 @@ class MetricsBatch(BaseModel):
 
 @router.post("/metrics", status_code=202, summary="Exposure counts from an SDK")
 async def metrics(batch: MetricsBatch, services: ServicesDep, who: AnySdkKey) -> dict[str, Any]:
-    assert who.environment_id is not None
     accepted = services.metrics.record_exposures(
         who.environment_id,
         batch.app_name,

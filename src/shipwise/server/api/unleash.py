@@ -28,61 +28,30 @@ import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shipwise.domain.access import TokenKind
 from shipwise.engine import FlagState, Snapshot, state_to_unleash
-from shipwise.server.api.auth import ServerKey, ServicesDep, services
+from shipwise.server.api.auth import (
+    SERVER,
+    SdkKey,
+    ServerKey,
+    ServicesDep,
+    authenticate_sdk,
+    published_for,
+    services,
+)
 from shipwise.server.api.stream import Broadcaster
-from shipwise.server.services.errors import Forbidden, NotFound
+from shipwise.server.services.errors import NotFound
 from shipwise.server.services.evaluation import PerSnapshot, etag_matches
-from shipwise.server.services.principal import Principal
 from shipwise.server.services.snapshots import PublishedSnapshot
 
 router = APIRouter(prefix="/api/client", tags=["unleash"])
 HEARTBEAT_SECONDS = 15.0
 JSON = "application/json"
-
-SERVER = (TokenKind.SERVER,)
-FRONTEND = (TokenKind.FRONTEND,)
-ANY_SDK = (TokenKind.SERVER, TokenKind.FRONTEND)
-
-
-class SdkKey(NamedTuple):
-    kind: TokenKind
-    environment_id: int
-
-
-def authenticate_sdk(request: Request, kinds: tuple[TokenKind, ...]) -> SdkKey:
-    """The SDK key on ``request`` (``Authorization: Bearer <key>``, Unleash's bare
-    ``Authorization: <key>``, or OFREP's ``X-API-Key``), if it is one of ``kinds``.
-
-    The same check as ``auth.sdk_principal``, called inline: the token service caches
-    principals, so this is a dictionary lookup on the hot path.
-    """
-    headers = request.headers
-    authorization = headers.get("authorization")
-    if authorization:
-        scheme, _, rest = authorization.strip().partition(" ")
-        secret: str | None = (
-            rest.strip() if scheme.lower() == "bearer" and rest else authorization.strip()
-        )
-    else:
-        secret = headers.get("x-api-key")
-    who = services(request).tokens.authenticate(secret)
-    if who.kind not in kinds or who.environment_id is None:
-        wanted = " or ".join(f"a {k} key" for k in kinds)
-        raise Forbidden(f"this endpoint needs {wanted}; this is a {who.kind} token")
-    return SdkKey(who.kind, who.environment_id)
-
-
-def published_for(request: Request, kinds: tuple[TokenKind, ...]) -> PublishedSnapshot:
-    """The current snapshot of the environment of the request's SDK key."""
-    return services(request).snapshots.current(authenticate_sdk(request, kinds).environment_id)
 
 
 def _headers(etag: str) -> dict[str, str]:
@@ -103,7 +72,7 @@ def _filtered(published: PublishedSnapshot, project: str | None, prefix: str | N
 
 @router.get("/features", summary="The environment's flags, as Unleash's client API serves them")
 async def features(request: Request) -> Response:
-    published = published_for(request, SERVER)
+    published = await published_for(request, SERVER)
     etag = published.etag
     body = published.unleash_document
     if request.scope["query_string"]:
@@ -120,7 +89,7 @@ async def features(request: Request) -> Response:
 
 @router.get("/features/{name}", summary="One flag, as Unleash's client API serves it")
 async def feature(name: str, request: Request) -> Response:
-    published = published_for(request, SERVER)
+    published = await published_for(request, SERVER)
     flag = published.engine.state.flags.get(name)
     if flag is None:
         raise NotFound(f"no flag {name!r} in {published.project}/{published.environment}")
@@ -158,7 +127,7 @@ _deltas: PerSnapshot[_Deltas] = PerSnapshot(_Deltas)
 
 @router.get("/delta", summary="The environment's state as Unleash delta events")
 async def delta(request: Request) -> Response:
-    published = published_for(request, SERVER)
+    published = await published_for(request, SERVER)
     etag = published.etag
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=_headers(etag))
@@ -168,7 +137,7 @@ async def delta(request: Request) -> Response:
 
 @router.get("/streaming", summary="Server-sent events: the state, then every change")
 async def streaming(request: Request) -> StreamingResponse:
-    environment_id = authenticate_sdk(request, SERVER).environment_id
+    environment_id = (await authenticate_sdk(request, SERVER)).environment_id
     broadcaster: Broadcaster = request.app.state.broadcaster
     subscription = broadcaster.subscribe(environment_id)  # before reading: miss nothing
     snapshots = services(request).snapshots
@@ -233,9 +202,8 @@ class ClientMetrics(BaseModel):
     bucket: Bucket | None = None
 
 
-def record(services: ServicesDep, who: Principal, metrics: ClientMetrics) -> int:
+def record(services: ServicesDep, who: SdkKey, metrics: ClientMetrics) -> int:
     """Store an Unleash metrics body as exposures of the key's environment."""
-    assert who.environment_id is not None
     if metrics.bucket is None:
         return 0
     counts = {

@@ -154,6 +154,16 @@ class TokenService:
             tx.append_audit(_system_entry("token.create", str(record.id), after))
         return True, (secret if generated else None)
 
+    def peek(self, secret: str | None) -> Principal | None:
+        """The principal for ``secret`` if it is in the cache and fresh: no database,
+        so callers on the event loop can try this before ``authenticate`` in a thread."""
+        if not secret:
+            return None
+        cached = self._cache.get(hash_secret(secret))
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        return None
+
     def authenticate(self, secret: str | None) -> Principal:
         if not secret:
             raise Unauthenticated("send a token: Authorization: Bearer <token>")
