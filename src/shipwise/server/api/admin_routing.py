@@ -17,24 +17,11 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException  # what FastAPI raises, not its subclass
 
-from shipwise.server.api.errors import error_body
+from shipwise.server.api.errors import error_body, whole_body_problem
 
 
 def _unreadable(message: str) -> JSONResponse:
     return JSONResponse(error_body(422, message, "body"), 422)
-
-
-def _whole_body_problem(error: RequestValidationError) -> str | None:
-    """What is wrong with the body as a whole, or None when a field inside is at fault."""
-    problems = error.errors()
-    first: dict[str, Any] = dict(problems[0]) if problems else {}
-    location = tuple(first.get("loc", ()))
-    if first.get("type") == "json_invalid":
-        detail = (first.get("ctx") or {}).get("error", "")
-        return f"body: not valid JSON ({detail})"
-    if location == ("body",):
-        return f"body: {first.get('msg', 'invalid')}; send a JSON object"
-    return None
 
 
 class AdminRoute(APIRoute):
@@ -49,7 +36,7 @@ class AdminRoute(APIRoute):
                     raise
                 return _unreadable("body: cannot be read as JSON; send UTF-8 JSON")
             except RequestValidationError as error:
-                problem = _whole_body_problem(error)
+                problem = whole_body_problem(error)
                 if problem is None:
                     raise
                 return _unreadable(problem)

@@ -3,9 +3,12 @@ the field at fault: ``{"error": {"status": 422, "message": "...", "field": "..."
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from shipwise.server.services.errors import ServiceError
 
@@ -22,7 +25,30 @@ def _location(parts: tuple[object, ...]) -> str:
     return text
 
 
+def whole_body_problem(error: RequestValidationError) -> str | None:
+    """What is wrong with the body as a whole (not JSON, not an object), or None when a
+    field inside it is at fault."""
+    problems = error.errors()
+    first: dict[str, Any] = dict(problems[0]) if problems else {}
+    if first.get("type") == "json_invalid":
+        detail = (first.get("ctx") or {}).get("error", "")
+        return f"body: not valid JSON ({detail})"
+    if tuple(first.get("loc", ())) == ("body",):
+        return f"body: {first.get('msg', 'invalid')}; send a JSON object"
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+        # Starlette's own answers (unknown route, wrong method) in the same shape.
+        message = str(error.detail)
+        if error.status_code == 405:
+            message += "; the Allow header lists the methods this path takes"
+        return JSONResponse(
+            error_body(error.status_code, message), error.status_code, headers=error.headers
+        )
+
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, error: ServiceError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
@@ -32,6 +58,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        whole = whole_body_problem(error)
+        if whole is not None:
+            return JSONResponse(error_body(422, whole, "body"), 422)
         problems = error.errors()
         first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
         field = _location(tuple(first.get("loc", ())))
