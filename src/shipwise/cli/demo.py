@@ -6,8 +6,6 @@ deciding, with its reasons, for a crowd of synthetic users.
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from typing import Any
 
 from rich.console import Console
@@ -15,13 +13,9 @@ from rich.progress import track
 from rich.table import Table
 
 from shipwise import Client
+from shipwise.data import demo_snapshot
 
 PLANS = ("free", "pro", "beta", "internal")
-
-
-def demo_snapshot() -> dict[str, Any]:
-    text = resources.files("shipwise.cli").joinpath("demo_snapshot.json").read_text("utf-8")
-    return dict(json.loads(text))
 
 
 def _context(index: int) -> dict[str, Any]:

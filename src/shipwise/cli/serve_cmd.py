@@ -28,13 +28,16 @@ def serve(
     database_url: DatabaseUrlOption = None,
     host: HostOption = "127.0.0.1",
     port: PortOption = 4242,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="On first start, load the demo flags into 'default'.")
+    ] = False,
 ) -> None:
     """Run the server: admin API, SDK APIs, streams. Migrates the database first.
 
     On first start with an empty database it creates an admin token and prints it once,
     with the URL (or uses SHIPWISE_ADMIN_TOKEN). Stop it with Ctrl-C.
     """
-    settings = database.settings(data_dir, database_url, host=host, port=port)
+    settings = database.settings(data_dir, database_url, host=host, port=port, demo=demo)
     _check_port_free(host, port)
     with database.server_extra():
         from shipwise.server.serve import serve as run_server  # noqa: PLC0415 (lazy)

@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from shipwise.data import demo_snapshot
+from shipwise.engine import Snapshot
 from shipwise.server.ports import ChangeBus, Clock
 from shipwise.server.services.audit import AuditService
 from shipwise.server.services.flags import FlagService
@@ -75,4 +77,14 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
     first_start, services.first_admin_secret = services.tokens.bootstrap_admin(settings.admin_token)
     if first_start and not services.projects.all(SYSTEM):
         services.projects.create(SYSTEM, "default", "Default project")
+        if settings.demo:
+            seed_demo(services)
     return services
+
+
+def seed_demo(services: Services) -> None:
+    """The demo flags in every environment of the default project, through the same
+    import a team moving in from Unleash uses (so it is audited like any change)."""
+    document = Snapshot.load(demo_snapshot()).to_unleash()
+    for environment in ("dev", "staging", "production"):
+        services.importing.import_unleash(SYSTEM, "default", environment, document)

@@ -23,6 +23,11 @@ def announce(services: Services, settings: Settings, echo: object = print) -> No
             "First start: an admin token was created. It is shown this once; keep it safe:",
             f"    export SHIPWISE_URL={url}",
             f"    export SHIPWISE_TOKEN={services.first_admin_secret}",
+            "Then, in another terminal:",
+            "    shipwise flag list",
+            "    shipwise flag rollout new-checkout 25 -e production",
+            "    shipwise token create --name my-app --kind server -e production",
+            f"    open {url}/docs for the API",
         ]
     for line in lines:
         echo(line)  # type: ignore[operator]

@@ -14,6 +14,7 @@ class Settings:
     admin_token: str | None = None  # the first admin token, instead of a generated one
     host: str = "127.0.0.1"
     port: int = 4242
+    demo: bool = False  # on first start, load the demo flags into the default project
 
     @property
     def resolved_database_url(self) -> str:
