@@ -180,6 +180,9 @@ class Remote:
                 f"{self.url} answered {status} {response.reason_phrase or 'error'}",
                 hint=_NOT_SHIPWISE,
             )
+        if status == 404 and message.startswith("no endpoint"):
+            # The server is there, but nothing lives at that path: the URL is wrong.
+            fail(f"{self.url} answered 404: {message}", hint=_NOT_SHIPWISE)
         fail(
             f"{message} (field: {field})" if field else message,
             hint=_HINTS.get(status) or (_SERVER_FAILED if status >= 500 else None),

@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException
 
 from shipwise.server.services.errors import ServiceError
 
+NO_ENDPOINT = "no endpoint"  # starts the 404 for a path no route serves
+
 
 def error_body(status: int, message: str, field: str | None = None) -> dict[str, object]:
     return {"error": {"status": status, "message": message, "field": field}}
@@ -40,9 +42,11 @@ def whole_body_problem(error: RequestValidationError) -> str | None:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         # Starlette's own answers (unknown route, wrong method) in the same shape.
         message = str(error.detail)
+        if error.status_code == 404 and message == "Not Found":
+            message = f"{NO_ENDPOINT} {request.method} {request.url.path}: check the URL"
         if error.status_code == 405:
             message += "; the Allow header lists the methods this path takes"
         return JSONResponse(
