@@ -1,0 +1,80 @@
+"""The release policy as values: what ``shipwise.toml`` says, or the defaults that
+reproduce PRODUCT.md. ``policy.py`` reads and writes it; ``gates.py`` applies it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+
+from shipwise.domain.releases import DEFAULT_FIX_WITHIN, ApproverRole, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """When promotions may happen, in the project's time zone."""
+
+    weekdays: frozenset[int] = frozenset(range(5))  # 0 = Monday … 6 = Sunday
+    start: time = time(9, 0)
+    end: time = time(17, 0)  # exclusive; start < end
+
+
+@dataclass(frozen=True, slots=True)
+class Freeze:
+    """No promotions from ``start`` to ``end`` (both days included)."""
+
+    name: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRule:
+    count: int  # distinct approvers needed, none of them an author of the release
+    roles: frozenset[ApproverRole]  # each approver must hold at least one of these
+
+
+@dataclass(frozen=True, slots=True)
+class StageGates:
+    """The gates of promoting a release INTO ``environment``."""
+
+    environment: str
+    branch: str
+    approvals: ApprovalRule | None = None
+    signoffs: tuple[tuple[str, str], ...] = ()  # (kind, tested environment): ("qa", "staging")
+    checklist: tuple[str, ...] = ()
+    require_ci: bool = True  # the release's commit green in CI
+    require_previous_deploy: bool = False  # the commit deployed to the previous environment
+    require_rollback_plan: bool = False
+    rollback_drill_in: str | None = None  # a successful drill there since the last change
+    business_hours: bool = False
+    respect_freezes: bool = False
+    one_feature_rolling_out: bool = False  # at most `max_feature_rollouts` features at once
+
+
+@dataclass(frozen=True, slots=True)
+class HotfixPolicy:
+    severities: frozenset[Severity] = frozenset({Severity.CRITICAL})
+    branch: str = "main"
+    approvals: ApprovalRule = ApprovalRule(
+        2, frozenset({ApproverRole.CODE_OWNER, ApproverRole.RELEASE_MANAGER})
+    )
+    require_justification: bool = True
+    label: str = "HOTFIX"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    timezone: str = "UTC"
+    stages: tuple[StageGates, ...] = ()  # pipeline order
+    window: Window = Window()
+    freezes: tuple[Freeze, ...] = ()
+    one_feature_per_release: bool = True
+    max_feature_rollouts: int = 1  # per environment, for stages with one_feature_rolling_out
+    hotfix: HotfixPolicy = HotfixPolicy()
+    fix_within: dict[Severity, timedelta | None] = field(
+        default_factory=lambda: dict(DEFAULT_FIX_WITHIN)
+    )
+    code_owners: tuple[str, ...] = ()  # people whose approval counts as code-owner review
+
+    def stage(self, environment: str) -> StageGates | None:
+        return next((s for s in self.stages if s.environment == environment), None)

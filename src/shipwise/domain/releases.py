@@ -1,0 +1,189 @@
+"""Releases and the evidence gathered about them: the vocabulary of the release process.
+
+A release is one change (a feature, a bug fix or a hotfix) moving through a project's
+environments in pipeline order. Gates (``gates.py``) judge a promotion from these values
+and a ``Policy`` (``policy.py``); services load them, ask, and persist the answer. Pure
+values only: no I/O, time comes in as ``now``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class ChangeKind(StrEnum):
+    FEATURE = "feature"
+    BUGFIX = "bugfix"
+    HOTFIX = "hotfix"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"  # security, data loss, crashes: fix now
+    HIGH = "high"  # feature broken, performance: within 24 h
+    MEDIUM = "medium"  # UI, minor: within a week
+    LOW = "low"  # cosmetic: when convenient
+
+
+# PRODUCT.md's fix-by times; None means "when convenient". A policy may override them.
+DEFAULT_FIX_WITHIN: dict[Severity, timedelta | None] = {
+    Severity.CRITICAL: timedelta(0),
+    Severity.HIGH: timedelta(hours=24),
+    Severity.MEDIUM: timedelta(days=7),
+    Severity.LOW: None,
+}
+
+
+class ReleaseStatus(StrEnum):
+    IN_PROGRESS = "in-progress"
+    RELEASED = "released"
+    ROLLED_BACK = "rolled-back"
+    ABANDONED = "abandoned"
+
+
+class ApproverRole(StrEnum):
+    CODE_OWNER = "code-owner"
+    QA = "qa"
+    RELEASE_MANAGER = "release-manager"
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest:
+    number: int
+    title: str = ""
+    url: str | None = None
+    head_branch: str | None = None
+    base_branch: str | None = None
+    merged: bool = False
+    merge_commit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One change and where it stands. ``stage`` is the environment it was last promoted
+    into (None: not yet in any). ``content_version`` goes up whenever what is being
+    released changes (commit, flags, pull requests, rollback or communication plan);
+    approvals, sign-offs and drills count only for the content they saw."""
+
+    id: int
+    project: str
+    key: str
+    title: str
+    kind: ChangeKind
+    owner: str
+    created_at: datetime
+    content_changed_at: datetime
+    severity: Severity | None = None
+    flags: tuple[str, ...] = ()
+    commit: str | None = None
+    branch: str | None = None
+    pull_requests: tuple[PullRequest, ...] = ()
+    rollback_plan: str | None = None
+    communication_plan: str | None = None
+    justification: str | None = None  # required for the hotfix path
+    stage: str | None = None
+    status: ReleaseStatus = ReleaseStatus.IN_PROGRESS
+    content_version: int = 1
+    labels: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()  # who wrote the change; the owner is one of them
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    approver: str
+    roles: frozenset[ApproverRole]  # what the approver holds when approving
+    stage: str  # the environment the approval is for (the promotion target)
+    at: datetime
+    content_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistCheck:
+    item: str
+    stage: str
+    by: str
+    at: datetime
+    note: str | None = None
+    content_version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    kind: str  # "qa"
+    stage: str  # the environment that was tested (QA signs off on staging)
+    by: str
+    at: datetime
+    content_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class CiResult:
+    commit: str
+    context: str  # the CI check's name
+    state: str  # "success", "failure", "pending", "error"
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Deploy:
+    environment: str
+    commit: str
+    at: datetime
+    succeeded: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Drill:
+    """A rehearsed rollback: the plan run in ``environment`` and verified."""
+
+    environment: str
+    at: datetime
+    succeeded: bool
+    content_version: int
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Everything recorded about one release that gates may ask about."""
+
+    approvals: tuple[Approval, ...] = ()
+    checks: tuple[ChecklistCheck, ...] = ()
+    signoffs: tuple[SignOff, ...] = ()
+    ci: tuple[CiResult, ...] = ()
+    deploys: tuple[Deploy, ...] = ()
+    drills: tuple[Drill, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OtherRelease:
+    """Another release of the project, for the "one feature rolling out at a time" gate."""
+
+    key: str
+    kind: ChangeKind
+    status: ReleaseStatus
+    rolling_out_in: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    gate: str  # a stable id: "approvals", "qa-signoff", "business-hours", …
+    passed: bool
+    detail: str  # what was found, in words
+    remedy: str | None = None  # what would satisfy it, when it did not pass
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionDecision:
+    release: str
+    target: str
+    gates: tuple[GateResult, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return all(g.passed for g in self.gates)
+
+    @property
+    def unmet(self) -> tuple[GateResult, ...]:
+        return tuple(g for g in self.gates if not g.passed)
