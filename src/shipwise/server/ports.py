@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shipwise.domain.audit import ChainedRecord
+from shipwise.domain.releases import Evidence, Release
 
 Clock = Callable[[], datetime]
 
@@ -160,7 +161,44 @@ class AuditFilter:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class Transaction(Protocol):
+class ReleaseStore(Protocol):
+    """Releases, their evidence, CI results, deploys and the project's policy."""
+
+    def add_release(self, project_id: int, release: Release) -> Release: ...
+    def save_release(self, release: Release) -> Release: ...
+    def get_release(
+        self, project_id: int, key: str, *, for_update: bool = False
+    ) -> Release | None: ...
+    def list_releases(self, project_id: int) -> list[Release]: ...
+    def releases_for_branch(self, project_id: int, branch: str) -> list[Release]: ...
+    def next_release_number(self, project_id: int) -> int: ...
+    def add_evidence(
+        self,
+        release: Release,
+        kind: str,
+        stage: str,
+        actor: str,
+        at: datetime,
+        data: dict[str, Any],
+    ) -> None: ...
+    def evidence(self, project_id: int, release: Release) -> Evidence: ...
+    def add_ci_result(
+        self, project_id: int, commit: str, context: str, state: str, at: datetime
+    ) -> None: ...
+    def add_deploy(
+        self,
+        project_id: int,
+        environment: str,
+        commit: str,
+        succeeded: bool,
+        reported_by: str,
+        at: datetime,
+    ) -> None: ...
+    def get_policy_source(self, project_id: int) -> tuple[str, int] | None: ...
+    def save_policy_source(self, project_id: int, source: str, at: datetime) -> int: ...
+
+
+class Transaction(ReleaseStore, Protocol):
     """One unit of work: everything done through it commits together, or not at all."""
 
     # projects and environments

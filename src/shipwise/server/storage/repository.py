@@ -26,6 +26,7 @@ from shipwise.server.ports import (
     SegmentRecord,
     TokenRecord,
 )
+from shipwise.server.storage.release_repository import ReleaseQueries
 from shipwise.server.storage.tables import (
     AuditRow,
     ChainHeadRow,
@@ -145,7 +146,7 @@ def _audit(row: AuditRow) -> AuditRecord:
     return AuditRecord(row.id, utc(row.at), entry, row.previous_hash, row.hash)
 
 
-class SqlTransaction:
+class SqlTransaction(ReleaseQueries):
     def __init__(
         self,
         session: Session,

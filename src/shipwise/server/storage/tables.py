@@ -145,3 +145,98 @@ class ExposureRow(Base):
     yes: Mapped[int]
     no: Mapped[int]
     variants: Mapped[dict[str, Any]]
+
+
+class ReleaseRow(Base):
+    """One change moving through the pipeline (domain ``Release``)."""
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(63))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str | None] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(200))
+    authors: Mapped[list[Any]]
+    flags: Mapped[list[Any]]
+    commit: Mapped[str | None] = mapped_column(String(64))
+    branch: Mapped[str | None] = mapped_column(String(200))
+    rollback_plan: Mapped[str | None] = mapped_column(Text)
+    communication_plan: Mapped[str | None] = mapped_column(Text)
+    justification: Mapped[str | None] = mapped_column(Text)
+    stage: Mapped[str | None] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(16))
+    content_version: Mapped[int] = mapped_column(default=1)
+    labels: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+    content_changed_at: Mapped[datetime]
+
+
+class PullRequestRow(Base):
+    __tablename__ = "release_pull_requests"
+    __table_args__ = (UniqueConstraint("release_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300), default="")
+    url: Mapped[str | None] = mapped_column(String(500))
+    head_branch: Mapped[str | None] = mapped_column(String(200))
+    base_branch: Mapped[str | None] = mapped_column(String(200))
+    merged: Mapped[bool] = mapped_column(default=False)
+    merge_commit: Mapped[str | None] = mapped_column(String(64))
+
+
+class EvidenceRow(Base):
+    """An approval, checklist check, sign-off or rollback drill recorded for a release.
+    One table: they share who, when, for which stage and for which content version."""
+
+    __tablename__ = "release_evidence"
+    __table_args__ = (Index("ix_release_evidence_release", "release_id", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # approval, check, signoff, drill
+    stage: Mapped[str] = mapped_column(String(63))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    content_version: Mapped[int]
+    data: Mapped[dict[str, Any]]  # kind-specific: roles, item, note, signoff kind, outcome
+
+
+class CiResultRow(Base):
+    """A CI verdict on a commit (GitHub status or check suite, or reported by CI)."""
+
+    __tablename__ = "ci_results"
+    __table_args__ = (Index("ix_ci_results_commit", "project_id", "commit"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    commit: Mapped[str] = mapped_column(String(64))
+    context: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+
+
+class DeployRow(Base):
+    __tablename__ = "deploys"
+    __table_args__ = (Index("ix_deploys_commit", "project_id", "commit"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    environment: Mapped[str] = mapped_column(String(63))
+    commit: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    succeeded: Mapped[bool] = mapped_column(default=True)
+    reported_by: Mapped[str] = mapped_column(String(200))
+
+
+class PolicyRow(Base):
+    """The project's applied ``shipwise.toml`` (its history is in the audit log)."""
+
+    __tablename__ = "policies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), unique=True
+    )
+    source: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime]

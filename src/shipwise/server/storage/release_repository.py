@@ -1,0 +1,312 @@
+"""Releases, their evidence, CI results, deploys and policies: rows in, domain values out.
+Mixed into ``SqlTransaction`` so one unit of work covers flags and releases alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shipwise.domain.releases import (
+    Approval,
+    ApproverRole,
+    ChangeKind,
+    ChecklistCheck,
+    CiResult,
+    Deploy,
+    Drill,
+    Evidence,
+    PullRequest,
+    Release,
+    ReleaseStatus,
+    Severity,
+    SignOff,
+)
+from shipwise.server.storage.tables import (
+    CiResultRow,
+    DeployRow,
+    EvidenceRow,
+    PolicyRow,
+    ProjectRow,
+    PullRequestRow,
+    ReleaseRow,
+)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _pull_request(row: PullRequestRow) -> PullRequest:
+    return PullRequest(
+        row.number,
+        row.title,
+        row.url,
+        row.head_branch,
+        row.base_branch,
+        row.merged,
+        row.merge_commit,
+    )
+
+
+class ReleaseQueries:
+    session: Session
+
+    def _release(self, row: ReleaseRow) -> Release:
+        project = self.session.get_one(ProjectRow, row.project_id)
+        pulls = self.session.scalars(
+            select(PullRequestRow)
+            .where(PullRequestRow.release_id == row.id)
+            .order_by(PullRequestRow.number)
+        )
+        return Release(
+            id=row.id,
+            project=project.key,
+            key=row.key,
+            title=row.title,
+            kind=ChangeKind(row.kind),
+            owner=row.owner,
+            created_at=_utc(row.created_at),
+            content_changed_at=_utc(row.content_changed_at),
+            severity=None if row.severity is None else Severity(row.severity),
+            flags=tuple(row.flags or ()),
+            commit=row.commit,
+            branch=row.branch,
+            pull_requests=tuple(_pull_request(p) for p in pulls),
+            rollback_plan=row.rollback_plan,
+            communication_plan=row.communication_plan,
+            justification=row.justification,
+            stage=row.stage,
+            status=ReleaseStatus(row.status),
+            content_version=row.content_version,
+            labels=tuple(row.labels or ()),
+            authors=tuple(row.authors or ()),
+        )
+
+    def add_release(self, project_id: int, release: Release) -> Release:
+        row = ReleaseRow(project_id=project_id)
+        self.session.add(row)
+        self._fill(row, release)
+        self.session.flush()
+        self._sync_pull_requests(row.id, release.pull_requests)
+        return self._release(row)
+
+    def save_release(self, release: Release) -> Release:
+        row = self.session.get_one(ReleaseRow, release.id)
+        self._fill(row, release)
+        self._sync_pull_requests(row.id, release.pull_requests)
+        self.session.flush()
+        return self._release(row)
+
+    @staticmethod
+    def _fill(row: ReleaseRow, release: Release) -> None:
+        row.key, row.title, row.kind, row.owner = (
+            release.key,
+            release.title,
+            release.kind.value,
+            release.owner,
+        )
+        row.severity = None if release.severity is None else release.severity.value
+        row.authors, row.flags, row.labels = (
+            list(release.authors),
+            list(release.flags),
+            list(release.labels),
+        )
+        row.commit, row.branch = release.commit, release.branch
+        row.rollback_plan, row.communication_plan = (
+            release.rollback_plan,
+            release.communication_plan,
+        )
+        row.justification, row.stage, row.status = (
+            release.justification,
+            release.stage,
+            release.status.value,
+        )
+        row.content_version = release.content_version
+        row.created_at, row.content_changed_at = release.created_at, release.content_changed_at
+
+    def _sync_pull_requests(self, release_id: int, pulls: Sequence[PullRequest]) -> None:
+        existing = {
+            r.number: r
+            for r in self.session.scalars(
+                select(PullRequestRow).where(PullRequestRow.release_id == release_id)
+            )
+        }
+        wanted = {p.number: p for p in pulls}
+        for number, row in existing.items():
+            if number not in wanted:
+                self.session.delete(row)
+        for number, pull in wanted.items():
+            row = existing.get(number) or PullRequestRow(release_id=release_id, number=number)
+            row.title, row.url = pull.title, pull.url
+            row.head_branch, row.base_branch = pull.head_branch, pull.base_branch
+            row.merged, row.merge_commit = pull.merged, pull.merge_commit
+            self.session.add(row)
+
+    def get_release(self, project_id: int, key: str, *, for_update: bool = False) -> Release | None:
+        query = select(ReleaseRow).where(ReleaseRow.project_id == project_id, ReleaseRow.key == key)
+        row = self.session.scalar(query.with_for_update() if for_update else query)
+        return None if row is None else self._release(row)
+
+    def list_releases(self, project_id: int) -> list[Release]:
+        rows = self.session.scalars(
+            select(ReleaseRow).where(ReleaseRow.project_id == project_id).order_by(ReleaseRow.id)
+        )
+        return [self._release(r) for r in rows]
+
+    def releases_for_branch(self, project_id: int, branch: str) -> list[Release]:
+        rows = self.session.scalars(
+            select(ReleaseRow).where(
+                ReleaseRow.project_id == project_id, ReleaseRow.branch == branch
+            )
+        )
+        return [self._release(r) for r in rows]
+
+    def next_release_number(self, project_id: int) -> int:
+        return (
+            len(
+                self.session.scalars(
+                    select(ReleaseRow.id).where(ReleaseRow.project_id == project_id)
+                ).all()
+            )
+            + 1
+        )
+
+    # -- evidence -------------------------------------------------------------------
+
+    def add_evidence(
+        self,
+        release: Release,
+        kind: str,
+        stage: str,
+        actor: str,
+        at: datetime,
+        data: dict[str, Any],
+    ) -> None:
+        self.session.add(
+            EvidenceRow(
+                release_id=release.id,
+                kind=kind,
+                stage=stage,
+                actor=actor,
+                at=at,
+                content_version=release.content_version,
+                data=data,
+            )
+        )
+        self.session.flush()
+
+    def evidence(self, project_id: int, release: Release) -> Evidence:
+        rows = list(
+            self.session.scalars(
+                select(EvidenceRow)
+                .where(EvidenceRow.release_id == release.id)
+                .order_by(EvidenceRow.id)
+            )
+        )
+        approvals = tuple(
+            Approval(
+                r.actor,
+                frozenset(ApproverRole(x) for x in r.data.get("roles", [])),
+                r.stage,
+                _utc(r.at),
+                r.content_version,
+            )
+            for r in rows
+            if r.kind == "approval"
+        )
+        checks = tuple(
+            ChecklistCheck(
+                r.data["item"], r.stage, r.actor, _utc(r.at), r.data.get("note"), r.content_version
+            )
+            for r in rows
+            if r.kind == "check"
+        )
+        signoffs = tuple(
+            SignOff(r.data.get("kind", "qa"), r.stage, r.actor, _utc(r.at), r.content_version)
+            for r in rows
+            if r.kind == "signoff"
+        )
+        drills = tuple(
+            Drill(
+                r.stage,
+                _utc(r.at),
+                bool(r.data.get("succeeded")),
+                r.content_version,
+                r.data.get("detail", ""),
+            )
+            for r in rows
+            if r.kind == "drill"
+        )
+        ci: tuple[CiResult, ...] = ()
+        deploys: tuple[Deploy, ...] = ()
+        if release.commit:
+            ci = tuple(
+                CiResult(r.commit, r.context, r.state, _utc(r.at))
+                for r in self.session.scalars(
+                    select(CiResultRow)
+                    .where(
+                        CiResultRow.project_id == project_id, CiResultRow.commit == release.commit
+                    )
+                    .order_by(CiResultRow.id)
+                )
+            )
+            deploys = tuple(
+                Deploy(r.environment, r.commit, _utc(r.at), r.succeeded)
+                for r in self.session.scalars(
+                    select(DeployRow)
+                    .where(DeployRow.project_id == project_id, DeployRow.commit == release.commit)
+                    .order_by(DeployRow.id)
+                )
+            )
+        return Evidence(approvals, checks, signoffs, ci, deploys, drills)
+
+    def add_ci_result(
+        self, project_id: int, commit: str, context: str, state: str, at: datetime
+    ) -> None:
+        self.session.add(
+            CiResultRow(project_id=project_id, commit=commit, context=context, state=state, at=at)
+        )
+        self.session.flush()
+
+    def add_deploy(
+        self,
+        project_id: int,
+        environment: str,
+        commit: str,
+        succeeded: bool,
+        reported_by: str,
+        at: datetime,
+    ) -> None:
+        self.session.add(
+            DeployRow(
+                project_id=project_id,
+                environment=environment,
+                commit=commit,
+                succeeded=succeeded,
+                reported_by=reported_by,
+                at=at,
+            )
+        )
+        self.session.flush()
+
+    # -- policy ---------------------------------------------------------------------
+
+    def get_policy_source(self, project_id: int) -> tuple[str, int] | None:
+        row = self.session.scalar(select(PolicyRow).where(PolicyRow.project_id == project_id))
+        return None if row is None else (row.source, row.version)
+
+    def save_policy_source(self, project_id: int, source: str, at: datetime) -> int:
+        row = self.session.scalar(
+            select(PolicyRow).where(PolicyRow.project_id == project_id).with_for_update()
+        )
+        if row is None:
+            row = PolicyRow(project_id=project_id, source=source, version=1, updated_at=at)
+            self.session.add(row)
+        else:
+            row.source, row.version, row.updated_at = source, row.version + 1, at
+        self.session.flush()
+        return row.version
