@@ -29,16 +29,32 @@ class Action(StrEnum):
     MANAGE_ENVIRONMENTS = "manage-environments"
     MANAGE_TOKENS = "manage-tokens"
     MANAGE_PROJECTS = "manage-projects"  # create projects (global admins only)
+    MANAGE_RELEASES = "manage-releases"  # create and edit releases, check checklist items
+    APPROVE = "approve"  # approve a release (which approvals count is the policy's business)
+    SIGN_OFF = "sign-off"  # QA sign-off
+    PROMOTE = "promote"  # move a release on (the gates decide whether it may)
+    REPORT = "report"  # record deploys and CI results (a CI pipeline's token)
+    MANAGE_POLICY = "manage-policy"  # apply shipwise.toml
 
+
+_RELEASING = frozenset({Action.MANAGE_RELEASES, Action.APPROVE, Action.PROMOTE, Action.REPORT})
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.VIEWER: frozenset({Action.READ}),
-    Role.DEVELOPER: frozenset({Action.READ, Action.WRITE_FLAGS}),
-    Role.QA: frozenset({Action.READ, Action.WRITE_FLAGS}),
-    # Release managers may pull the kill switch and manage the pipeline, not keys.
+    Role.DEVELOPER: frozenset({Action.READ, Action.WRITE_FLAGS}) | _RELEASING,
+    Role.QA: frozenset({Action.READ, Action.WRITE_FLAGS, Action.SIGN_OFF}) | _RELEASING,
+    # Release managers may pull the kill switch, manage the pipeline and its policy, not keys.
     Role.RELEASE_MANAGER: frozenset(
-        {Action.READ, Action.WRITE_FLAGS, Action.KILL, Action.MANAGE_ENVIRONMENTS}
-    ),
+        {
+            Action.READ,
+            Action.WRITE_FLAGS,
+            Action.KILL,
+            Action.MANAGE_ENVIRONMENTS,
+            Action.SIGN_OFF,
+            Action.MANAGE_POLICY,
+        }
+    )
+    | _RELEASING,
     Role.ADMIN: frozenset(Action) - {Action.MANAGE_PROJECTS},
 }
 
