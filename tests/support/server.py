@@ -16,6 +16,7 @@ import uvicorn
 
 from shipwise.server.api.app import create_app
 from shipwise.server.bootstrap import Services, build
+from shipwise.server.ports import Clock
 from shipwise.server.settings import Settings
 
 ADMIN_TOKEN = "sw_api_test-admin-token"
@@ -42,7 +43,10 @@ class RunningServer:
 
 @contextmanager
 def running_server(
-    database_url: str | None = None, data_dir: Path | None = None, admin_token: str = ADMIN_TOKEN
+    database_url: str | None = None,
+    data_dir: Path | None = None,
+    admin_token: str = ADMIN_TOKEN,
+    clock: Clock | None = None,
 ) -> Iterator[RunningServer]:
     port = free_port()
     settings = Settings(
@@ -51,7 +55,7 @@ def running_server(
         admin_token=admin_token,
         port=port,
     )
-    services = build(settings)
+    services = build(settings) if clock is None else build(settings, clock)
     config = uvicorn.Config(
         create_app(services),
         host="127.0.0.1",

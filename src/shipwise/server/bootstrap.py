@@ -15,6 +15,7 @@ from shipwise.server.services.importing import ImportService
 from shipwise.server.services.metrics import MetricsService
 from shipwise.server.services.principal import SYSTEM
 from shipwise.server.services.projects import ProjectService
+from shipwise.server.services.releases import ReleaseService
 from shipwise.server.services.segments import SegmentService
 from shipwise.server.services.snapshots import SnapshotService
 from shipwise.server.services.tokens import TokenService
@@ -41,6 +42,7 @@ class Services:
     snapshots: SnapshotService
     importing: ImportService
     metrics: MetricsService
+    releases: ReleaseService
     first_admin_secret: str | None = None  # set when first start generated one
 
     def close(self) -> None:
@@ -72,6 +74,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         snapshots=SnapshotService(database),
         importing=ImportService(database),
         metrics=MetricsService(database),
+        releases=ReleaseService(database, clock),
     )
     bus.subscribe(services.snapshots.on_change)
     first_start, services.first_admin_secret = services.tokens.bootstrap_admin(settings.admin_token)

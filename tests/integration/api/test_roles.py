@@ -40,6 +40,10 @@ KILLERS = {"release-manager", "admin", "global"}
 PIPELINE_MANAGERS = {"release-manager", "admin", "global"}
 TOKEN_MANAGERS = {"admin", "global"}
 GLOBAL_ADMINS = {"global"}
+RELEASERS = {"developer", "qa", "release-manager", "admin", "global"}
+SIGNERS = {"qa", "release-manager", "admin", "global"}
+POLICY_MANAGERS = {"release-manager", "admin", "global"}
+COMMIT = "c0ffee00" * 5
 
 P = "/api/v1/projects/default"
 RULES = f"{P}/flags/checkout/environments/production"
@@ -104,6 +108,32 @@ ENDPOINTS = [
     Endpoint(
         "POST", f"{P}/environments/dev/import/unleash", FLAG_WRITERS, "import", id="POST import"
     ),
+    Endpoint("GET", f"{P}/releases", MEMBERS),
+    Endpoint(
+        "POST",
+        f"{P}/releases",
+        RELEASERS,
+        {"key": "new-{who}", "title": "by {who}", "kind": "feature"},
+    ),
+    Endpoint("GET", f"{P}/releases/rel-1", MEMBERS),
+    Endpoint("PATCH", f"{P}/releases/rel-1", RELEASERS, {"title": "retitled by {who}"}),
+    Endpoint("POST", f"{P}/releases/rel-1/approve", RELEASERS, {}),
+    Endpoint("POST", f"{P}/releases/rel-1/check", RELEASERS, {"item": "tested by {who}"}),
+    Endpoint("POST", f"{P}/releases/rel-1/signoff", SIGNERS, {"kind": "qa", "stage": "staging"}),
+    Endpoint(
+        "POST",
+        f"{P}/releases/rel-1/drills",
+        RELEASERS,
+        {"environment": "staging", "succeeded": True},
+    ),
+    Endpoint("POST", f"{P}/releases/a-{{who}}/abandon", RELEASERS, {"reason": "by {who}"}),
+    Endpoint("POST", f"{P}/releases/r-{{who}}/promote", RELEASERS, {}),
+    Endpoint("GET", f"{P}/releases/rel-1/gates", MEMBERS),
+    Endpoint("GET", f"{P}/releases/rel-1/pr-body", MEMBERS),
+    Endpoint("POST", f"{P}/deploys", RELEASERS, {"environment": "dev", "commit": COMMIT}),
+    Endpoint("POST", f"{P}/ci", RELEASERS, {"commit": COMMIT, "context": "ci", "state": "success"}),
+    Endpoint("GET", f"{P}/policy", MEMBERS),
+    Endpoint("PUT", f"{P}/policy", POLICY_MANAGERS, {"source": ""}),
     # The SDK API, the other way round: a server key reads its environment's snapshot.
     Endpoint("GET", "/sdk/v1/snapshot", {"server"}),
 ]
@@ -131,8 +161,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         secrets["other-admin"] = issue(admin, kind="api", project="other", role="admin")
         for kind in ("server", "frontend"):
             secrets[kind] = issue(admin, kind=kind, project="default", environment="production")
+        _releases(server, admin)
         yield World(server, admin, secrets)
         admin.close()
+
+
+def _releases(server: RunningServer, admin: httpx.Client) -> None:
+    """rel-1 for everyone; per principal, r-<who> ready to promote into dev and a-<who>
+    to abandon (each may happen once). Owned by someone outside the table, so nobody
+    in it approves their own release."""
+    owned = {"owner": "someone-else", "commit": COMMIT}
+    keys = ["rel-1"] + [f"{prefix}-{who}" for who in PRINCIPALS for prefix in ("r", "a")]
+    for key in keys:
+        body = {"key": key, "title": key, "kind": "feature", **owned}
+        assert admin.post(f"{P}/releases", json=body).status_code == 201
+    ci = {"commit": COMMIT, "context": "ci", "state": "success"}
+    assert admin.post(f"{P}/ci", json=ci).status_code == 201
+    for who in PRINCIPALS:
+        assert admin.post(f"{P}/releases/r-{who}/approve", json={}).status_code == 200
 
 
 def _fill(value: Any, who: str, token: str) -> Any:
@@ -181,6 +227,9 @@ _TEMPLATE = {
     "/flags/checkout": "/flags/{key}",
     "/segments/beta": "/segments/{name}",
     "/tokens/{token}": "/tokens/{token_id}",
+    "/releases/rel-1": "/releases/{key}",
+    "/releases/r-{who}": "/releases/{key}",
+    "/releases/a-{who}": "/releases/{key}",
 }
 
 

@@ -17,6 +17,7 @@ from shipwise.server.api import (
     admin_flags,
     admin_import,
     admin_projects,
+    admin_releases,
     admin_segments,
     admin_tokens,
 )
@@ -34,5 +35,6 @@ for module in (
     admin_tokens,
     admin_audit,
     admin_import,
+    admin_releases,
 ):
     router.include_router(module.router)

@@ -56,9 +56,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, error: ServiceError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-        return JSONResponse(
-            error_body(error.status, error.message, error.field), error.status, headers=headers
-        )
+        body = error_body(error.status, error.message, error.field)
+        body["error"].update(error.details())  # type: ignore[attr-defined]
+        return JSONResponse(body, error.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:

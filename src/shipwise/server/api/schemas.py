@@ -72,10 +72,20 @@ class StrictBody(BaseModel):
 # -- errors ----------------------------------------------------------------------------
 
 
+class GateOut(BaseModel):
+    gate: str = Field(description="A stable id: approvals, signoff:qa, business-hours, …")
+    passed: bool
+    detail: str = Field(description="What was found")
+    remedy: str | None = Field(description="What would satisfy it, when it did not pass")
+
+
 class ErrorDetail(BaseModel):
     status: int = Field(description="The HTTP status, repeated")
     message: str = Field(description="What is wrong, and what to do about it")
     field: str | None = Field(description="The field at fault, e.g. `strategies[0].name`")
+    gates: list[GateOut] | None = Field(
+        default=None, description="For a refused promotion: every gate, met or not"
+    )
 
 
 class ErrorBody(BaseModel):

@@ -21,6 +21,10 @@ class ServiceError(Exception):
         self.message = message
         self.field = field
 
+    def details(self) -> dict[str, object]:
+        """More for the error body than message and field (e.g. a refused promotion's gates)."""
+        return {}
+
 
 class NotFound(ServiceError):
     status = 404

@@ -18,6 +18,9 @@ class Principal:
     environment_id: int | None = None
     global_admin: bool = False
     token_id: int | None = None
+    # Who the token stands for in the release process (approvals, authorship): an api
+    # token is named after its person, e.g. "alice".
+    person: str = "system"
 
     def require_api_token(self) -> None:
         """Raise Forbidden for SDK keys: they read their environment, nothing else."""

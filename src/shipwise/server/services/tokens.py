@@ -292,6 +292,7 @@ def _principal(record: TokenRecord) -> Principal:
         environment_id=record.environment_id,
         global_admin=global_admin,
         token_id=record.id,
+        person=record.name,
     )
 
 

@@ -1,0 +1,400 @@
+"""Releases: one change moving through the pipeline, promoted only through its gates.
+
+GET   /projects/{p}/releases                    ?stage=&status=
+POST  /projects/{p}/releases
+GET   /projects/{p}/releases/{key}              with the next promotion's gates
+PATCH /projects/{p}/releases/{key}              content changes withdraw approvals
+POST  /projects/{p}/releases/{key}/approve | check | signoff | drills | abandon
+POST  /projects/{p}/releases/{key}/promote      409 with every gate when one is unmet
+GET   /projects/{p}/releases/{key}/gates        ?environment= (changes nothing)
+GET   /projects/{p}/releases/{key}/pr-body      text/markdown
+POST  /projects/{p}/deploys, /projects/{p}/ci   evidence from CI pipelines
+GET   /projects/{p}/policy, PUT /projects/{p}/policy
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from shipwise.domain.pipeline import KEY_PATTERN
+from shipwise.domain.releases import PromotionDecision, PullRequest, Release
+from shipwise.server.api.admin_routing import admin_router
+from shipwise.server.api.auth import PrincipalDep, ServicesDep
+from shipwise.server.api.schemas import GateOut, Key, Name, ProjectKey, Reason, StrictBody, errors
+from shipwise.server.services.releases import gate_dict
+
+router = admin_router("releases")
+ReleaseKey = Annotated[str, Path(pattern=KEY_PATTERN.pattern, description="The release's key")]
+Commit = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$", description="A git commit SHA")]
+Text = Annotated[str, Field(max_length=20_000)]
+
+
+class PullRequestIn(StrictBody):
+    number: int = Field(ge=1)
+    title: str = Field(default="", max_length=300)
+    url: str | None = Field(default=None, max_length=500)
+
+
+class ReleaseIn(StrictBody):
+    title: Name
+    kind: str = Field(description="feature, bugfix or hotfix")
+    key: Key | None = None
+    severity: str | None = Field(default=None, description="critical, high, medium, low")
+    owner: Name | None = None
+    flags: list[Key] = Field(default_factory=list, max_length=50)
+    commit: Commit | None = None
+    branch: str | None = Field(default=None, max_length=200)
+    pull_requests: list[PullRequestIn] = Field(default_factory=list, max_length=50)
+    rollback_plan: Text | None = None
+    communication_plan: Text | None = None
+    justification: Text | None = None
+    authors: list[Name] = Field(default_factory=list, max_length=20)
+
+
+class ReleaseChange(StrictBody):
+    title: Name | None = None
+    flags: list[Key] | None = Field(default=None, max_length=50)
+    commit: Commit | None = None
+    branch: str | None = Field(default=None, max_length=200)
+    pull_requests: list[PullRequestIn] | None = Field(default=None, max_length=50)
+    rollback_plan: Text | None = None
+    communication_plan: Text | None = None
+    justification: Text | None = None
+
+
+class ReleaseOut(BaseModel):
+    key: str
+    title: str
+    kind: str
+    severity: str | None
+    owner: str
+    authors: list[str]
+    flags: list[str]
+    commit: str | None
+    branch: str | None
+    pull_requests: list[dict[str, Any]]
+    rollback_plan: str | None
+    communication_plan: str | None
+    justification: str | None
+    stage: str | None
+    status: str
+    content_version: int
+    labels: list[str]
+
+    @classmethod
+    def of(cls, release: Release) -> ReleaseOut:
+        return cls(
+            key=release.key,
+            title=release.title,
+            kind=release.kind.value,
+            severity=None if release.severity is None else release.severity.value,
+            owner=release.owner,
+            authors=list(release.authors),
+            flags=list(release.flags),
+            commit=release.commit,
+            branch=release.branch,
+            pull_requests=[
+                {"number": p.number, "title": p.title, "url": p.url, "merged": p.merged}
+                for p in release.pull_requests
+            ],
+            rollback_plan=release.rollback_plan,
+            communication_plan=release.communication_plan,
+            justification=release.justification,
+            stage=release.stage,
+            status=release.status.value,
+            content_version=release.content_version,
+            labels=list(release.labels),
+        )
+
+
+class DecisionOut(BaseModel):
+    target: str
+    allowed: bool
+    gates: list[GateOut]
+
+    @classmethod
+    def of(cls, decision: PromotionDecision) -> DecisionOut:
+        return cls(
+            target=decision.target,
+            allowed=decision.allowed,
+            gates=[GateOut(**gate_dict(g)) for g in decision.gates],  # type: ignore[arg-type]
+        )
+
+
+class ReleaseDetail(BaseModel):
+    release: ReleaseOut
+    next_stage: str | None
+    allowed: bool | None = Field(description="Whether the next promotion may proceed now")
+    gates: list[GateOut]
+
+
+class ReleaseList(BaseModel):
+    releases: list[ReleaseOut]
+
+
+class StageIn(StrictBody):
+    stage: Key | None = Field(default=None, description="Default: the next environment")
+
+
+class CheckIn(StageIn):
+    item: Name
+    note: Reason | None = None
+
+
+class SignOffIn(StrictBody):
+    kind: Key = "qa"
+    stage: Key = "staging"
+
+
+class DrillIn(StrictBody):
+    environment: Key
+    succeeded: bool
+    detail: Reason = ""
+
+
+class AbandonIn(StrictBody):
+    reason: Reason
+
+
+class PromoteIn(StrictBody):
+    environment: Key | None = Field(default=None, description="Default: the next environment")
+
+
+class PromotionOut(BaseModel):
+    release: ReleaseOut
+    target: str
+    allowed: bool
+    gates: list[GateOut]
+
+
+class DeployIn(StrictBody):
+    environment: Key
+    commit: Commit
+    succeeded: bool = True
+
+
+class CiIn(StrictBody):
+    commit: Commit
+    context: Name
+    state: str = Field(pattern=r"^(success|failure|pending|error)$")
+
+
+class PolicyIn(StrictBody):
+    source: str = Field(max_length=100_000, description="The text of shipwise.toml")
+
+
+class PolicyOut(BaseModel):
+    effective: str = Field(description="The policy in force, as shipwise.toml")
+
+
+def _pulls(items: list[PullRequestIn]) -> list[PullRequest]:
+    return [PullRequest(p.number, p.title, p.url) for p in items]
+
+
+@router.get("/projects/{project}/releases", summary="Releases", responses=errors(404))
+def list_releases(
+    project: ProjectKey,
+    services: ServicesDep,
+    who: PrincipalDep,
+    stage: Annotated[str | None, Query(max_length=63)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+) -> ReleaseList:
+    releases = services.releases.all(who, project)
+    return ReleaseList(
+        releases=[
+            ReleaseOut.of(r)
+            for r in releases
+            if (stage is None or r.stage == stage) and (status is None or r.status.value == status)
+        ]
+    )
+
+
+@router.post(
+    "/projects/{project}/releases",
+    status_code=201,
+    summary="Start a release",
+    responses=errors(404, 409),
+)
+def create_release(
+    project: ProjectKey, body: ReleaseIn, services: ServicesDep, who: PrincipalDep
+) -> ReleaseOut:
+    fields = body.model_dump(exclude={"pull_requests"})
+    release = services.releases.create(
+        who, project, pull_requests=_pulls(body.pull_requests), **fields
+    )
+    return ReleaseOut.of(release)
+
+
+@router.get(
+    "/projects/{project}/releases/{key}",
+    summary="A release and its next gates",
+    responses=errors(404),
+)
+def show_release(
+    project: ProjectKey, key: ReleaseKey, services: ServicesDep, who: PrincipalDep
+) -> ReleaseDetail:
+    view = services.releases.show(who, project, key)
+    decision = view.decision
+    return ReleaseDetail(
+        release=ReleaseOut.of(view.release),
+        next_stage=view.next_stage,
+        allowed=None if decision is None else decision.allowed,
+        gates=[] if decision is None else DecisionOut.of(decision).gates,
+    )
+
+
+@router.patch(
+    "/projects/{project}/releases/{key}",
+    summary="Change what is released",
+    responses=errors(404, 409),
+)
+def change_release(
+    project: ProjectKey,
+    key: ReleaseKey,
+    body: ReleaseChange,
+    services: ServicesDep,
+    who: PrincipalDep,
+) -> ReleaseOut:
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"pull_requests"})
+    for listed in ("flags", "title"):  # null there means "leave it", not "empty it"
+        if changes.get(listed, "") is None:
+            del changes[listed]
+    if "flags" in changes:
+        changes["flags"] = tuple(changes["flags"])
+    if body.pull_requests is not None:
+        changes["pull_requests"] = tuple(_pulls(body.pull_requests))
+    return ReleaseOut.of(services.releases.update(who, project, key, changes))
+
+
+@router.post(
+    "/projects/{project}/releases/{key}/approve", summary="Approve", responses=errors(404, 409)
+)
+def approve(
+    project: ProjectKey, key: ReleaseKey, body: StageIn, services: ServicesDep, who: PrincipalDep
+) -> ReleaseOut:
+    return ReleaseOut.of(services.releases.approve(who, project, key, body.stage))
+
+
+@router.post(
+    "/projects/{project}/releases/{key}/check",
+    summary="Check a checklist item",
+    responses=errors(404),
+)
+def check(
+    project: ProjectKey, key: ReleaseKey, body: CheckIn, services: ServicesDep, who: PrincipalDep
+) -> ReleaseOut:
+    return ReleaseOut.of(
+        services.releases.check_item(who, project, key, body.item, body.note, body.stage)
+    )
+
+
+@router.post(
+    "/projects/{project}/releases/{key}/signoff", summary="Sign off (QA)", responses=errors(404)
+)
+def sign_off(
+    project: ProjectKey, key: ReleaseKey, body: SignOffIn, services: ServicesDep, who: PrincipalDep
+) -> ReleaseOut:
+    return ReleaseOut.of(services.releases.sign_off(who, project, key, body.kind, body.stage))
+
+
+@router.post(
+    "/projects/{project}/releases/{key}/drills",
+    summary="Record a rollback drill",
+    responses=errors(404),
+)
+def drill(
+    project: ProjectKey, key: ReleaseKey, body: DrillIn, services: ServicesDep, who: PrincipalDep
+) -> ReleaseOut:
+    release = services.releases.record_drill(
+        who, project, key, body.environment, body.succeeded, body.detail
+    )
+    return ReleaseOut.of(release)
+
+
+@router.post(
+    "/projects/{project}/releases/{key}/abandon", summary="Abandon", responses=errors(404, 409)
+)
+def abandon(
+    project: ProjectKey, key: ReleaseKey, body: AbandonIn, services: ServicesDep, who: PrincipalDep
+) -> ReleaseOut:
+    return ReleaseOut.of(services.releases.abandon(who, project, key, body.reason))
+
+
+@router.post(
+    "/projects/{project}/releases/{key}/promote",
+    summary="Promote through the gates",
+    responses=errors(404, 409),
+)
+def promote(
+    project: ProjectKey, key: ReleaseKey, body: PromoteIn, services: ServicesDep, who: PrincipalDep
+) -> PromotionOut:
+    release, decision = services.releases.promote(who, project, key, body.environment)
+    out = DecisionOut.of(decision)
+    return PromotionOut(
+        release=ReleaseOut.of(release), target=out.target, allowed=out.allowed, gates=out.gates
+    )
+
+
+@router.get(
+    "/projects/{project}/releases/{key}/gates",
+    summary="May it be promoted now?",
+    responses=errors(404),
+)
+def gates(
+    project: ProjectKey,
+    key: ReleaseKey,
+    services: ServicesDep,
+    who: PrincipalDep,
+    environment: Annotated[str | None, Query(pattern=KEY_PATTERN.pattern)] = None,
+) -> DecisionOut:
+    return DecisionOut.of(services.releases.gate_check(who, project, key, environment))
+
+
+@router.get(
+    "/projects/{project}/releases/{key}/pr-body",
+    summary="The pull-request description",
+    response_class=PlainTextResponse,
+    responses=errors(404),
+)
+def pr_body(
+    project: ProjectKey, key: ReleaseKey, services: ServicesDep, who: PrincipalDep
+) -> PlainTextResponse:
+    text = services.releases.pr_body(who, project, key)
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
+
+
+@router.post(
+    "/projects/{project}/deploys", status_code=201, summary="Record a deploy", responses=errors(404)
+)
+def report_deploy(
+    project: ProjectKey, body: DeployIn, services: ServicesDep, who: PrincipalDep
+) -> dict[str, bool]:
+    services.releases.report_deploy(who, project, body.environment, body.commit, body.succeeded)
+    return {"recorded": True}
+
+
+@router.post(
+    "/projects/{project}/ci", status_code=201, summary="Record a CI result", responses=errors(404)
+)
+def report_ci(
+    project: ProjectKey, body: CiIn, services: ServicesDep, who: PrincipalDep
+) -> dict[str, bool]:
+    services.releases.report_ci(who, project, body.commit, body.context, body.state)
+    return {"recorded": True}
+
+
+@router.get("/projects/{project}/policy", summary="The policy in force", responses=errors(404))
+def get_policy(project: ProjectKey, services: ServicesDep, who: PrincipalDep) -> PolicyOut:
+    return PolicyOut(effective=services.releases.effective_policy(who, project))
+
+
+@router.put("/projects/{project}/policy", summary="Apply shipwise.toml", responses=errors(404))
+def put_policy(
+    project: ProjectKey, body: PolicyIn, services: ServicesDep, who: PrincipalDep
+) -> PolicyOut:
+    services.releases.apply_policy(who, project, body.source)
+    return PolicyOut(effective=services.releases.effective_policy(who, project))
