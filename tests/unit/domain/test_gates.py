@@ -8,9 +8,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from tests.unit.domain.example_policy import CODE_OWNER, POLICY, QA, RELEASE_MANAGER
 
 from shipwise.domain import gates
-from shipwise.domain.policy_model import ApprovalRule, Freeze, Policy, StageGates
+from shipwise.domain.policy_model import Freeze, Policy
 from shipwise.domain.releases import (
     Approval,
     ApproverRole,
@@ -29,40 +30,11 @@ from shipwise.domain.releases import (
     SignOff,
 )
 
-CODE_OWNER, QA, RELEASE_MANAGER = ApproverRole
-REVIEWERS = frozenset({CODE_OWNER, RELEASE_MANAGER})
 COMMIT = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 OTHER_COMMIT = "ffffeeee0000111122223333444455556666aaaa"
 CREATED = datetime(2026, 2, 23, 8, 0, tzinfo=UTC)
 CHANGED = datetime(2026, 2, 26, 8, 0, tzinfo=UTC)  # the last content change
 MONDAY_10_OSLO = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # CET is UTC+1
-
-POLICY = Policy(
-    timezone="Europe/Oslo",
-    stages=(
-        StageGates("dev", "dev", approvals=ApprovalRule(1, frozenset({CODE_OWNER}))),
-        StageGates(
-            "staging",
-            "staging",
-            approvals=ApprovalRule(1, REVIEWERS),
-            checklist=("Dev testing done",),
-            require_previous_deploy=True,
-        ),
-        StageGates(
-            "production",
-            "main",
-            approvals=ApprovalRule(2, REVIEWERS),
-            signoffs=(("qa", "staging"),),
-            require_previous_deploy=True,
-            require_rollback_plan=True,
-            rollback_drill_in="staging",
-            business_hours=True,
-            respect_freezes=True,
-            one_feature_rolling_out=True,
-        ),
-    ),
-    freezes=(Freeze("Christmas", date(2026, 12, 21), date(2027, 1, 1)),),
-)
 
 
 def _release(**fields: object) -> Release:

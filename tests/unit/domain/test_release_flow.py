@@ -4,12 +4,13 @@ withdraw approvals, the end states, and the hotfix path."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.unit.domain.example_policy import CODE_OWNER, POLICY, RELEASE_MANAGER
 
 from shipwise.domain import gates, release_flow
-from shipwise.domain.policy_model import ApprovalRule, Freeze, HotfixPolicy, Policy, StageGates
+from shipwise.domain.policy_model import HotfixPolicy
 from shipwise.domain.release_flow import TransitionRefused
 from shipwise.domain.releases import (
     Approval,
@@ -29,41 +30,11 @@ from shipwise.domain.releases import (
     SignOff,
 )
 
-CODE_OWNER, QA, RELEASE_MANAGER = ApproverRole
-REVIEWERS = frozenset({CODE_OWNER, RELEASE_MANAGER})
 COMMIT = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 FIX_COMMIT = "0badc0de0badc0de0badc0de0badc0de0badc0de"
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Oslo
 SATURDAY_NIGHT = datetime(2026, 3, 7, 22, 0, tzinfo=UTC)
 CHRISTMAS_EVE = datetime(2026, 12, 24, 10, 0, tzinfo=UTC)
-
-POLICY = Policy(
-    timezone="Europe/Oslo",
-    stages=(
-        StageGates("dev", "dev", approvals=ApprovalRule(1, frozenset({CODE_OWNER}))),
-        StageGates(
-            "staging",
-            "staging",
-            approvals=ApprovalRule(1, REVIEWERS),
-            checklist=("Dev testing done",),
-            require_previous_deploy=True,
-        ),
-        StageGates(
-            "production",
-            "main",
-            approvals=ApprovalRule(2, REVIEWERS),
-            signoffs=(("qa", "staging"),),
-            require_previous_deploy=True,
-            require_rollback_plan=True,
-            rollback_drill_in="staging",
-            business_hours=True,
-            respect_freezes=True,
-            one_feature_rolling_out=True,
-        ),
-    ),
-    freezes=(Freeze("Christmas", date(2026, 12, 21), date(2027, 1, 1)),),
-    hotfix=HotfixPolicy(),
-)
 
 
 def _feature(**fields: object) -> Release:
