@@ -27,6 +27,23 @@ def _stream_revisions(
                     return
 
 
+def _listening(url: str, key: str) -> tuple[list[int], threading.Thread]:
+    """A stream open on ``url`` that has received its first snapshot; collects the
+    revisions of it and the next one."""
+    revisions: list[int] = []
+    opened = threading.Event()
+    listener = threading.Thread(
+        target=_stream_revisions, args=(url, key, 2, revisions, opened), daemon=True
+    )
+    listener.start()
+    assert opened.wait(10)
+    deadline = time.monotonic() + 10
+    while not revisions and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert revisions, "no snapshot arrived on the stream"
+    return revisions, listener
+
+
 def test_change_on_instance_a__reaches_the_stream_on_instance_b(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -39,16 +56,7 @@ def test_change_on_instance_a__reaches_the_stream_on_instance_b(
         key = a.services.tokens.create(
             SYSTEM, name="sdk", kind="server", project_key="default", environment_key="production"
         ).secret
-        revisions: list[int] = []
-        opened = threading.Event()
-        listener = threading.Thread(
-            target=_stream_revisions, args=(b.url, key, 2, revisions, opened), daemon=True
-        )
-        listener.start()
-        assert opened.wait(10)
-        deadline = time.monotonic() + 10
-        while not revisions and time.monotonic() < deadline:
-            time.sleep(0.01)
+        revisions, listener = _listening(b.url, key)
         first = revisions[0]
 
         # When the flag is switched on through the first instance
@@ -70,16 +78,7 @@ def test_change_on_sqlite__reaches_the_same_instances_stream(tmp_path: Path) -> 
         key = server.services.tokens.create(
             SYSTEM, name="sdk", kind="server", project_key="default", environment_key="production"
         ).secret
-        revisions: list[int] = []
-        opened = threading.Event()
-        listener = threading.Thread(
-            target=_stream_revisions, args=(server.url, key, 2, revisions, opened), daemon=True
-        )
-        listener.start()
-        assert opened.wait(10)
-        deadline = time.monotonic() + 10
-        while not revisions and time.monotonic() < deadline:
-            time.sleep(0.01)
+        revisions, listener = _listening(server.url, key)
         server.services.flags.kill(SYSTEM, "default", "checkout", "production", "test")
         listener.join(timeout=10)
         assert len(revisions) == 2
