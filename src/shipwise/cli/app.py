@@ -11,12 +11,16 @@ import typer
 from shipwise.cli import demo as demo_module
 from shipwise.cli.audit_cmd import audit_app
 from shipwise.cli.db_cmd import db_app
+from shipwise.cli.deploy_cmd import ci_app, deploy_app
 from shipwise.cli.env_cmd import env_app
 from shipwise.cli.flag_cmd import flag_app
+from shipwise.cli.gate_cmd import gate_app
 from shipwise.cli.import_cmd import import_app
 from shipwise.cli.options import JsonOption
 from shipwise.cli.output import console, errors
+from shipwise.cli.policy_cmd import policy_app
 from shipwise.cli.project_cmd import project_app
+from shipwise.cli.release_cmd import release_app
 from shipwise.cli.serve_cmd import serve
 from shipwise.cli.token_cmd import token_app
 from shipwise.engine import Snapshot, SnapshotError
@@ -39,6 +43,11 @@ app.add_typer(env_app, name="env", rich_help_panel="Flags")
 app.add_typer(flag_app, name="flag", rich_help_panel="Flags")
 app.add_typer(token_app, name="token", rich_help_panel="Flags")
 app.add_typer(import_app, name="import", rich_help_panel="Flags")
+app.add_typer(release_app, name="release", rich_help_panel="Releases")
+app.add_typer(gate_app, name="gate", rich_help_panel="Releases")
+app.add_typer(deploy_app, name="deploy", rich_help_panel="Releases")
+app.add_typer(ci_app, name="ci", rich_help_panel="Releases")
+app.add_typer(policy_app, name="policy", rich_help_panel="Releases")
 app.add_typer(snapshot_app, name="snapshot", rich_help_panel="Offline")
 UnleashOption = Annotated[
     bool, typer.Option("--unleash", help="The file is an Unleash client-API features document.")

@@ -1,0 +1,93 @@
+"""``shipwise deploy report`` and ``shipwise ci report``: evidence from CI pipelines.
+
+Gates ask about both: "CI green" wants the release's commit green in CI, "deployed to
+the previous environment first" wants a successful deploy of the same commit there. A
+pipeline reports them right after the fact (see docs/ci.md).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
+from shipwise.cli.output import print_json, say
+from shipwise.cli.release_cmd import commit_sha, connect
+from shipwise.cli.remote import api_path
+
+deploy_app = typer.Typer(
+    help="Deploys: tell Shipwise what commit is running where.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+ci_app = typer.Typer(
+    help="CI results: tell Shipwise whether a commit's checks passed.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+RefOption = Annotated[
+    str,
+    typer.Option(
+        "--ref",
+        help="The commit SHA (7-64 hex digits), e.g. ${{ github.sha }}.",
+        callback=commit_sha,
+    ),
+]
+
+
+class CiState(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    PENDING = "pending"
+    ERROR = "error"
+
+
+@deploy_app.command("report")
+def report_deploy(
+    environment: Annotated[
+        str,
+        typer.Option("--env", "--environment", "-e", help="Where it was deployed, e.g. staging."),
+    ],
+    ref: RefOption,
+    failed: Annotated[bool, typer.Option("--failed", help="The deploy failed.")] = False,
+    project: ProjectOption = "default",
+    url: UrlOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record that a commit was deployed to an environment (or failed to be, --failed)."""
+    body = {"environment": environment, "commit": ref, "succeeded": not failed}
+    with connect(url, token) as remote:
+        answer = remote.post(api_path("projects", project, "deploys"), body)
+    if as_json:
+        print_json(answer)
+        return
+    outcome = Text("failed", style="red") if failed else Text("succeeded", style="green")
+    say(f"Recorded a deploy of {ref[:12]} to {project}/{environment}: ", outcome, ".")
+
+
+@ci_app.command("report")
+def report_ci(
+    ref: RefOption,
+    context: Annotated[
+        str, typer.Option(help="The check's name, e.g. tests or ${{ github.workflow }}.")
+    ],
+    state: Annotated[CiState, typer.Option(help="How it ended (or pending while it runs).")],
+    project: ProjectOption = "default",
+    url: UrlOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a CI check's result for a commit; a red result closes the CI gate."""
+    body = {"commit": ref, "context": context, "state": state.value}
+    with connect(url, token) as remote:
+        answer = remote.post(api_path("projects", project, "ci"), body)
+    if as_json:
+        print_json(answer)
+        return
+    style = {"success": "green", "pending": "yellow"}.get(state.value, "red")
+    say(f"Recorded {context} ", Text(state.value, style=style), f" for {ref[:12]} in {project}.")

@@ -1,0 +1,96 @@
+"""``shipwise gate check RELEASE --env ENVIRONMENT``: may the promotion proceed? For CI.
+
+Exit codes, exactly (a pipeline step can rely on them):
+
+    0  every gate is met: the promotion may proceed
+    1  a gate is unmet: the list says which, and what would satisfy each
+    2  anything else: usage, configuration, connection, an unknown release or
+       project, a refused token, a server error
+
+(An environment the pipeline does not have is an unmet gate, "Pipeline order", whose
+remedy names the environments there are.)
+
+Asking changes nothing on the server.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
+from shipwise.cli.output import Exit, console, fail, print_json, say
+from shipwise.cli.release_cmd import ReleaseArgument, connect, gate_summary, gates_table, unmet
+from shipwise.cli.remote import api_path
+from shipwise.cli.shapes import items
+
+gate_app = typer.Typer(
+    help="Gates: may a release be promoted now? (exit 0 yes, 1 no, 2 error)",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+
+@gate_app.command("check")
+def check(
+    key: ReleaseArgument,
+    environment: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "--environment",
+            "-e",
+            help="The environment to promote into, e.g. production. "
+            "(default: where the release goes next)",
+            show_default=False,
+        ),
+    ] = None,
+    project: ProjectOption = "default",
+    url: UrlOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Exit 0 if RELEASE may be promoted into --env now, 1 with the unmet gates if not,
+    2 on any error. Changes nothing.
+
+    In a CI step before deploying to production:
+    shipwise gate check rel-12 --env production
+    """
+    try:
+        decision = _decision(key, environment, project, url, token)
+    except typer.Exit:
+        # Remote exits 1 for "not found" and "forbidden"; here 1 means "a gate is unmet"
+        # only, so a pipeline never takes a typo in the release key for a closed gate.
+        raise typer.Exit(Exit.ERROR) from None
+    allowed = decision.get("allowed")
+    if not isinstance(allowed, bool):
+        fail(
+            "the server's answer does not say whether the promotion is allowed",
+            hint="Is --url (or SHIPWISE_URL) a Shipwise server, of this version or newer?",
+        )
+    if as_json:
+        print_json(decision)
+    else:
+        _report(key, decision)
+    raise typer.Exit(Exit.OK if allowed else Exit.NO)
+
+
+def _decision(
+    key: str, environment: str | None, project: str, url: str | None, token: str | None
+) -> dict[str, Any]:
+    path = api_path("projects", project, "releases", key, "gates")
+    with connect(url, token) as remote:
+        answer = remote.get(path, {"environment": environment})
+    return dict(answer) if isinstance(answer, dict) else {}
+
+
+def _report(key: str, decision: dict[str, Any]) -> None:
+    target = decision.get("target") or "its next environment"
+    gates = items(decision, "gates")
+    if decision.get("allowed"):
+        say(Text(f"{key} may go to {target}: {gate_summary(gates)}.", style="green"))
+        return
+    say(Text(f"{key} may not go to {target} yet: {gate_summary(gates)}.", style="red"))
+    console.print(gates_table(unmet(gates)))

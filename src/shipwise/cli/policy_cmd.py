@@ -1,0 +1,114 @@
+"""``shipwise policy apply FILE`` and ``shipwise policy show``: the release policy as code.
+
+The policy (``shipwise.toml``, described in docs/policy.md) says which gates a release
+passes into each environment. A file with a mistake is refused whole, naming the line
+and the key, and exits 2; nothing of it is applied.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
+from shipwise.cli.output import Exit, fail, note, print_json, say
+from shipwise.cli.release_cmd import Refusal, connect
+from shipwise.cli.remote import api_path
+
+policy_app = typer.Typer(
+    help="Release policy as code: shipwise.toml, the gates of each environment.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+# How the server names the file in its messages: "shipwise.toml line 9, key window.start: …"
+_SERVER_NAME = re.compile(r"^shipwise\.toml(?=[ ,:])")
+
+
+@policy_app.command("apply")
+def apply(
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The policy file, e.g. shipwise.toml.", dir_okay=False),
+    ],
+    project: ProjectOption = "default",
+    url: UrlOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Upload a policy file; it takes effect for the next gate checks and promotions.
+
+    A mistake is reported with its line and key (exit 2), and nothing is applied.
+    """
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as error:
+        fail(f"cannot read {path}: {error.strerror}")
+    except UnicodeDecodeError:
+        fail(f"{path} is not UTF-8 text", hint="Save the policy file as UTF-8.")
+    try:
+        with connect(url, token, handle={422}) as remote:
+            answer = remote.request("PUT", api_path("projects", project, "policy"), body={
+                "source": source
+            })  # fmt: skip
+    except Refusal as refusal:
+        message = _SERVER_NAME.sub(lambda _: str(path), refusal.message)
+        if refusal.field and f"key {refusal.field}" not in message:
+            message += f" (key: {refusal.field})"
+        fail(
+            message,
+            hint=f"Nothing was applied. Fix {path} and apply it again; docs/policy.md "
+            "lists every key.",
+        )
+    if as_json:
+        print_json(answer)
+        return
+    version = f" (version {answer['version']})" if answer.get("version") else ""
+    say(f"Applied {path} to {project}{version}.")
+    say(f"See the policy in force: shipwise policy show -p {project}", style="dim")
+
+
+@policy_app.command("show")
+def show(
+    project: ProjectOption = "default",
+    source: Annotated[
+        bool,
+        typer.Option("--source", help="Print the file as uploaded, not the effective policy."),
+    ] = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the policy in force as shipwise.toml, with every setting written out.
+
+    The output is a valid policy file: shipwise policy show > shipwise.toml
+    """
+    with connect(url, token) as remote:
+        answer = remote.get(api_path("projects", project, "policy"))
+    if as_json:
+        print_json(answer)
+        return
+    if source:
+        if "source" not in answer:
+            fail(
+                f"{remote.url} does not return the uploaded policy file",
+                hint="Upgrade the server, or leave out --source for the policy in force.",
+            )
+        if not answer["source"]:
+            fail(
+                f"{project} has no uploaded policy: the defaults are in force",
+                hint=f"See them with shipwise policy show -p {project}.",
+                code=Exit.NO,
+            )
+        text = str(answer["source"])
+    else:
+        text = str(answer.get("effective") or "")
+    if answer.get("source"):
+        version = f" (version {answer['version']})" if answer.get("version") else ""
+        note(f"Release policy of {project}: from the file uploaded{version}")
+    elif "source" in answer:
+        note(f"Release policy of {project}: the defaults (no policy uploaded)")
+    typer.echo(text, nl=not text.endswith("\n"))
