@@ -189,6 +189,13 @@ class PolicyIn(StrictBody):
 
 class PolicyOut(BaseModel):
     effective: str = Field(description="The policy in force, as shipwise.toml")
+    source: str | None = Field(description="The applied file; null while the defaults rule")
+    version: int | None = Field(description="The applied file's version")
+
+    @classmethod
+    def of(cls, answer: tuple[str, str | None, int | None]) -> PolicyOut:
+        effective, source, version = answer
+        return cls(effective=effective, source=source, version=version)
 
 
 def _pulls(items: list[PullRequestIn]) -> list[PullRequest]:
@@ -389,7 +396,7 @@ def report_ci(
 
 @router.get("/projects/{project}/policy", summary="The policy in force", responses=errors(404))
 def get_policy(project: ProjectKey, services: ServicesDep, who: PrincipalDep) -> PolicyOut:
-    return PolicyOut(effective=services.releases.effective_policy(who, project))
+    return PolicyOut.of(services.releases.effective_policy(who, project))
 
 
 @router.put("/projects/{project}/policy", summary="Apply shipwise.toml", responses=errors(404))
@@ -397,4 +404,4 @@ def put_policy(
     project: ProjectKey, body: PolicyIn, services: ServicesDep, who: PrincipalDep
 ) -> PolicyOut:
     services.releases.apply_policy(who, project, body.source)
-    return PolicyOut(effective=services.releases.effective_policy(who, project))
+    return PolicyOut.of(services.releases.effective_policy(who, project))

@@ -157,11 +157,17 @@ class ReleaseService:
             )
         return policy
 
-    def effective_policy(self, principal: Principal, project_key: str) -> str:
+    def effective_policy(
+        self, principal: Principal, project_key: str
+    ) -> tuple[str, str | None, int | None]:
+        """The policy in force as TOML, and the applied file and its version (None, None
+        while the defaults rule)."""
         with self._store.read() as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.READ, project)
-            return dump_policy(self.policy_for(tx, project))
+            stored = tx.get_policy_source(project.id)
+            source, version = stored if stored is not None else (None, None)
+            return dump_policy(self.policy_for(tx, project)), source, version
 
     # -- releases ---------------------------------------------------------------------
 
