@@ -47,6 +47,7 @@ def running_server(
     data_dir: Path | None = None,
     admin_token: str = ADMIN_TOKEN,
     clock: Clock | None = None,
+    github_webhook_secret: str | None = None,
 ) -> Iterator[RunningServer]:
     port = free_port()
     settings = Settings(
@@ -54,6 +55,7 @@ def running_server(
         database_url=database_url,
         admin_token=admin_token,
         port=port,
+        github_webhook_secret=github_webhook_secret,
     )
     services = build(settings) if clock is None else build(settings, clock)
     config = uvicorn.Config(

@@ -11,6 +11,7 @@ from shipwise.engine import Snapshot
 from shipwise.server.ports import ChangeBus, Clock
 from shipwise.server.services.audit import AuditService
 from shipwise.server.services.flags import FlagService
+from shipwise.server.services.github_intake import GitHubIntake
 from shipwise.server.services.importing import ImportService
 from shipwise.server.services.metrics import MetricsService
 from shipwise.server.services.principal import SYSTEM
@@ -43,6 +44,7 @@ class Services:
     importing: ImportService
     metrics: MetricsService
     releases: ReleaseService
+    github: GitHubIntake
     first_admin_secret: str | None = None  # set when first start generated one
 
     def close(self) -> None:
@@ -63,6 +65,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
     database.upgrade()
     bus: ChangeBus = LocalBus() if database.is_sqlite else PostgresBus(database.url)
     database.attach_bus(bus)
+    releases = ReleaseService(database, clock)
     services = Services(
         database=database,
         bus=bus,
@@ -74,7 +77,8 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         snapshots=SnapshotService(database),
         importing=ImportService(database),
         metrics=MetricsService(database),
-        releases=ReleaseService(database, clock),
+        releases=releases,
+        github=GitHubIntake(database, clock, releases, settings.github_webhook_secret),
     )
     bus.subscribe(services.snapshots.on_change)
     first_start, services.first_admin_secret = services.tokens.bootstrap_admin(settings.admin_token)

@@ -15,6 +15,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 4242
     demo: bool = False  # on first start, load the demo flags into the default project
+    github_webhook_secret: str | None = None  # signs GitHub webhook deliveries
 
     @property
     def resolved_database_url(self) -> str:
@@ -28,6 +29,7 @@ class Settings:
             "data_dir": Path(os.environ.get("SHIPWISE_DATA_DIR", "shipwise-data")),
             "database_url": os.environ.get("SHIPWISE_DATABASE_URL") or None,
             "admin_token": os.environ.get("SHIPWISE_ADMIN_TOKEN") or None,
+            "github_webhook_secret": os.environ.get("SHIPWISE_GITHUB_WEBHOOK_SECRET") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

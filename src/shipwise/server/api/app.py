@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from shipwise import __version__
-from shipwise.server.api import admin, frontend, ofrep, sdk, unleash
+from shipwise.server.api import admin, frontend, ofrep, sdk, unleash, webhooks
 from shipwise.server.api.errors import install_error_handlers
 from shipwise.server.api.stream import Broadcaster, StreamEndpoint
 from shipwise.server.bootstrap import Services
@@ -41,7 +41,7 @@ def create_app(services: Services) -> FastAPI:
         include_in_schema=False,
     )
     # The hot SDK routes first: the router tries routes in order (~60 µs for all of admin).
-    for module in (sdk, unleash, frontend, ofrep, admin):
+    for module in (sdk, unleash, frontend, ofrep, admin, webhooks):
         app.include_router(module.router)
 
     @app.get("/health", tags=["meta"], summary="Liveness and the streams this instance holds")

@@ -1,0 +1,505 @@
+"""GitHub deliveries applied to a project's releases: one transaction per delivery, every
+change audited with the actor ``github:<login>``. ``domain.github`` reads a payload into a
+fact; this module decides what the fact changes. GitHub logins are taken for Shipwise
+people's names (the names api tokens and release authors carry).
+
+Linking. A pull request belongs to the releases its body names (``Release: rel-1``
+lines); with no such line, to the one release in progress whose ``branch`` is its head
+branch (two are ambiguous: neither is linked); failing both, to a release that already
+lists it (added through the API). A branch that feeds an environment (``dev``,
+``staging``, ``main``) names no release: every change passes through it. Linking adds
+the pull request to the release, through ``release_flow.change_content``.
+
+A *work* pull request is one whose head is not an environment's branch (a feature, fix
+or hotfix branch); a *promotion* pull request (``dev`` → ``staging``) carries work
+already written. Only a work pull request adds its opener to the release's authors and
+gives the release a commit.
+
+Commits. A release's ``commit`` is the code being released; the rules keep it the code
+people reviewed and never swap it for code nobody saw:
+
+- a release without a commit takes the head of its work pull request (or, on a push to
+  the release's own branch, the branch's new tip);
+- new commits on that head (a ``push`` to the release's own branch, a work pull
+  request's ``synchronize``) move the commit along only from the commit it had: a
+  release pinned to another commit is left alone. Moving it is a content change, so the
+  approvals, sign-offs and drills of the old code are withdrawn;
+- when a pull request merges into an environment's branch and its merged head is the
+  release's commit, the merge commit becomes the release's commit, *without* a content
+  change: it carries exactly the reviewed head onto the branch (the domain already
+  counts a pull request merged since as the same content), and it is what gets deployed
+  there. CI results and deploys are judged per commit, so the merge commit must still
+  pass CI and be deployed before the next gates pass. A merge of any other head leaves
+  the commit alone, and the summary says so.
+
+Approvals. A submitted, approving review records an approval when the reviewer is a code
+owner (in the policy's ``code_owners``; with no list, any reviewer: GitHub's branch
+protection decides who may review, as every developer reviews as a code owner through
+the API), wrote neither the release nor the pull request, and reviewed the release's
+commit (``commit_id``: a review of older code, or a replayed delivery, approves nothing
+new). It is for the environment the pull request merges into (the one its base branch
+feeds), else for the release's next stage; never for an environment the release already
+reached. A request for changes is reported and records nothing (Shipwise has no veto
+evidence: an approval the reviewer gave earlier stands until the content changes).
+
+CI and deploys. Every ``status`` and completed ``check_suite`` is recorded for its
+commit. A finished ``deployment_status`` is recorded for the Shipwise environment whose
+key is GitHub's environment name (in any case), else whose branch it is; another name
+is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from shipwise.domain import github, release_flow
+from shipwise.domain.github import (
+    CiStatus,
+    DeploymentStatus,
+    DeployState,
+    Ignored,
+    Ping,
+    PullRequestEdited,
+    PullRequestInfo,
+    PullRequestMerged,
+    PullRequestOpened,
+    PullRequestPushed,
+    Push,
+    ReviewState,
+    ReviewSubmitted,
+)
+from shipwise.domain.policy_model import Policy
+from shipwise.domain.releases import ApproverRole, PullRequest, Release, ReleaseStatus
+from shipwise.server.ports import AuditEntry, Clock, Environment, Project, Store, Transaction
+from shipwise.server.services._common import project_or_404
+from shipwise.server.services.errors import Invalid, ServiceError, Unauthenticated
+from shipwise.server.services.releases import ReleaseService, next_stage
+
+__all__ = ["GitHubIntake", "IntakeSummary", "WebhookNotConfigured"]
+
+SECRET_VARIABLE = "SHIPWISE_GITHUB_WEBHOOK_SECRET"  # noqa: S105 - its name, not a secret
+
+
+class WebhookNotConfigured(ServiceError):
+    """503: the server has no webhook secret, so no delivery can be trusted."""
+
+    status = 503
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeSummary:
+    """What one delivery did (``applied``) and what it left alone, and why (``skipped``)."""
+
+    project: str
+    event: str
+    delivery: str | None
+    applied: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass
+class _Delivery:
+    """One delivery being applied: its transaction, and the summary it is writing."""
+
+    tx: Transaction
+    project: Project
+    policy: Policy
+    environments: list[Environment]
+    now: datetime
+    actor: str
+    why: str  # the audit records' reason: which delivery
+    applied: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def audit(
+        self,
+        action: str,
+        target_type: str,
+        target_key: str,
+        *,
+        environment: str | None = None,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.tx.append_audit(
+            AuditEntry(
+                actor=self.actor,
+                action=action,
+                target_type=target_type,
+                target_key=target_key,
+                project=self.project.key,
+                environment=environment,
+                before=before,
+                after=after,
+                reason=self.why,
+            )
+        )
+
+    def environment_fed_by(self, branch: str) -> Environment | None:
+        return next((e for e in self.environments if e.branch == branch), None)
+
+    def is_work(self, pull: PullRequestInfo) -> bool:
+        return self.environment_fed_by(pull.head_branch) is None
+
+    def save(self, before: Release, after: Release, what: str) -> Release:
+        saved = self.tx.save_release(after)
+        self.audit(
+            "release.update", "release", before.key, before=_view(before), after=_view(saved)
+        )
+        self.applied.append(f"{before.key}: {what}")
+        return saved
+
+
+class GitHubIntake:
+    def __init__(
+        self, store: Store, clock: Clock, releases: ReleaseService, secret: str | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._releases = releases
+        self._secret = secret.encode() if secret else None
+
+    def authenticate(self, body: bytes, signature: str | None) -> None:
+        """Raise unless ``signature`` (``X-Hub-Signature-256``) is GitHub's signature of
+        ``body`` under the configured secret. Called before anything else is read."""
+        if self._secret is None:
+            raise WebhookNotConfigured(
+                f"GitHub webhooks are off: set {SECRET_VARIABLE} to the webhook's secret "
+                "and restart the server"
+            )
+        if not signature:
+            raise Unauthenticated(
+                "no X-Hub-Signature-256 header: give the webhook in GitHub the secret set "
+                f"in {SECRET_VARIABLE}"
+            )
+        if not github.verify_signature(self._secret, body, signature):
+            raise Unauthenticated(
+                "X-Hub-Signature-256 does not match the body: the webhook's secret in GitHub "
+                f"is not the one in {SECRET_VARIABLE}"
+            )
+
+    def ping(self, project_key: str) -> None:
+        """GitHub's hello when the webhook is created: 404 unless the project exists."""
+        with self._store.read() as tx:
+            project_or_404(tx, project_key)
+
+    def receive(
+        self, project_key: str, event: str, delivery: str | None, body: bytes
+    ) -> IntakeSummary:
+        """Apply one authenticated delivery to the project, all of it or nothing."""
+        try:
+            fact = github.parse_event(event, body)
+        except github.MalformedPayload as error:
+            raise Invalid(f"this {event} delivery cannot be read: {error}", field="body") from None
+        summary = IntakeSummary(project_key, event, delivery)
+        if isinstance(fact, Ignored | Ping):
+            self.ping(project_key)
+            reason = fact.reason if isinstance(fact, Ignored) else "a ping changes nothing"
+            return replace(summary, skipped=(reason,))
+        with self._store.transaction() as tx:
+            project = project_or_404(tx, project_key)
+            applying = _Delivery(
+                tx=tx,
+                project=project,
+                policy=self._releases.policy_for(tx, project),
+                environments=tx.list_environments(project.id),
+                now=self._clock(),
+                actor=f"github:{fact.sender}",
+                why=f"GitHub {event} delivery {delivery or '(no id)'}",
+            )
+            _HANDLERS[type(fact)](applying, fact)
+        return replace(summary, applied=tuple(applying.applied), skipped=tuple(applying.skipped))
+
+
+# -- pull requests ---------------------------------------------------------------------------
+
+
+def _on_pull_request(d: _Delivery, fact: PullRequestOpened | PullRequestEdited) -> None:
+    _link(d, fact.pull)
+
+
+def _on_pushed(d: _Delivery, fact: PullRequestPushed) -> None:
+    for release in _link(d, fact.pull):
+        if d.is_work(fact.pull):
+            _follow(d, release, fact.before, fact.after, f"new commits on #{fact.pull.number}")
+
+
+def _on_merged(d: _Delivery, fact: PullRequestMerged) -> None:
+    pull = fact.pull
+    for release in _link(d, pull):
+        _carry_merge(d, release, pull)
+
+
+def _link(d: _Delivery, pull: PullRequestInfo) -> list[Release]:
+    """The releases in progress ``pull`` belongs to, each with the pull request recorded."""
+    return [_record_pull(d, release, pull) for release in _releases_of(d, pull)]
+
+
+def _releases_of(d: _Delivery, pull: PullRequestInfo) -> list[Release]:
+    project_id, number = d.project.id, pull.number
+    found: list[Release] = []
+    if pull.release_keys:
+        for key in pull.release_keys:
+            release = d.tx.get_release(project_id, key)
+            if release is None:
+                d.skipped.append(
+                    f"#{number} names {key}, which is not a release of {d.project.key}"
+                )
+            else:
+                found.append(release)
+    elif d.is_work(pull):
+        on_branch = d.tx.releases_for_branch(project_id, pull.head_branch)
+        in_progress = [r for r in on_branch if r.status is ReleaseStatus.IN_PROGRESS]
+        if len(in_progress) > 1:
+            keys = ", ".join(r.key for r in in_progress)
+            d.skipped.append(
+                f"#{number}: releases {keys} are all on branch {pull.head_branch}; "
+                "say which with a `Release: <key>` line in its description"
+            )
+            return []
+        found = in_progress
+    if not found and not pull.release_keys:
+        found = [r for r in d.tx.list_releases(project_id) if _lists(r, pull)]
+    if not found and not d.skipped:
+        d.skipped.append(
+            f"#{number} ({pull.head_branch} → {pull.base_branch}) belongs to no release: "
+            "name one with a `Release: <key>` line in its description"
+        )
+    linked: list[Release] = []
+    for release in found:
+        locked = d.tx.get_release(project_id, release.key, for_update=True) or release
+        if locked.status is ReleaseStatus.IN_PROGRESS:
+            linked.append(locked)
+        else:
+            d.skipped.append(f"{locked.key} is {locked.status.value}: #{number} changes nothing")
+    return linked
+
+
+def _lists(release: Release, pull: PullRequestInfo) -> bool:
+    return release.status is ReleaseStatus.IN_PROGRESS and any(
+        p.number == pull.number and p.url in {None, pull.url} for p in release.pull_requests
+    )
+
+
+def _record_pull(d: _Delivery, release: Release, pull: PullRequestInfo) -> Release:
+    """``release`` listing ``pull`` as it is now; a work pull request also gives a release
+    without a commit its head, and its opener becomes one of the authors."""
+    listed = next((p for p in release.pull_requests if p.number == pull.number), None)
+    record = PullRequest(
+        number=pull.number,
+        title=pull.title,
+        url=pull.url,
+        head_branch=pull.head_branch,
+        base_branch=pull.base_branch,
+        merged=pull.merged or (listed is not None and listed.merged),
+        merge_commit=pull.merge_commit or (listed.merge_commit if listed else None),
+    )
+    if listed is None:
+        pulls = (*release.pull_requests, record)
+    else:
+        pulls = tuple(record if p.number == pull.number else p for p in release.pull_requests)
+    changes: dict[str, Any] = {"pull_requests": pulls}
+    done: list[str] = []
+    if listed is None:
+        done.append(f"linked #{pull.number} {pull.title!r}")
+    if pull.merged and not (listed is not None and listed.merged):
+        done.append(f"#{pull.number} merged into {pull.base_branch}")
+    work = d.is_work(pull)
+    if work and release.commit is None:
+        changes["commit"] = pull.head_sha
+        done.append(f"commit set to {pull.head_sha[:12]}, the head of #{pull.number}")
+    changed = release_flow.change_content(release, now=d.now, **changes)
+    if work and pull.author != changed.owner and pull.author not in changed.authors:
+        changed = replace(changed, authors=(*changed.authors, pull.author))
+        done.append(f"{pull.author}, who opened #{pull.number}, is an author")
+    if changed == release:
+        return release
+    return d.save(release, changed, "; ".join(done) or f"#{pull.number} updated")
+
+
+def _carry_merge(d: _Delivery, release: Release, pull: PullRequestInfo) -> None:
+    merge = pull.merge_commit
+    environment = d.environment_fed_by(pull.base_branch)
+    if merge is None or environment is None or _same(release.commit, merge):
+        return
+    if release.commit is None or not _same(release.commit, pull.head_sha):
+        d.skipped.append(
+            f"{release.key}: #{pull.number} merged {pull.head_sha[:12]}, not the release's "
+            f"commit {_short(release.commit)}; the commit stays"
+        )
+        return
+    carried = replace(release, commit=merge)  # the same content: see the module docstring
+    d.save(
+        release,
+        carried,
+        f"commit {merge[:12]}, the merge of #{pull.number} into {pull.base_branch} "
+        f"(feeds {environment.key}); same content, CI and deploy needed for the new commit",
+    )
+
+
+def _follow(d: _Delivery, release: Release, before: str | None, after: str, why: str) -> None:
+    """Move ``release``'s commit from ``before`` to ``after`` if it was there (or had none)."""
+    if _same(release.commit, after):
+        return
+    if release.commit is not None and not _same(release.commit, before):
+        d.skipped.append(
+            f"{release.key} stays at {_short(release.commit)}: the {why} moved "
+            f"{_short(before)} → {after[:12]}, and the release was not at {_short(before)}"
+        )
+        return
+    moved = release_flow.change_content(release, now=d.now, commit=after)
+    old = _short(release.commit)
+    d.save(release, moved, f"commit {old} → {after[:12]} ({why}); earlier approvals withdrawn")
+
+
+def _on_push(d: _Delivery, fact: Push) -> None:
+    if d.environment_fed_by(fact.branch) is not None:
+        d.skipped.append(f"{fact.branch} feeds an environment: a push there names no release")
+        return
+    releases = d.tx.releases_for_branch(d.project.id, fact.branch)
+    in_progress = [r for r in releases if r.status is ReleaseStatus.IN_PROGRESS]
+    if not in_progress:
+        d.skipped.append(f"no release in progress is on branch {fact.branch}")
+    for release in in_progress:
+        locked = d.tx.get_release(d.project.id, release.key, for_update=True) or release
+        _follow(d, locked, fact.before, fact.after, f"push to {fact.branch}")
+
+
+# -- reviews ---------------------------------------------------------------------------------
+
+
+def _on_review(d: _Delivery, fact: ReviewSubmitted) -> None:
+    for release in _link(d, fact.pull):
+        problem = _review_problem(d, release, fact)
+        if problem is not None:
+            d.skipped.append(
+                f"{release.key}: {fact.reviewer}'s review of #{fact.pull.number} {problem}"
+            )
+            continue
+        stage = _approval_stage(d, release, fact.pull)
+        if stage is None:
+            d.skipped.append(
+                f"{release.key}: {fact.reviewer}'s approval of #{fact.pull.number} is for no "
+                f"stage ahead of it (it is in {release.stage or 'no environment'})"
+            )
+            continue
+        roles = [ApproverRole.CODE_OWNER.value]
+        data = {"roles": roles, "pull_request": fact.pull.number, "commit": fact.commit_id}
+        d.tx.add_evidence(release, "approval", stage, fact.reviewer, d.now, data)
+        d.audit(
+            "release.approval",
+            "release",
+            release.key,
+            environment=stage,
+            after={**data, "by": fact.reviewer, "content_version": release.content_version},
+        )
+        d.applied.append(f"{release.key}: {fact.reviewer} approved it for {stage} (code owner)")
+
+
+def _review_problem(d: _Delivery, release: Release, fact: ReviewSubmitted) -> str | None:
+    """Why the review records no approval, or None when it does."""
+    reviewer, owners = fact.reviewer, d.policy.code_owners
+    if fact.state is ReviewState.CHANGES_REQUESTED:
+        return (
+            "requests changes: recorded nothing (Shipwise has no veto; an earlier approval "
+            "stands until the release changes)"
+        )
+    if reviewer in (release.owner, *release.authors) or reviewer == fact.pull.author:
+        return f"does not count: {reviewer} wrote the change and cannot approve it"
+    if owners and reviewer not in owners:
+        return f"does not count: {reviewer} is not a code owner ({', '.join(owners)})"
+    if release.commit is None or not _same(release.commit, fact.commit_id):
+        return (
+            f"saw {fact.commit_id[:12]}, not the release's commit {_short(release.commit)}: "
+            "ask for a review of the current head"
+        )
+    return None
+
+
+def _approval_stage(d: _Delivery, release: Release, pull: PullRequestInfo) -> str | None:
+    """The environment ``pull`` merges into, else the release's next stage; None when
+    the release is already there or past it."""
+    order = [s.environment for s in d.policy.stages]
+    fed = d.environment_fed_by(pull.base_branch)
+    if fed is None or fed.key not in order:
+        return next_stage(release, d.policy)
+    reached = order.index(release.stage) if release.stage in order else -1
+    return fed.key if order.index(fed.key) > reached else None
+
+
+# -- CI and deploys --------------------------------------------------------------------------
+
+
+def _on_ci(d: _Delivery, fact: CiStatus) -> None:
+    d.tx.add_ci_result(d.project.id, fact.sha, fact.context, fact.state.value, d.now)
+    d.audit(
+        "ci.report",
+        "commit",
+        fact.sha,
+        after={"context": fact.context, "state": fact.state.value},
+    )
+    d.applied.append(f"CI {fact.context}: {fact.state.value} on {fact.sha[:12]}")
+
+
+def _on_deploy(d: _Delivery, fact: DeploymentStatus) -> None:
+    environment = _environment_named(d.environments, fact.environment)
+    if environment is None:
+        known = ", ".join(e.key for e in d.environments)
+        d.skipped.append(
+            f"GitHub environment {fact.environment!r} is none of {d.project.key}'s ({known}): "
+            "name it after one, or after its branch"
+        )
+        return
+    succeeded = fact.state is DeployState.SUCCESS
+    d.tx.add_deploy(d.project.id, environment.key, fact.sha, succeeded, d.actor, d.now)
+    d.audit(
+        "deploy.report",
+        "deploy",
+        fact.sha,
+        environment=environment.key,
+        after={"commit": fact.sha, "succeeded": succeeded, "github_environment": fact.environment},
+    )
+    outcome = "deployed to" if succeeded else f"deploy ({fact.state.value}) to"
+    d.applied.append(f"{fact.sha[:12]} {outcome} {environment.key}")
+
+
+def _environment_named(environments: list[Environment], name: str) -> Environment | None:
+    """By key, then by key in any case (GitHub's names are case-insensitive), then by branch."""
+    by_key = {e.key: e for e in environments}
+    found = by_key.get(name) or by_key.get(name.lower())
+    return found or next((e for e in environments if e.branch == name), None)
+
+
+_HANDLERS: dict[type, Callable[[_Delivery, Any], None]] = {
+    PullRequestOpened: _on_pull_request,
+    PullRequestEdited: _on_pull_request,
+    PullRequestPushed: _on_pushed,
+    PullRequestMerged: _on_merged,
+    ReviewSubmitted: _on_review,
+    Push: _on_push,
+    CiStatus: _on_ci,
+    DeploymentStatus: _on_deploy,
+}
+
+# -- small helpers ---------------------------------------------------------------------------
+
+
+def _view(release: Release) -> dict[str, Any]:
+    return {
+        "commit": release.commit,
+        "pull_requests": [p.number for p in release.pull_requests],
+        "merged": [p.number for p in release.pull_requests if p.merged],
+        "authors": list(release.authors),
+        "content_version": release.content_version,
+    }
+
+
+def _same(one: str | None, other: str | None) -> bool:
+    return one is not None and other is not None and one.lower() == other.lower()
+
+
+def _short(commit: str | None) -> str:
+    return commit[:12] if commit else "(none)"
