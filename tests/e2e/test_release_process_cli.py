@@ -78,9 +78,11 @@ def test_feature__walks_to_production_through_the_cli(
     # Into staging: one approval after the dev deploy.
     run("bob", "release", "approve", key)
     run("carol", "release", "promote", key)
-    run("ci", "deploy", "report", "--env", "staging", "--ref", COMMIT)
 
-    # Into production: two approvals, QA sign-off, a rehearsed rollback, business hours.
+    # Into production: the same commit on staging, two approvals, QA sign-off, a rehearsed
+    # rollback, business hours, no freeze.
+    refused("Deployed to the previous environment")
+    run("ci", "deploy", "report", "--env", "staging", "--ref", COMMIT)
     run("bob", "release", "approve", key)
     refused("Approvals")
     run("carol", "release", "approve", key)
@@ -91,6 +93,12 @@ def test_feature__walks_to_production_through_the_cli(
     clock.set(datetime(2026, 12, 2, 18, 30, tzinfo=UTC))
     refused("Business hours")
     clock.set(WEDNESDAY_10)
+    freeze = tmp_path / "shipwise.toml"
+    freeze.write_text('[[freeze]]\nname = "Launch week"\nstart = 2026-12-01\nend = 2026-12-04\n')
+    run("carol", "policy", "apply", str(freeze))
+    refused("Launch week")
+    freeze.write_text("")
+    run("carol", "policy", "apply", str(freeze))
 
     assert shipwise("gate", "check", key, "--env", "production", *people["ci"]).exit_code == 0
     run("carol", "release", "promote", key)

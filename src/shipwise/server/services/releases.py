@@ -6,6 +6,7 @@ A refused promotion changes nothing and says, gate by gate, what would satisfy i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,8 @@ from shipwise.server.ports import Clock, Project, Store, Transaction
 from shipwise.server.services._common import audit, check_key, project_or_404
 from shipwise.server.services.errors import Conflict, Invalid, NotFound, ServiceError
 from shipwise.server.services.principal import Principal
+
+log = logging.getLogger(__name__)
 
 _CONTENT_FIELDS = frozenset(
     {
@@ -459,6 +462,17 @@ class ReleaseService:
                     "skipped": list(effects.skipped),
                     "bypassed": list(effects.bypassed),
                 }
+                # Until the notifiers arrive (rollout issue), the team hears it in the log.
+                log.warning(
+                    "HOTFIX %s/%s promoted to %s by %s, skipping %s: notify the team; "
+                    "watch %s closely for 24 hours",
+                    project_key,
+                    key,
+                    decision.target,
+                    principal.person,
+                    ", ".join(effects.skipped) or "nothing",
+                    decision.target,
+                )
             else:
                 moved = release_flow.promote(release, decision, self._clock())
             promoted = tx.save_release(moved)
