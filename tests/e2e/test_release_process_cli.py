@@ -29,6 +29,7 @@ def clock() -> ManualClock:
 def server(tmp_path: Path, clock: ManualClock) -> Iterator[RunningServer]:
     with running_server(data_dir=tmp_path / "server", clock=clock) as running:
         running.services.flags.create(SYSTEM, "default", "new-checkout")
+        running.services.flags.create(SYSTEM, "default", "saved-carts")
         yield running
 
 
@@ -44,7 +45,7 @@ def people(server: RunningServer) -> dict[str, tuple[str, ...]]:
     return options
 
 
-def test_feature__walks_to_production_through_the_cli(
+def test_feature__walks_to_production_through_the_cli(  # noqa: PLR0915 - the process, step by step
     tmp_path: Path, people: dict[str, tuple[str, ...]], clock: ManualClock
 ) -> None:
     shipwise = Shipwise(tmp_path)
@@ -104,3 +105,23 @@ def test_feature__walks_to_production_through_the_cli(
     run("carol", "release", "promote", key)
     shown = shipwise.json("release", "show", key, *people["carol"])
     assert shown["release"]["stage"] == "production"
+
+    # A second feature, ready in every other way, waits while the first one rolls out.
+    second_commit = "9b1d0e77" * 5
+    key = str(
+        shipwise.json(
+            "release", "create", "Saved carts", "--flag", "saved-carts",
+            "--commit", second_commit, "--rollback-plan", "Turn saved-carts off.",
+            *people["alice"],
+        )["key"]
+    )  # fmt: skip
+    run("ci", "ci", "report", "--ref", second_commit, "--context", "tests", "--state", "success")
+    for environment in ("dev", "staging"):
+        run("bob", "release", "approve", key)
+        run("carol", "release", "promote", key)
+        run("ci", "deploy", "report", "--env", environment, "--ref", second_commit)
+    run("bob", "release", "approve", key)
+    run("carol", "release", "approve", key)
+    run("quinn", "release", "signoff", key)
+    run("carol", "release", "drill", key, "--env", "staging")
+    refused("One feature rolling out")
