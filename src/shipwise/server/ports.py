@@ -307,3 +307,92 @@ class ChangeBus(Protocol):
     def publish(self, changes: Sequence[Change]) -> None: ...
     def subscribe(self, listener: Callable[[Change], None]) -> None: ...
     def close(self) -> None: ...
+
+
+# --- rollouts: metrics in, notifications out ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDefinition:
+    """A metric a project's guardrails may name. ``source`` says where its numbers come
+    from ("sdk", "prometheus", "sentry", "json", "pushed"); ``settings`` are the
+    source's own (a PromQL query, a URL and a field path, an SDK event name, ...)."""
+
+    project_id: int
+    name: str
+    source: str
+    settings: Mapping[str, Any]
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricWindow:
+    """What one check asks a source about: a flag in an environment, since ``start``."""
+
+    project: str
+    environment: str
+    flag: str
+    start: datetime
+    end: datetime
+
+
+class MetricUnavailable(Exception):
+    """A source could not answer (down, bad query, unexpected payload): the guardrail's
+    verdict is "error", with this message."""
+
+
+class MetricSource(Protocol):
+    """Reads one kind of metric (``kind`` matches ``MetricDefinition.source``)."""
+
+    kind: str
+
+    def problems(self, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """What is wrong with a definition's settings, as (field, message) pairs."""
+        ...
+
+    def read(self, definition: MetricDefinition, window: MetricWindow) -> Any:
+        """An ``Observation`` (``domain.guardrails``): Reading or Comparison. Raises
+        MetricUnavailable when the source cannot answer."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """Something people should hear about: a rollout advanced, paused, rolled back."""
+
+    kind: str  # "rollout.advanced", "rollout.paused", "rollout.rolled-back", ...
+    project: str
+    title: str  # one line
+    text: str  # a few lines a person can act on
+    at: datetime
+    release: str | None = None
+    flag: str | None = None
+    environment: str | None = None
+    severity: str = "info"  # info, warning, critical
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "project": self.project,
+            "release": self.release,
+            "flag": self.flag,
+            "environment": self.environment,
+            "severity": self.severity,
+            "title": self.title,
+            "text": self.text,
+            "at": self.at.isoformat(),
+            "data": dict(self.data),
+        }
+
+
+class NotificationFailed(Exception):
+    """A notifier could not deliver; the message says why (it is retried later)."""
+
+
+class Notifier(Protocol):
+    name: str
+
+    def send(self, notification: Notification) -> None:
+        """Deliver, or raise NotificationFailed."""
+        ...
