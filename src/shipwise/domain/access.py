@@ -35,9 +35,13 @@ class Action(StrEnum):
     PROMOTE = "promote"  # move a release on (the gates decide whether it may)
     REPORT = "report"  # record deploys and CI results (a CI pipeline's token)
     MANAGE_POLICY = "manage-policy"  # apply shipwise.toml
+    ROLLOUT = "rollout"  # start, pause, resume, abort rollout plans; define metrics
+    OVERRIDE_ROLLOUT = "override-rollout"  # skip a plan ahead, approve a step
 
 
-_RELEASING = frozenset({Action.MANAGE_RELEASES, Action.APPROVE, Action.PROMOTE, Action.REPORT})
+_RELEASING = frozenset(
+    {Action.MANAGE_RELEASES, Action.APPROVE, Action.PROMOTE, Action.REPORT, Action.ROLLOUT}
+)
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.VIEWER: frozenset({Action.READ}),
@@ -52,6 +56,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.MANAGE_ENVIRONMENTS,
             Action.SIGN_OFF,
             Action.MANAGE_POLICY,
+            Action.OVERRIDE_ROLLOUT,
         }
     )
     | _RELEASING,

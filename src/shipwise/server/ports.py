@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from shipwise.domain.audit import ChainedRecord
 from shipwise.domain.releases import Evidence, Release
+from shipwise.domain.rollout import PlanSpec, PlanState
 
 Clock = Callable[[], datetime]
 
@@ -198,7 +199,147 @@ class ReleaseStore(Protocol):
     def save_policy_source(self, project_id: int, source: str, at: datetime) -> int: ...
 
 
-class Transaction(ReleaseStore, Protocol):
+@dataclass(frozen=True, slots=True)
+class RolloutPlanRecord:
+    """A rollout plan running (or that ran) on one flag in one environment."""
+
+    id: int
+    project: str
+    flag: str
+    environment: str
+    release: str | None
+    spec: PlanSpec
+    state: PlanState
+    version: int  # bumped by every saved change: a runner acts only on what it read
+    next_check_at: datetime | None
+    created_by: str
+    created_at: datetime
+    judgements: Mapping[str, Any] = field(default_factory=dict)  # the last check's, as dicts
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutCheck:
+    """One line of a plan's timeline: a check that decided something or saw a change."""
+
+    plan_id: int
+    at: datetime
+    step: int
+    decision: str
+    reason: str
+    judgements: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventTotals:
+    """One arm's SDK-tracked events for one flag: calls, calls with a value, and sums."""
+
+    count: float = 0.0
+    valued: float = 0.0
+    total: float = 0.0
+    total_sq: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedEvent:
+    """One aggregated line of an SDK's ``track`` batch."""
+
+    flag: str
+    arm: str  # "on" or "off"
+    event: str
+    count: int
+    valued: int
+    total: float
+    total_sq: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    channel: str
+    notification: Notification
+    attempts: int
+    next_attempt_at: datetime
+
+
+class RolloutStore(Protocol):
+    """Rollout plans, templates, metric definitions, observations and the outbox."""
+
+    def add_plan(
+        self,
+        project_id: int,
+        flag_id: int,
+        environment_id: int,
+        release_id: int | None,
+        spec: PlanSpec,
+        state: PlanState,
+        next_check_at: datetime | None,
+        created_by: str,
+    ) -> RolloutPlanRecord: ...
+    def get_plan(self, plan_id: int, *, for_update: bool = False) -> RolloutPlanRecord | None: ...
+    def save_plan(
+        self,
+        plan: RolloutPlanRecord,
+        state: PlanState,
+        next_check_at: datetime | None,
+        judgements: Mapping[str, Any] | None = None,
+    ) -> RolloutPlanRecord:
+        """Store the new state and bump the version; the caller holds the row lock."""
+        ...
+
+    def list_plans(
+        self,
+        project_id: int,
+        *,
+        flag_id: int | None = None,
+        environment_id: int | None = None,
+        release_id: int | None = None,
+        active_only: bool = False,
+    ) -> list[RolloutPlanRecord]: ...
+    def due_plans(self, now: datetime, limit: int) -> list[int]:
+        """Ids of active plans whose next check is at or before ``now``, soonest first."""
+        ...
+
+    def add_check(self, check: RolloutCheck) -> None: ...
+    def list_checks(self, plan_id: int, limit: int = 500) -> list[RolloutCheck]: ...
+
+    def save_template(self, project_id: int, name: str, spec: PlanSpec) -> None: ...
+    def get_template(self, project_id: int, name: str) -> PlanSpec | None: ...
+    def list_templates(self, project_id: int) -> dict[str, PlanSpec]: ...
+    def delete_template(self, project_id: int, name: str) -> bool: ...
+
+    def save_metric(self, definition: MetricDefinition) -> MetricDefinition: ...
+    def get_metric(self, project_id: int, name: str) -> MetricDefinition | None: ...
+    def list_metrics(self, project_id: int) -> list[MetricDefinition]: ...
+    def delete_metric(self, project_id: int, name: str) -> bool: ...
+
+    def add_tracked(
+        self, environment_id: int, app_name: str | None, events: Sequence[TrackedEvent]
+    ) -> int: ...
+    def tracked_totals(
+        self, environment_id: int, flag: str, event: str, since: datetime
+    ) -> dict[str, EventTotals]:
+        """By arm ("on"/"off"), for batches received at or after ``since``."""
+        ...
+
+    def exposures_since(self, environment_id: int, flag: str, since: datetime) -> ExposureCount: ...
+    def add_pushed(
+        self, project_id: int, environment: str | None, name: str, value: float, at: datetime
+    ) -> None: ...
+    def pushed_total(
+        self, project_id: int, environment: str | None, name: str, since: datetime
+    ) -> tuple[float, int]:
+        """Sum and number of pushes since ``since`` (environment None: any)."""
+        ...
+
+    def enqueue(self, channel: str, notification: Notification) -> None: ...
+    def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]: ...
+    def outbox_delivered(self, item_id: int, at: datetime) -> None: ...
+    def outbox_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt; ``retry_at`` None gives up."""
+        ...
+
+
+class Transaction(ReleaseStore, RolloutStore, Protocol):
     """One unit of work: everything done through it commits together, or not at all."""
 
     # projects and environments
@@ -396,3 +537,13 @@ class Notifier(Protocol):
     def send(self, notification: Notification) -> None:
         """Deliver, or raise NotificationFailed."""
         ...
+
+
+class RunnerLock(Protocol):
+    """Makes one runner act among several server instances."""
+
+    def acquire(self) -> bool:
+        """Take or keep the lock without waiting; True while this holder has it."""
+        ...
+
+    def release(self) -> None: ...

@@ -16,6 +16,11 @@ class Settings:
     port: int = 4242
     demo: bool = False  # on first start, load the demo flags into the default project
     github_webhook_secret: str | None = None  # signs GitHub webhook deliveries
+    notify_webhook_url: str | None = None  # rollout notifications, signed JSON POSTs
+    notify_webhook_secret: str | None = None  # the HMAC key receivers verify with
+    runner: bool = True  # run the rollout runner in this process (one instance acts)
+    runner_interval: float = 1.0  # seconds between the runner's rounds
+    metric_timeout: float = 5.0  # seconds a pulled metric source may take
 
     @property
     def resolved_database_url(self) -> str:
@@ -30,6 +35,9 @@ class Settings:
             "database_url": os.environ.get("SHIPWISE_DATABASE_URL") or None,
             "admin_token": os.environ.get("SHIPWISE_ADMIN_TOKEN") or None,
             "github_webhook_secret": os.environ.get("SHIPWISE_GITHUB_WEBHOOK_SECRET") or None,
+            "notify_webhook_url": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_URL") or None,
+            "notify_webhook_secret": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_SECRET") or None,
+            "runner": os.environ.get("SHIPWISE_RUNNER", "1") not in ("0", "false", "no"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

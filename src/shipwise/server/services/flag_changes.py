@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from shipwise.domain.access import Action
-from shipwise.server.ports import FlagConfig, Store
+from shipwise.server.ports import FlagConfig, Store, Transaction
 from shipwise.server.services._common import (
     audit,
     environment_or_404,
@@ -54,45 +54,53 @@ def apply_change(
     store: Store, principal: Principal, target: Target, change: ConfigChange
 ) -> FlagConfig:
     with store.transaction() as tx:
-        project = project_or_404(tx, target.project)
-        principal.require(change.needs, project)
-        environment = environment_or_404(tx, project, target.environment)
-        flag = flag_or_404(tx, project, target.flag)
-        current = tx.get_config(flag.id, environment.id, for_update=True) or off_config(
-            flag.id, environment.id
+        return apply_change_in(tx, principal, target, change)
+
+
+def apply_change_in(
+    tx: Transaction, principal: Principal, target: Target, change: ConfigChange
+) -> FlagConfig:
+    """``apply_change`` inside a transaction the caller owns (a rollout step commits the
+    flag change together with the plan's new state)."""
+    project = project_or_404(tx, target.project)
+    principal.require(change.needs, project)
+    environment = environment_or_404(tx, project, target.environment)
+    flag = flag_or_404(tx, project, target.flag)
+    current = tx.get_config(flag.id, environment.id, for_update=True) or off_config(
+        flag.id, environment.id
+    )
+    expected = change.expected_version
+    if expected is not None and expected != current.version:
+        raise Conflict(
+            f"flag {target.flag!r} in {target.environment!r} is at version "
+            f"{current.version}, not {expected}: someone changed it; read it again and retry",
+            field="If-Match",
         )
-        expected = change.expected_version
-        if expected is not None and expected != current.version:
-            raise Conflict(
-                f"flag {target.flag!r} in {target.environment!r} is at version "
-                f"{current.version}, not {expected}: someone changed it; read it again and retry",
-                field="If-Match",
-            )
-        rules = change.new_rules(current)
-        if not _only_switches_off(current, rules):
-            raise_first(rule_problems(tx, project, flag.key, flag.kind, rules))
-        updated = tx.save_config(
-            replace(
-                current,
-                enabled=bool(rules.get("enabled", False)),
-                strategies=list(rules.get("strategies") or []),
-                variants=list(rules.get("variants") or []),
-                dependencies=list(rules.get("dependencies") or []),
-            )
+    rules = change.new_rules(current)
+    if not _only_switches_off(current, rules):
+        raise_first(rule_problems(tx, project, flag.key, flag.kind, rules))
+    updated = tx.save_config(
+        replace(
+            current,
+            enabled=bool(rules.get("enabled", False)),
+            strategies=list(rules.get("strategies") or []),
+            variants=list(rules.get("variants") or []),
+            dependencies=list(rules.get("dependencies") or []),
         )
-        tx.touch([environment.id])
-        audit(
-            tx,
-            principal,
-            change.action,
-            "flag",
-            target.flag,
-            project=target.project,
-            environment=target.environment,
-            before={**current.rules(), "version": current.version},
-            after={**updated.rules(), "version": updated.version},
-            reason=change.reason,
-        )
+    )
+    tx.touch([environment.id])
+    audit(
+        tx,
+        principal,
+        change.action,
+        "flag",
+        target.flag,
+        project=target.project,
+        environment=target.environment,
+        before={**current.rules(), "version": current.version},
+        after={**updated.rules(), "version": updated.version},
+        reason=change.reason,
+    )
     return updated
 
 

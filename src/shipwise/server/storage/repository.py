@@ -27,6 +27,7 @@ from shipwise.server.ports import (
     TokenRecord,
 )
 from shipwise.server.storage.release_repository import ReleaseQueries
+from shipwise.server.storage.rollout_repository import RolloutQueries
 from shipwise.server.storage.tables import (
     AuditRow,
     ChainHeadRow,
@@ -146,7 +147,7 @@ def _audit(row: AuditRow) -> AuditRecord:
     return AuditRecord(row.id, utc(row.at), entry, row.previous_hash, row.hash)
 
 
-class SqlTransaction(ReleaseQueries):
+class SqlTransaction(ReleaseQueries, RolloutQueries):
     def __init__(
         self,
         session: Session,

@@ -240,3 +240,134 @@ class PolicyRow(Base):
     source: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime]
+
+
+# --- rollouts ---------------------------------------------------------------------------
+
+
+class MetricDefinitionRow(Base):
+    """A metric a project's guardrails may name, and where its numbers come from."""
+
+    __tablename__ = "metric_definitions"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(32))
+    settings: Mapped[dict[str, Any]]
+    description: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class RolloutPlanRow(Base):
+    """A plan on one flag in one environment: its steps (``spec``) and where it stands.
+    ``version`` goes up with every saved change, so a runner that read version N and
+    finds N+1 under the row lock knows someone else already acted."""
+
+    __tablename__ = "rollout_plans"
+    __table_args__ = (
+        Index("ix_rollout_plans_due", "next_check_at"),
+        Index("ix_rollout_plans_flag", "flag_id", "environment_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id", ondelete="CASCADE"))
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="SET NULL"))
+    spec: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20))
+    step: Mapped[int]
+    started_at: Mapped[datetime]
+    step_started_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+    approved_step: Mapped[int | None]
+    baking_since: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    notified: Mapped[list[Any]]
+    judgements: Mapped[dict[str, Any]]
+    next_check_at: Mapped[datetime | None]
+    version: Mapped[int]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class RolloutCheckRow(Base):
+    """A plan's timeline: checks that decided something or saw a verdict change."""
+
+    __tablename__ = "rollout_checks"
+    __table_args__ = (Index("ix_rollout_checks_plan", "plan_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("rollout_plans.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    step: Mapped[int]
+    decision: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    judgements: Mapped[dict[str, Any]]
+
+
+class RolloutTemplateRow(Base):
+    __tablename__ = "rollout_templates"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class TrackedEventRow(Base):
+    """One SDK batch's events for one flag, arm and event name (like ``exposures``)."""
+
+    __tablename__ = "tracked_events"
+    __table_args__ = (
+        Index("ix_tracked_events_lookup", "environment_id", "flag", "event", "received_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    flag: Mapped[str] = mapped_column(String(200))
+    arm: Mapped[str] = mapped_column(String(8))
+    event: Mapped[str] = mapped_column(String(200))
+    app_name: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime]
+    count: Mapped[int]
+    valued: Mapped[int]
+    total: Mapped[float]
+    total_sq: Mapped[float]
+
+
+class PushedMetricRow(Base):
+    """A counter pushed through the API: support tickets, user feedback, ..."""
+
+    __tablename__ = "pushed_metrics"
+    __table_args__ = (Index("ix_pushed_metrics_lookup", "project_id", "name", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    environment: Mapped[str | None] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float]
+    at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A notification to deliver, written in the same transaction as what it reports,
+    so a crash between acting and telling loses nothing."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (Index("ix_outbox_due", "delivered_at", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RunnerLeaseRow(Base):
+    """Who runs the rollout runner (SQLite; PostgreSQL uses an advisory lock)."""
+
+    __tablename__ = "runner_leases"
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]

@@ -1,0 +1,141 @@
+"""Carrying out one rollout decision inside one transaction: the flag change, the plan's
+new state, its timeline line, the audit record and the notifications commit together,
+or none of them does. Shared by people's actions (``rollouts``) and the runner."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from shipwise.domain.guardrails import Judgement
+from shipwise.domain.rollout import Decision, DecisionKind, PlanState, step_label
+from shipwise.server.ports import Notification, RolloutCheck, RolloutPlanRecord, Transaction
+from shipwise.server.services._common import audit
+from shipwise.server.services.errors import Invalid
+from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change_in
+from shipwise.server.services.notifications import Notifications
+from shipwise.server.services.principal import Principal
+from shipwise.server.services.rollout_rules import rules_for_step, switched_off
+
+_SEVERITY = {
+    DecisionKind.ROLLBACK: "critical",
+    DecisionKind.PAUSE: "warning",
+    DecisionKind.NOTIFY: "warning",
+    DecisionKind.WAIT_FOR_APPROVAL: "info",
+}
+
+
+def judgements_dict(judgements: Mapping[str, Judgement]) -> dict[str, Any]:
+    return {name: {**asdict(j), "verdict": j.verdict.value} for name, j in judgements.items()}
+
+
+def plan_target(plan: RolloutPlanRecord) -> str:
+    """How the audit log names a plan: ``new-checkout@production#7``."""
+    return f"{plan.flag}@{plan.environment}#{plan.id}"
+
+
+def segment_ids(
+    tx: Transaction, project_id: int, names: tuple[str, ...], where: str
+) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for position, name in enumerate(names):
+        segment = tx.get_segment(project_id, name)
+        if segment is None:
+            raise Invalid(
+                f"no segment {name!r} in this project: create it (e.g. your beta testers) "
+                "or take it out of the step's audiences",
+                field=f"{where}.audiences[{position}]",
+            )
+        ids[name] = segment.id
+    return ids
+
+
+def set_flag_for_step(
+    tx: Transaction, actor: Principal, plan: RolloutPlanRecord, step_index: int, project_id: int
+) -> None:
+    step = plan.spec.steps[step_index]
+    ids = segment_ids(tx, project_id, step.audiences, f"steps[{step_index}]")
+    change = ConfigChange(
+        "flag.rollout",
+        lambda current: rules_for_step(current.rules(), plan.flag, step, ids),
+        reason=f"rollout plan #{plan.id}: step {step_index + 1}, {step_label(step)}",
+    )
+    apply_change_in(tx, actor, Target(plan.project, plan.flag, plan.environment), change)
+
+
+def switch_flag_off(tx: Transaction, actor: Principal, plan: RolloutPlanRecord, why: str) -> None:
+    change = ConfigChange(
+        "flag.rollback", lambda current: switched_off(current.rules()), reason=why
+    )
+    apply_change_in(tx, actor, Target(plan.project, plan.flag, plan.environment), change)
+
+
+def carry_out(
+    tx: Transaction,
+    notifications: Notifications,
+    actor: Principal,
+    plan: RolloutPlanRecord,
+    state: PlanState,
+    decision: Decision,
+    *,
+    now: datetime,
+    next_check_at: datetime | None,
+    judgements: Mapping[str, Judgement] | None = None,
+    project_id: int,
+    action: str | None = None,
+    announce: bool = True,
+) -> RolloutPlanRecord:
+    """Apply ``decision`` (already made by the domain) and record it everywhere."""
+    if decision.kind in (DecisionKind.ADVANCE, DecisionKind.BAKE) and decision.step is not None:
+        set_flag_for_step(tx, actor, plan, decision.step, project_id)
+    elif decision.kind is DecisionKind.ROLLBACK:
+        switch_flag_off(tx, actor, plan, f"rollout plan #{plan.id} rolled back: {decision.reason}")
+    as_dicts = judgements_dict(judgements) if judgements is not None else None
+    saved = tx.save_plan(plan, state, next_check_at, as_dicts)
+    tx.add_check(
+        RolloutCheck(plan.id, now, state.step, decision.kind.value, decision.reason, as_dicts or {})
+    )
+    audit(
+        tx,
+        actor,
+        action or f"rollout.{decision.kind.value}",
+        "rollout",
+        plan_target(plan),
+        project=plan.project,
+        environment=plan.environment,
+        before={"status": plan.state.status.value, "step": plan.state.step + 1},
+        after={"status": state.status.value, "step": state.step + 1},
+        reason=decision.reason,
+    )
+    if announce and decision.kind is not DecisionKind.HOLD:
+        notifications.announce(tx, notification_for(saved, decision, now))
+    return saved
+
+
+def notification_for(plan: RolloutPlanRecord, decision: Decision, now: datetime) -> Notification:
+    step = plan.spec.steps[plan.state.step]
+    what = {
+        DecisionKind.ADVANCE: f"moved to {step_label(step)}",
+        DecisionKind.BAKE: "reached 100%, baking",
+        DecisionKind.RELEASE: "released",
+        DecisionKind.ROLLBACK: "ROLLED BACK (flag off)",
+        DecisionKind.PAUSE: "paused: a person must look",
+        DecisionKind.WAIT_FOR_APPROVAL: "waiting for approval to go on",
+        DecisionKind.NOTIFY: "guardrail report",
+        DecisionKind.HOLD: "holding",
+    }[decision.kind]
+    release = f" ({plan.release})" if plan.release else ""
+    return Notification(
+        kind=f"rollout.{decision.kind.value}",
+        project=plan.project,
+        title=f"{plan.flag}{release} in {plan.environment}: {what}",
+        text=decision.reason,
+        at=now,
+        release=plan.release,
+        flag=plan.flag,
+        environment=plan.environment,
+        severity=_SEVERITY.get(decision.kind, "info"),
+        data={"plan": plan.id, "step": plan.state.step + 1, "status": plan.state.status.value},
+    )

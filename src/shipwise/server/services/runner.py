@@ -1,0 +1,155 @@
+"""The rollout runner's work: check every plan that is due, and act on the answer.
+
+One check reads the metrics (outside any transaction: sources may be slow), asks the
+domain for a decision, then, in one transaction under the plan's row lock, carries it
+out only if the plan is still at the version it read. So a step is never applied twice:
+not by a runner that crashed half-way (the transaction did not commit, the plan is still
+due and is checked again), nor by a second runner that raced this one (it finds a newer
+version and leaves it). Which process runs the runner is ``worker.py``'s business.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shipwise.domain import rollout
+from shipwise.domain.access import TokenKind
+from shipwise.domain.guardrails import Judgement
+from shipwise.domain.rollout import Assessment, Decision, DecisionKind
+from shipwise.server.ports import Clock, RolloutCheck, RolloutPlanRecord, Store
+from shipwise.server.services.errors import ServiceError
+from shipwise.server.services.notifications import Notifications
+from shipwise.server.services.observations import Observer
+from shipwise.server.services.principal import Principal
+from shipwise.server.services.rollout_apply import carry_out, judgements_dict
+
+log = logging.getLogger(__name__)
+
+RUNNER = Principal(
+    actor="rollout-runner", kind=TokenKind.API, global_admin=True, person="rollout-runner"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    plan_id: int
+    decision: Decision
+    judgements: dict[str, Judgement]
+    applied: bool  # False: another runner or a person got there first
+
+
+class RolloutRunner:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        observer: Observer,
+        notifications: Notifications,
+        batch: int = 100,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._observer = observer
+        self._notifications = notifications
+        self._batch = batch
+
+    def tick(self) -> list[CheckOutcome]:
+        """Check every due plan once, then deliver queued notifications."""
+        now = self._clock()
+        with self._store.read() as tx:
+            due = tx.due_plans(now, self._batch)
+        outcomes = [outcome for plan_id in due if (outcome := self.check(plan_id)) is not None]
+        self._notifications.deliver_due()
+        return outcomes
+
+    def check(self, plan_id: int) -> CheckOutcome | None:
+        now = self._clock()
+        with self._store.read() as tx:
+            plan = tx.get_plan(plan_id)
+        if plan is None or not plan.state.active or plan.next_check_at is None:
+            return None
+        if plan.next_check_at > now:
+            return None
+        observed = self._observer.observe(plan, now)
+        judgements = rollout.judge_all(plan.spec, plan.state, observed.metrics, observed.exposures)
+        assessment = rollout.assess(
+            plan.spec, plan.state, judgements, now, treated=observed.exposures[0]
+        )
+        try:
+            applied = self._record(plan, assessment, now)
+        except ServiceError as refused:
+            # The step could not be applied (a segment was deleted, the flag's rules no
+            # longer pass): hold the plan for a person instead of retrying every minute.
+            applied = self._pause_for(plan, f"could not apply the decision: {refused.message}")
+        return CheckOutcome(plan_id, assessment.decision, assessment.judgements, applied)
+
+    def _record(self, plan: RolloutPlanRecord, assessment: Assessment, now: Any) -> bool:
+        decision = assessment.decision
+        as_dicts = judgements_dict(assessment.judgements)
+        with self._store.transaction() as tx:
+            current = tx.get_plan(plan.id, for_update=True)
+            if current is None or current.version != plan.version:
+                return False
+            project = tx.get_project(plan.project)
+            assert project is not None  # the plan's project cascades with it
+            if decision.kind is DecisionKind.HOLD:
+                # Most checks decide nothing: keep the timeline to what changed.
+                if _verdicts(as_dicts) != _verdicts(plan.judgements):
+                    tx.add_check(
+                        RolloutCheck(
+                            plan.id, now, plan.state.step, "hold", decision.reason, as_dicts
+                        )
+                    )
+                tx.save_plan(current, assessment.state, assessment.next_check_at, as_dicts)
+                return True
+            carry_out(
+                tx,
+                self._notifications,
+                RUNNER,
+                current,
+                assessment.state,
+                decision,
+                now=now,
+                next_check_at=assessment.next_check_at,
+                judgements=assessment.judgements,
+                project_id=project.id,
+            )
+        log.info(
+            "rollout #%d %s/%s: %s: %s",
+            plan.id,
+            plan.flag,
+            plan.environment,
+            decision.kind.value,
+            decision.reason,
+        )
+        return True
+
+    def _pause_for(self, plan: RolloutPlanRecord, reason: str) -> bool:
+        now = self._clock()
+        with self._store.transaction() as tx:
+            current = tx.get_plan(plan.id, for_update=True)
+            project = tx.get_project(plan.project)
+            if current is None or project is None or current.version != plan.version:
+                return False
+            if not current.state.active:
+                return False
+            state = rollout.pause(current.state, reason)
+            carry_out(
+                tx,
+                self._notifications,
+                RUNNER,
+                current,
+                state,
+                Decision(DecisionKind.PAUSE, reason),
+                now=now,
+                next_check_at=None,
+                project_id=project.id,
+            )
+        return True
+
+
+def _verdicts(judgements: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: j.get("verdict") for name, j in judgements.items()}
