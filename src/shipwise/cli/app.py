@@ -21,6 +21,7 @@ from shipwise.cli.output import console, errors
 from shipwise.cli.policy_cmd import policy_app
 from shipwise.cli.project_cmd import project_app
 from shipwise.cli.release_cmd import release_app
+from shipwise.cli.runner_cmd import runner
 from shipwise.cli.serve_cmd import serve
 from shipwise.cli.token_cmd import token_app
 from shipwise.engine import Snapshot, SnapshotError
@@ -36,6 +37,7 @@ app = typer.Typer(
 snapshot_app = typer.Typer(help="Check, convert and evaluate flag snapshots offline.")
 
 app.command(rich_help_panel="Server")(serve)
+app.command(rich_help_panel="Server")(runner)
 app.add_typer(db_app, name="db", rich_help_panel="Server")
 app.add_typer(audit_app, name="audit", rich_help_panel="Server")
 app.add_typer(project_app, name="project", rich_help_panel="Flags")

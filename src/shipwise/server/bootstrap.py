@@ -4,31 +4,39 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from shipwise.data import demo_snapshot
 from shipwise.engine import Snapshot
-from shipwise.server.ports import ChangeBus, Clock
+from shipwise.server.clocks import system_clock
+from shipwise.server.metrics.json_url import JsonUrlSource
+from shipwise.server.metrics.prometheus import PrometheusSource
+from shipwise.server.metrics.sentry import SentrySource
+from shipwise.server.notify.log import LogNotifier
+from shipwise.server.notify.webhook import WebhookNotifier
+from shipwise.server.ports import ChangeBus, Clock, MetricSource, Notifier, RunnerLock
 from shipwise.server.services.audit import AuditService
 from shipwise.server.services.flags import FlagService
 from shipwise.server.services.github_intake import GitHubIntake
 from shipwise.server.services.importing import ImportService
+from shipwise.server.services.metric_catalog import MetricCatalog
 from shipwise.server.services.metrics import MetricsService
+from shipwise.server.services.notifications import Notifications
+from shipwise.server.services.observations import Observer
 from shipwise.server.services.principal import SYSTEM
 from shipwise.server.services.projects import ProjectService
 from shipwise.server.services.releases import ReleaseService
+from shipwise.server.services.rollouts import RolloutService
+from shipwise.server.services.runner import RolloutRunner
 from shipwise.server.services.segments import SegmentService
 from shipwise.server.services.snapshots import SnapshotService
 from shipwise.server.services.tokens import TokenService
 from shipwise.server.settings import Settings
 from shipwise.server.storage.bus import LocalBus, PostgresBus
 from shipwise.server.storage.database import Database
+from shipwise.server.storage.locks import PostgresAdvisoryLock, SqliteLease
+from shipwise.server.worker import RunnerLoop
 
 log = logging.getLogger(__name__)
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -45,27 +53,73 @@ class Services:
     metrics: MetricsService
     releases: ReleaseService
     github: GitHubIntake
+    notifications: Notifications
+    metric_catalog: MetricCatalog
+    rollouts: RolloutService
+    runner: RolloutRunner
+    runner_loop: RunnerLoop | None = None  # started by ``start_runner``
     first_admin_secret: str | None = None  # set when first start generated one
 
+    def start_runner(self, interval: float = 1.0) -> RunnerLoop:
+        """Run the rollout runner in this process (it acts only while holding the lock)."""
+        if self.runner_loop is None:
+            self.runner_loop = RunnerLoop(self.runner, runner_lock(self.database), interval)
+            self.runner_loop.start()
+        return self.runner_loop
+
     def close(self) -> None:
+        if self.runner_loop is not None:
+            self.runner_loop.stop()
         self.bus.close()
         self.database.dispose()
 
 
-def open_database(settings: Settings) -> Database:
+def runner_lock(database: Database) -> RunnerLock:
+    if database.is_sqlite:
+        return SqliteLease(database.engine)
+    return PostgresAdvisoryLock(database.engine)
+
+
+def notifiers(settings: Settings) -> dict[str, Notifier]:
+    found: dict[str, Notifier] = {"log": LogNotifier()}
+    if settings.notify_webhook_url:
+        if not settings.notify_webhook_secret:
+            raise ValueError(
+                "SHIPWISE_NOTIFY_WEBHOOK_URL needs SHIPWISE_NOTIFY_WEBHOOK_SECRET: receivers "
+                "verify each notification's signature with it"
+            )
+        found["webhook"] = WebhookNotifier(
+            settings.notify_webhook_url, settings.notify_webhook_secret
+        )
+    return found
+
+
+def metric_sources(settings: Settings) -> dict[str, MetricSource]:
+    timeout = settings.metric_timeout
+    sources: list[MetricSource] = [
+        PrometheusSource(timeout),
+        SentrySource(timeout),
+        JsonUrlSource(timeout),
+    ]
+    return {source.kind: source for source in sources}
+
+
+def open_database(settings: Settings, clock: Clock = system_clock) -> Database:
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Database(settings.resolved_database_url)
+    return Database(settings.resolved_database_url, clock=clock)
 
 
 def build(settings: Settings, clock: Clock = system_clock) -> Services:
     """Open the database, migrate it, wire everything, and on an empty database create
     the default project and the first admin token."""
-    database = open_database(settings)
+    database = open_database(settings, clock)
     database.upgrade()
     bus: ChangeBus = LocalBus() if database.is_sqlite else PostgresBus(database.url)
     database.attach_bus(bus)
     releases = ReleaseService(database, clock)
+    notifications = Notifications(database, clock, notifiers(settings))
+    observer = Observer(database, metric_sources(settings))
     services = Services(
         database=database,
         bus=bus,
@@ -79,6 +133,10 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         metrics=MetricsService(database),
         releases=releases,
         github=GitHubIntake(database, clock, releases, settings.github_webhook_secret),
+        notifications=notifications,
+        metric_catalog=MetricCatalog(database, clock, observer),
+        rollouts=RolloutService(database, clock, notifications),
+        runner=RolloutRunner(database, clock, observer, notifications),
     )
     bus.subscribe(services.snapshots.on_change)
     first_start, services.first_admin_secret = services.tokens.bootstrap_admin(settings.admin_token)

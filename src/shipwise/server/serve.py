@@ -45,8 +45,10 @@ def tune_garbage_collector() -> None:
 
 
 def serve(settings: Settings) -> None:
-    services = build(settings)
+    services = build(settings, settings.clock())
     announce(services, settings)
+    if settings.runner:
+        services.start_runner(settings.runner_interval)
     app = create_app(services)
     tune_garbage_collector()
     try:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+
+from shipwise.server.clocks import AcceleratedClock, system_clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +25,16 @@ class Settings:
     runner: bool = True  # run the rollout runner in this process (one instance acts)
     runner_interval: float = 1.0  # seconds between the runner's rounds
     metric_timeout: float = 5.0  # seconds a pulled metric source may take
+    # Simulations and tests: run on an accelerated clock (see ``clocks.AcceleratedClock``).
+    clock_speed: float = 1.0
+    clock_start: str | None = None  # ISO time the simulated clock starts at
+    clock_origin: float | None = None  # the wall-clock moment (unix seconds) it starts
+
+    def clock(self) -> Callable[[], datetime]:
+        if self.clock_speed == 1.0 and self.clock_start is None:
+            return system_clock
+        start = datetime.fromisoformat(self.clock_start) if self.clock_start else system_clock()
+        return AcceleratedClock(start, self.clock_speed, self.clock_origin)
 
     @property
     def resolved_database_url(self) -> str:
@@ -38,6 +52,11 @@ class Settings:
             "notify_webhook_url": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_URL") or None,
             "notify_webhook_secret": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_SECRET") or None,
             "runner": os.environ.get("SHIPWISE_RUNNER", "1") not in ("0", "false", "no"),
+            "clock_speed": float(os.environ.get("SHIPWISE_CLOCK_SPEED", "1") or 1),
+            "clock_start": os.environ.get("SHIPWISE_CLOCK_START") or None,
+            "clock_origin": float(os.environ["SHIPWISE_CLOCK_ORIGIN"])
+            if os.environ.get("SHIPWISE_CLOCK_ORIGIN")
+            else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -18,7 +18,13 @@ from shipwise.domain.access import Action
 from shipwise.server.ports import Clock, MetricDefinition, Store, TrackedEvent
 from shipwise.server.services._common import audit, project_or_404
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
-from shipwise.server.services.observations import PUSHED, SDK, Observer, pushed_problems, sdk_problems
+from shipwise.server.services.observations import (
+    PUSHED,
+    SDK,
+    Observer,
+    pushed_problems,
+    sdk_problems,
+)
 from shipwise.server.services.principal import Principal
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -124,8 +130,15 @@ class MetricCatalog:
             before = tx.get_metric(project.id, name)
             if before is None or not tx.delete_metric(project.id, name):
                 raise NotFound(f"no metric {name!r} in project {project_key!r}")
-            audit(tx, principal, "metric.delete", "metric", name, project=project_key,
-                  before=_public(before))
+            audit(
+                tx,
+                principal,
+                "metric.delete",
+                "metric",
+                name,
+                project=project_key,
+                before=_public(before),
+            )
 
     # -- observations in ------------------------------------------------------------------
 
@@ -139,7 +152,11 @@ class MetricCatalog:
         at: datetime | None = None,
     ) -> None:
         """Add ``value`` to a pushed counter (a support ticket: 1)."""
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise Invalid(f"value must be a finite number, got {value!r}", field="value")
         with self._store.transaction() as tx:
             project = project_or_404(tx, project_key)
@@ -180,7 +197,11 @@ class MetricCatalog:
         if not rows:
             return 0
         with self._store.transaction() as tx:
-            return tx.add_tracked(environment_id, app_name, rows)
+            added = tx.add_tracked(environment_id, app_name, rows)
+            # Fresh events may be the ones that show a regression: check those plans at
+            # the runner's next round rather than at their next scheduled check.
+            tx.wake_plans(environment_id, sorted({r.flag for r in rows}), self._clock())
+            return added
 
 
 def _public(definition: MetricDefinition) -> dict[str, Any]:

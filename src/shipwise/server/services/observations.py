@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shipwise.domain.guardrails import ArmStats, Comparison, Observation, Reading, Unreadable
@@ -31,6 +31,10 @@ from shipwise.server.ports import (
 log = logging.getLogger(__name__)
 
 SDK, PUSHED = "sdk", "pushed"
+# SDKs send counts in batches (every minute by default): a batch arriving just after a
+# step changed was counted under the old percentage. Data from the step's first two
+# minutes is left out so that it cannot skew the comparison or the sample-ratio check.
+SETTLE = timedelta(minutes=2)
 MEASURES = ("rate", "mean")
 
 
@@ -83,7 +87,7 @@ class Observer:
         return self._sources.get(kind)
 
     def observe(self, plan: RolloutPlanRecord, now: datetime) -> Observed:
-        since = plan.state.step_started_at
+        since = plan.state.step_started_at + SETTLE
         metrics: dict[str, Observation] = {}
         pulled: list[MetricDefinition] = []
         with self._store.read() as tx:
@@ -119,7 +123,9 @@ class Observer:
                 else:
                     pulled.append(definition)
         # Network reads happen outside any database transaction.
-        window = MetricWindow(plan.project, plan.environment, plan.flag, since, now)
+        window = MetricWindow(
+            plan.project, plan.environment, plan.flag, plan.state.step_started_at, now
+        )
         for definition in pulled:
             metrics[definition.name] = self._pull(definition, window)
         return Observed(metrics, (float(exposures.yes), float(exposures.no)))

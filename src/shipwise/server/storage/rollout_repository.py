@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from shipwise.domain.plan_format import parse_plan, plan_to_dict
@@ -178,6 +178,19 @@ class RolloutQueries:
             .limit(limit)
         )
         return list(self.session.scalars(query))
+
+    def wake_plans(self, environment_id: int, flags: Sequence[str], now: datetime) -> int:
+        flag_ids = select(FlagRow.id).where(FlagRow.key.in_(list(flags)))
+        result = self.session.execute(
+            update(RolloutPlanRow)
+            .where(
+                RolloutPlanRow.environment_id == environment_id,
+                RolloutPlanRow.flag_id.in_(flag_ids),
+                RolloutPlanRow.next_check_at > now,
+            )
+            .values(next_check_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def add_check(self, check: RolloutCheck) -> None:
         self.session.add(
