@@ -158,9 +158,24 @@ class CompiledStrategy:
 
 
 class CompiledFlag:
-    """One flag, compiled. ``is_on`` and ``variant`` are the hot paths."""
+    """One flag, compiled. ``is_on`` and ``variant`` are the hot paths.
 
-    __slots__ = ("definition", "dependencies", "is_on", "name", "strategies", "variants")
+    ``has_percentage_rollout``: a strategy of the flag (not a disabled one) includes
+    contexts by rollout bucket (``flexibleRollout``, ``gradualRollout*``), so whether the
+    flag is on for a context may follow a rollout plan's percentage. Says nothing about
+    ``enabled``; a rollout whose percentage does not parse never includes anyone and
+    does not count.
+    """
+
+    __slots__ = (
+        "definition",
+        "dependencies",
+        "has_percentage_rollout",
+        "is_on",
+        "name",
+        "strategies",
+        "variants",
+    )
 
     def __init__(
         self, flag: Flag, segments: Mapping[int, Segment], clock: Clock, env: StrategyEnvironment
@@ -173,6 +188,9 @@ class CompiledFlag:
             )
             for index, strategy in enumerate(flag.strategies)
             if not strategy.disabled
+        )
+        self.has_percentage_rollout = any(
+            s.activation.percentage is not None for s in self.strategies
         )
         stickiness = flag.variants[0].stickiness if flag.variants else None
         self.variants = (

@@ -7,7 +7,9 @@ counts in batches (``_online``). A new snapshot replaces the old in one referenc
 
 Evaluation never raises and never waits on the network or a lock: an unknown flag, an
 odd context or a broken rule gives the default (and ``explain`` gives the reason).
-Every ``is_enabled`` and ``get_variant`` counts an exposure.
+Every ``is_enabled`` and ``get_variant`` counts an exposure. ``track`` counts an event
+against the user's arm of each flag in a percentage rollout (``_events``), sent in
+batches like the exposures.
 """
 
 from __future__ import annotations
@@ -25,9 +27,18 @@ from shipwise.engine import Explanation, FlagState, Reason, Snapshot, SnapshotEr
 from shipwise.engine.compiler import CompiledFlag
 from shipwise.engine.context import EMPTY_CONTEXT, Context
 from shipwise.engine.variants import DISABLED
+from shipwise.sdk._events import (
+    MAX_FLAGS_PER_EVENT,
+    Arm,
+    Attribution,
+    EventBook,
+    attributions,
+    invalid_event,
+)
 from shipwise.sdk._exposures import FlagCounters, FlagExposure, combine
 
 if TYPE_CHECKING:
+    from shipwise.sdk._events import EventSender
     from shipwise.sdk._online import Online
 
 log = logging.getLogger("shipwise.sdk")
@@ -72,7 +83,8 @@ class Client:
     from ``snapshot`` (a bootstrap), else with no flags (every flag gives its default)
     until the server answers. It streams changes, falling back to polling every
     ``refresh_interval`` seconds while the stream is down (``stream=False``: poll only),
-    and sends exposure counts every ``metrics_interval`` seconds (None: never).
+    and sends exposure counts and tracked events every ``metrics_interval`` seconds
+    (None: never).
     ``timeout`` bounds each request. Misconfiguration raises ``ValueError`` here; the
     network never raises into the application, it is logged to ``shipwise.sdk``.
 
@@ -99,6 +111,9 @@ class Client:
         self._listeners: list[Listener] = []
         self._ready = threading.Event()
         self._online: Online | None = None
+        self._events = EventBook()
+        self._attributed: tuple[Attribution, ...] = ()
+        self._event_sender: EventSender | None = None
         if isinstance(url, Snapshot):
             raise TypeError("pass a snapshot by name: Client(snapshot=...)")
         if url is None:
@@ -114,6 +129,7 @@ class Client:
             return
         # Imported here, not above: httpx imports rich, click and pygments when they are
         # installed, and neither `import shipwise` nor an offline client should pay for it.
+        from shipwise.sdk._events import connect  # noqa: PLC0415
         from shipwise.sdk._online import Online, Settings  # noqa: PLC0415
 
         settings = Settings(
@@ -133,7 +149,10 @@ class Client:
         if start is not None:
             self._ready.set()
         self._online = online
+        self._event_sender = connect(settings, self._events)
         online.start()
+        if self._event_sender is not None:
+            self._event_sender.start()
 
     # -- construction ---------------------------------------------------------------
 
@@ -159,8 +178,17 @@ class Client:
                 if counters is None:
                     counters = self._counters[name] = FlagCounters()
                 entries[name] = _Entry(flag, counters)
+            attributed, left_out = attributions(snapshot.flags)
             self._snapshot = snapshot
             self._entries = entries  # one reference swap: readers see old or new, whole
+            self._attributed = attributed
+        if left_out:
+            log.warning(
+                "shipwise: %d enabled flags have percentage rollouts; track() credits "
+                "events to the first %d by name only",
+                len(attributed) + left_out,
+                MAX_FLAGS_PER_EVENT,
+            )
 
     def _replace(self, snapshot: Snapshot) -> None:
         """A new snapshot from the server (called on the sync thread)."""
@@ -182,12 +210,42 @@ class Client:
         return self._ready.wait(timeout)
 
     def close(self) -> None:
-        """Stop syncing and send the exposure counts not yet sent. Evaluation goes on
-        with the last snapshot. Calling it again does nothing; offline, it never does."""
+        """Stop syncing and send the exposure counts and tracked events not yet sent.
+        Evaluation goes on with the last snapshot; ``track`` goes on counting, and
+        sends nothing. Calling it again does nothing; offline, it never does."""
         with self._lock:
             online, self._online = self._online, None
+            sender, self._event_sender = self._event_sender, None
         if online is not None:
             online.close()
+        if sender is not None:
+            sender.close()
+
+    def flush(self) -> bool:
+        """Send the exposure counts and tracked events not yet sent, now, on this
+        thread, as the background threads would (useful in tests and simulations).
+
+        True if the server took everything; False if a send failed (what it carried
+        goes with the next batch) or the client sends nothing: offline, closed, or
+        built with ``metrics_interval=None``. Never raises.
+        """
+        online, sender = self._online, self._event_sender
+        flushes: list[Callable[[], bool]] = []
+        # The exposure sender lives inside ``Online``, which has no flush of its own.
+        if online is not None and online._metrics is not None:
+            flushes.append(online._metrics.flush)
+        if sender is not None:
+            flushes.append(sender.flush)
+        if not flushes:
+            return False
+        sent = True
+        for flush in flushes:
+            try:
+                sent = flush() and sent
+            except Exception:  # flush() is the application's call: log, never raise
+                log.exception("shipwise: unexpected error while flushing")
+                sent = False
+        return sent
 
     def __enter__(self) -> Client:
         return self
@@ -266,6 +324,48 @@ class Client:
             if variant:
                 entry.counters.variant(explanation.variant.name)
         return explanation
+
+    # -- events ---------------------------------------------------------------------
+
+    def track(self, event: str, context: Context | None = None, value: float | None = None) -> None:
+        """Count ``event`` for this context (and ``value``, if given: a latency, an
+        amount) against its arm, "on" or "off", of every flag a rollout plan could be
+        driving, so the server can compare the arms: does the new checkout raise
+        ``"error"`` or lower ``"purchase"``?
+
+        Those flags are the enabled ones with a percentage rollout strategy
+        (``flexibleRollout``, ``gradualRollout*``), at most 64 of them (the first by
+        name). The arm is what ``is_enabled(flag, context)`` says; finding it counts no
+        exposure. An event that no flag is credited with is not kept. Totals per
+        (flag, arm, event) are sent every ``metrics_interval`` seconds; offline they
+        are kept (``tracked_events``).
+
+        Never raises: an empty event name, one longer than 200 characters, or a value
+        that is not a finite number drops the event, with a warning at most once a
+        minute to ``shipwise.sdk``.
+        """
+        try:
+            problem = invalid_event(event, value)
+            if problem is not None:
+                self._events.drops.dropped(problem)
+                return
+            context = EMPTY_CONTEXT if context is None else context
+            arms: list[Arm] = []
+            for is_on, on, off in self._attributed:
+                try:
+                    arms.append(on if is_on(context) else off)
+                except Exception:  # noqa: S112  (is_enabled gives the default: no arm to credit)
+                    continue
+            if arms:
+                self._events.add(event, arms, None if value is None else float(value))
+        except Exception:  # track() runs on request paths: log, never raise
+            log.exception("shipwise: unexpected error in track(%r)", event)
+
+    def tracked_events(self) -> list[dict[str, Any]]:
+        """The event totals counted and not sent yet (offline: all of them), one dict
+        per (flag, arm, event) as sent to the server: ``flag``, ``arm``, ``event``,
+        ``count``, ``valued``, ``sum``, ``sumSq``; sorted."""
+        return self._events.read()
 
     # -- exposures ------------------------------------------------------------------
 
