@@ -42,7 +42,7 @@ def runner(
     signal.signal(signal.SIGINT, _stop)
     with database.database_errors(settings.resolved_database_url):
         services = build(settings, settings.clock())
-    loop = services.start_runner(interval)
+    loop = services.start_runner(interval, settings.runner_lease)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
     note(f"Rollout runner started (every {interval:g}s); it acts while it holds the lock.")

@@ -393,6 +393,8 @@ def _blocking(spec: PlanSpec, judgements: Mapping[str, Judgement]) -> str | None
     """Why the guardrails do not yet allow moving on, or None."""
     unsure: list[str] = []
     for name, judgement in judgements.items():
+        if name == SAMPLE_RATIO:
+            continue  # it can stop a plan (a mismatch pauses it) but never holds one
         if judgement.verdict is Verdict.ERROR:
             unsure.append(f"{name} could not be read")
         elif judgement.verdict is Verdict.INCONCLUSIVE and (

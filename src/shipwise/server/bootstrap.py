@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from shipwise.data import demo_snapshot
 from shipwise.engine import Snapshot
@@ -60,10 +61,11 @@ class Services:
     runner_loop: RunnerLoop | None = None  # started by ``start_runner``
     first_admin_secret: str | None = None  # set when first start generated one
 
-    def start_runner(self, interval: float = 1.0) -> RunnerLoop:
+    def start_runner(self, interval: float = 1.0, lease: float = 15.0) -> RunnerLoop:
         """Run the rollout runner in this process (it acts only while holding the lock)."""
         if self.runner_loop is None:
-            self.runner_loop = RunnerLoop(self.runner, runner_lock(self.database), interval)
+            lock = runner_lock(self.database, lease)
+            self.runner_loop = RunnerLoop(self.runner, lock, interval)
             self.runner_loop.start()
         return self.runner_loop
 
@@ -74,9 +76,9 @@ class Services:
         self.database.dispose()
 
 
-def runner_lock(database: Database) -> RunnerLock:
+def runner_lock(database: Database, lease: float = 15.0) -> RunnerLock:
     if database.is_sqlite:
-        return SqliteLease(database.engine)
+        return SqliteLease(database.engine, ttl=timedelta(seconds=lease))
     return PostgresAdvisoryLock(database.engine)
 
 

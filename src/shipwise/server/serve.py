@@ -48,7 +48,7 @@ def serve(settings: Settings) -> None:
     services = build(settings, settings.clock())
     announce(services, settings)
     if settings.runner:
-        services.start_runner(settings.runner_interval)
+        services.start_runner(settings.runner_interval, settings.runner_lease)
     app = create_app(services)
     tune_garbage_collector()
     try:

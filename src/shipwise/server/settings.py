@@ -24,6 +24,7 @@ class Settings:
     notify_webhook_secret: str | None = None  # the HMAC key receivers verify with
     runner: bool = True  # run the rollout runner in this process (one instance acts)
     runner_interval: float = 1.0  # seconds between the runner's rounds
+    runner_lease: float = 15.0  # SQLite: seconds before a silent runner's lease lapses
     metric_timeout: float = 5.0  # seconds a pulled metric source may take
     # Simulations and tests: run on an accelerated clock (see ``clocks.AcceleratedClock``).
     clock_speed: float = 1.0
@@ -52,6 +53,7 @@ class Settings:
             "notify_webhook_url": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_URL") or None,
             "notify_webhook_secret": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_SECRET") or None,
             "runner": os.environ.get("SHIPWISE_RUNNER", "1") not in ("0", "false", "no"),
+            "runner_lease": float(os.environ.get("SHIPWISE_RUNNER_LEASE_SECONDS", "15") or 15),
             "clock_speed": float(os.environ.get("SHIPWISE_CLOCK_SPEED", "1") or 1),
             "clock_start": os.environ.get("SHIPWISE_CLOCK_START") or None,
             "clock_origin": float(os.environ["SHIPWISE_CLOCK_ORIGIN"])

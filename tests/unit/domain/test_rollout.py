@@ -221,6 +221,11 @@ def test_the_sample_ratio_check_runs_only_where_the_split_is_the_percentage_alon
     assert judged[SAMPLE_RATIO].verdict is Verdict.REGRESSED  # 50/50 where 25/75 was due
     paused = rollout.assess(PLAN, at_25, {**HEALTHY, SAMPLE_RATIO: judged[SAMPLE_RATIO]}, T0)
     assert paused.decision.kind is DecisionKind.PAUSE
+    # Too few exposures to tell is no reason to hold the step.
+    few = rollout.judge_all(PLAN, at_25, {}, exposures=(3.0, 5.0))
+    assert few[SAMPLE_RATIO].verdict is Verdict.INCONCLUSIVE
+    moved = rollout.assess(PLAN, at_25, {**HEALTHY, SAMPLE_RATIO: few[SAMPLE_RATIO]}, T0 + 8 * DAY)
+    assert moved.decision.kind is DecisionKind.ADVANCE
 
 
 def test_alpha_is_split_over_the_steps_that_compare() -> None:
