@@ -1,0 +1,36 @@
+"""Metric sources: adapters that implement ``ports.MetricSource`` for the rollout runner.
+
+The pulled sources ask another system over HTTP when a guardrail is checked:
+
+- ``prometheus`` (``PrometheusSource``): a PromQL instant query at the window's end;
+- ``sentry`` (``SentrySource``): an event count from Sentry's organization stats;
+- ``json`` (``JsonUrlSource``): a number picked out of any JSON document by a path.
+
+Each checks a definition's settings before it is saved (``problems``: (field, message)
+pairs that say what to write instead) and reads a ``Reading`` for a ``MetricWindow``.
+String settings may name the check with ``{flag}``, ``{environment}`` and ``{project}``
+(Sentry's take none: its stats cannot filter by them). A read that fails for any reason
+raises ``MetricUnavailable`` (``shipwise.server.ports``), never another exception, with a
+message naming the URL, the HTTP status and what was expected; no read retries, the next
+check asks again. Only ``server.bootstrap`` imports this package.
+"""
+
+from __future__ import annotations
+
+from shipwise.server.metrics.json_url import JsonUrlSource
+from shipwise.server.metrics.prometheus import PrometheusSource
+from shipwise.server.metrics.sentry import SentrySource
+from shipwise.server.ports import MetricSource
+
+__all__ = ["JsonUrlSource", "PrometheusSource", "SentrySource", "pulled_sources"]
+
+
+def pulled_sources(http_timeout: float = 5.0) -> dict[str, MetricSource]:
+    """The sources that ask other systems over HTTP, by ``kind``; ``http_timeout`` is in
+    seconds, for connecting and for each read of the answer."""
+    sources: list[MetricSource] = [
+        PrometheusSource(http_timeout),
+        SentrySource(http_timeout),
+        JsonUrlSource(http_timeout),
+    ]
+    return {source.kind: source for source in sources}
