@@ -21,6 +21,7 @@ from shipwise.cli.output import console, errors
 from shipwise.cli.policy_cmd import policy_app
 from shipwise.cli.project_cmd import project_app
 from shipwise.cli.release_cmd import release_app
+from shipwise.cli.rollback_cmd import rollback
 from shipwise.cli.runner_cmd import runner
 from shipwise.cli.serve_cmd import serve
 from shipwise.cli.token_cmd import token_app
@@ -50,6 +51,7 @@ app.add_typer(gate_app, name="gate", rich_help_panel="Releases")
 app.add_typer(deploy_app, name="deploy", rich_help_panel="Releases")
 app.add_typer(ci_app, name="ci", rich_help_panel="Releases")
 app.add_typer(policy_app, name="policy", rich_help_panel="Releases")
+app.command(rich_help_panel="Releases")(rollback)
 app.add_typer(snapshot_app, name="snapshot", rich_help_panel="Offline")
 UnleashOption = Annotated[
     bool, typer.Option("--unleash", help="The file is an Unleash client-API features document.")

@@ -26,6 +26,7 @@ from shipwise.server.services.observations import Observer
 from shipwise.server.services.principal import SYSTEM
 from shipwise.server.services.projects import ProjectService
 from shipwise.server.services.releases import ReleaseService
+from shipwise.server.services.rollback import RollbackService
 from shipwise.server.services.rollouts import RolloutService
 from shipwise.server.services.runner import RolloutRunner
 from shipwise.server.services.segments import SegmentService
@@ -57,6 +58,7 @@ class Services:
     notifications: Notifications
     metric_catalog: MetricCatalog
     rollouts: RolloutService
+    rollback: RollbackService
     runner: RolloutRunner
     runner_loop: RunnerLoop | None = None  # started by ``start_runner``
     first_admin_secret: str | None = None  # set when first start generated one
@@ -122,6 +124,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
     releases = ReleaseService(database, clock)
     notifications = Notifications(database, clock, notifiers(settings))
     observer = Observer(database, metric_sources(settings))
+    snapshots = SnapshotService(database)
     services = Services(
         database=database,
         bus=bus,
@@ -130,7 +133,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         segments=SegmentService(database),
         tokens=TokenService(database, clock),
         audit=AuditService(database),
-        snapshots=SnapshotService(database),
+        snapshots=snapshots,
         importing=ImportService(database),
         metrics=MetricsService(database),
         releases=releases,
@@ -138,6 +141,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         notifications=notifications,
         metric_catalog=MetricCatalog(database, clock, observer),
         rollouts=RolloutService(database, clock, notifications),
+        rollback=RollbackService(database, clock, notifications, snapshots),
         runner=RolloutRunner(database, clock, observer, notifications),
     )
     bus.subscribe(services.snapshots.on_change)

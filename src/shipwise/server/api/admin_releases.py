@@ -405,3 +405,68 @@ def put_policy(
 ) -> PolicyOut:
     services.releases.apply_policy(who, project, body.source)
     return PolicyOut.of(services.releases.effective_policy(who, project))
+
+
+class RollbackIn(StrictBody):
+    reason: Reason
+
+
+class RollbackOut(BaseModel):
+    release: ReleaseOut
+    switched_off: list[dict[str, str]] = Field(description="Each flag and environment")
+    plans_stopped: list[int]
+    git_commands: list[str] = Field(description="How to revert the code, newest merge first")
+    still_to_do: list[str] = Field(description="What a person still has to do")
+
+
+class DrillRunIn(StrictBody):
+    environment: Key = "staging"
+    sample: int = Field(default=500, ge=10, le=100_000, description="Users evaluated per flag")
+
+
+class DrillRunOut(BaseModel):
+    release: str
+    environment: str
+    succeeded: bool
+    checked: int
+    still_on: dict[str, int]
+    restored: list[str]
+    detail: str
+
+
+@router.post(
+    "/projects/{project}/releases/{key}/rollback",
+    summary="Roll the release back: flags off everywhere it is out, plans stopped",
+    responses=errors(404, 409),
+)
+def rollback(
+    project: ProjectKey, key: ReleaseKey, body: RollbackIn, services: ServicesDep, who: PrincipalDep
+) -> RollbackOut:
+    report = services.rollback.rollback(who, project, key, body.reason)
+    return RollbackOut(
+        release=ReleaseOut.of(report.release),
+        switched_off=[{"flag": f, "environment": e} for f, e in report.switched_off],
+        plans_stopped=report.plans_stopped,
+        git_commands=report.git_commands,
+        still_to_do=report.still_to_do,
+    )
+
+
+@router.post(
+    "/projects/{project}/releases/{key}/rollback-drill",
+    summary="Rehearse the rollback in an environment, verify through the SDK, restore",
+    responses=errors(404, 409),
+)
+def rollback_drill(
+    project: ProjectKey, key: ReleaseKey, body: DrillRunIn, services: ServicesDep, who: PrincipalDep
+) -> DrillRunOut:
+    report = services.rollback.drill(who, project, key, body.environment, body.sample)
+    return DrillRunOut(
+        release=report.release,
+        environment=report.environment,
+        succeeded=report.succeeded,
+        checked=report.checked,
+        still_on=report.still_on,
+        restored=report.restored,
+        detail=report.detail,
+    )

@@ -1,0 +1,97 @@
+"""``shipwise rollback RELEASE``: everything Shipwise can undo at once, and what is left.
+
+Without ``--drill``: every flag of the release off wherever it is out, running rollout
+plans stopped, the release marked rolled back, people notified; then the git commands
+to revert its merges and the rest of a person's to-do list. With ``--drill --env
+staging``: rehearse the flag part there, verify through the SDK's evaluator that the
+flags are off for a sample of users, restore them, and record the drill (the
+production gate wants a successful one since the release last changed).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
+from shipwise.cli.output import Exit, console, fail, print_json
+from shipwise.cli.remote import Remote, api_path, resolve
+
+
+def rollback(
+    release: Annotated[
+        str, typer.Argument(metavar="RELEASE", help="The release's key, e.g. REL-12.")
+    ],
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", "-r", help="Why (the audit log and the notification say it)."),
+    ] = None,
+    drill: Annotated[
+        bool, typer.Option("--drill", help="Rehearse in --env, verify, restore; change nothing.")
+    ] = False,
+    environment: Annotated[
+        str, typer.Option("--env", "--environment", "-e", help="Where to rehearse (--drill).")
+    ] = "staging",
+    sample: Annotated[
+        int, typer.Option("--sample", min=10, max=100_000, help="Users checked per flag (--drill).")
+    ] = 500,
+    project: ProjectOption = "default",
+    url: UrlOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Roll a release back in one step (or rehearse it with --drill)."""
+    path = api_path("projects", project, "releases", release)
+    with Remote(resolve(url, token)) as remote:
+        if drill:
+            report = remote.post(
+                f"{path}/rollback-drill", {"environment": environment, "sample": sample}
+            )
+            _show_drill(report, as_json)
+            return
+        if not reason or not reason.strip():
+            fail("say why with --reason", hint="It goes into the audit log and the notification.")
+        answer = remote.post(f"{path}/rollback", {"reason": reason})
+    if as_json:
+        print_json(answer)
+        return
+    _show_rollback(release, answer)
+
+
+def _show_rollback(release: str, answer: dict[str, Any]) -> None:
+    off = answer.get("switched_off") or []
+    console.print(f"[bold red]Rolled back {release}[/] ({answer['release']['status']}).")
+    if off:
+        table = Table("flag", "environment", title="Switched off", title_justify="left")
+        for item in off:
+            table.add_row(item["flag"], item["environment"])
+        console.print(table)
+    else:
+        console.print("No flag of the release was on anywhere.")
+    if answer.get("plans_stopped"):
+        plans = ", ".join(f"#{n}" for n in answer["plans_stopped"])
+        console.print(f"Rollout plans stopped: {plans}.")
+    console.print("\n[bold]Still to do, by a person:[/]")
+    for number, item in enumerate(answer.get("still_to_do") or [], start=1):
+        console.print(f"  {number}. {item}")
+    commands = answer.get("git_commands") or []
+    if commands:
+        console.print("\n[bold]Revert the code:[/]")
+        for command in commands:
+            console.print(f"  {command}", highlight=False)
+
+
+def _show_drill(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+    elif report["succeeded"]:
+        console.print(
+            f"[green]Drill succeeded[/] in {report['environment']}: {report['detail']}; "
+            f"restored {', '.join(report['restored']) or 'nothing'}. Recorded for the gates."
+        )
+    else:
+        console.print(f"[red]Drill FAILED[/] in {report['environment']}: {report['detail']}")
+    if not report["succeeded"]:
+        raise typer.Exit(Exit.NO)

@@ -1,0 +1,274 @@
+"""Rolling a release back in one step, and rehearsing it.
+
+``rollback`` does everything Shipwise can do at once, in one transaction: every flag of
+the release off wherever it is switched on up to the release's stage (and wherever a
+plan is rolling it out), running plans stopped as rolled back, the release marked
+rolled back, the audit record, the notifications. What only a person can do (revert
+the merge commits, tell customers) comes back as a list, with the exact git commands.
+
+``drill`` rehearses the flag part in one environment (staging, normally): switch the
+release's flags off, check through the SDK's own evaluator, on the snapshot SDKs are
+served, that a sample of users now gets the feature off, then put every flag back as
+it was, and record the drill (which the production gate asks for).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shipwise.domain import release_flow, rollout
+from shipwise.domain.access import Action
+from shipwise.domain.releases import Release, ReleaseStatus
+from shipwise.sdk import Client
+from shipwise.server.ports import Clock, FlagConfig, Notification, RolloutCheck, Store, Transaction
+from shipwise.server.services._common import audit, environment_or_404, project_or_404
+from shipwise.server.services.errors import Conflict, NotFound
+from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change_in
+from shipwise.server.services.notifications import Notifications
+from shipwise.server.services.principal import Principal
+from shipwise.server.services.rollout_rules import switched_off
+from shipwise.server.services.snapshots import SnapshotService
+
+DRILL_SAMPLE = 500  # contexts evaluated to prove the flag is off
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackReport:
+    release: Release
+    switched_off: list[tuple[str, str]]  # (flag, environment)
+    plans_stopped: list[int]
+    git_commands: list[str]
+    still_to_do: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class DrillReport:
+    release: str
+    environment: str
+    succeeded: bool
+    checked: int  # contexts evaluated per flag
+    still_on: dict[str, int] = field(default_factory=dict)  # flag -> contexts still on
+    restored: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+def git_commands(release: Release) -> list[str]:
+    """How to take the code back out: revert each merge (first parent), newest first."""
+    merges = [p.merge_commit for p in release.pull_requests if p.merged and p.merge_commit]
+    if merges:
+        return [f"git revert -m 1 {sha}" for sha in reversed(merges)]
+    if release.commit:
+        return [f"git revert {release.commit}"]
+    return []
+
+
+class RollbackService:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        notifications: Notifications,
+        snapshots: SnapshotService,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._notifications = notifications
+        self._snapshots = snapshots
+
+    def rollback(
+        self, principal: Principal, project_key: str, release_key: str, reason: str
+    ) -> RollbackReport:
+        now = self._clock()
+        with self._store.transaction() as tx:
+            project = project_or_404(tx, project_key)
+            principal.require(Action.KILL, project)
+            release = tx.get_release(project.id, release_key, for_update=True)
+            if release is None:
+                raise NotFound(f"no release {release_key!r} in project {project_key!r}")
+            if release.status in (ReleaseStatus.ROLLED_BACK, ReleaseStatus.ABANDONED):
+                raise Conflict(f"{release_key} is already {release.status.value}")
+            environments = tx.list_environments(project.id)
+            reached = {
+                e.key
+                for e in environments
+                if release.stage is not None
+                and e.position <= next(x.position for x in environments if x.key == release.stage)
+            }
+            stopped: list[int] = []
+            off: list[tuple[str, str]] = []
+            for plan in tx.list_plans(project.id, active_only=True):
+                if plan.flag in release.flags:
+                    locked = tx.get_plan(plan.id, for_update=True) or plan
+                    state = rollout.rolled_back(locked.state, now, f"release rolled back: {reason}")
+                    tx.save_plan(locked, state, None)
+                    tx.add_check(RolloutCheck(plan.id, now, state.step, "rollback", reason, {}))
+                    stopped.append(plan.id)
+                    reached.add(plan.environment)
+            for flag_key in release.flags:
+                flag = tx.get_flag(project.id, flag_key)
+                if flag is None:
+                    continue
+                for environment in environments:
+                    config = tx.get_config(flag.id, environment.id)
+                    if environment.key in reached and config is not None and config.enabled:
+                        _switch(tx, principal, project_key, flag_key, environment.key, reason)
+                        off.append((flag_key, environment.key))
+            rolled = release
+            if release.stage is not None:
+                rolled = tx.save_release(release_flow.mark_rolled_back(release, now))
+            commands = git_commands(release)
+            todo = _still_to_do(release, commands)
+            audit(
+                tx,
+                principal,
+                "release.rollback",
+                "release",
+                release_key,
+                project=project_key,
+                before={"status": release.status.value},
+                after={
+                    "status": rolled.status.value,
+                    "flags_off": [f"{f}@{e}" for f, e in off],
+                    "plans_stopped": stopped,
+                    "git": commands,
+                },
+                reason=reason,
+            )
+            self._notifications.announce(
+                tx,
+                Notification(
+                    kind="release.rolled-back",
+                    project=project_key,
+                    title=f"{release_key} ({release.title}) rolled back",
+                    text="\n".join(
+                        [
+                            f"Reason: {reason}",
+                            f"Flags off: {', '.join(f'{f} in {e}' for f, e in off) or 'none'}",
+                            *(f"To do: {item}" for item in todo),
+                        ]
+                    ),
+                    at=now,
+                    release=release_key,
+                    severity="critical",
+                    data={"by": principal.person, "git": commands},
+                ),
+            )
+        return RollbackReport(rolled, off, stopped, commands, todo)
+
+    def drill(
+        self,
+        principal: Principal,
+        project_key: str,
+        release_key: str,
+        environment_key: str,
+        sample: int = DRILL_SAMPLE,
+    ) -> DrillReport:
+        with self._store.transaction() as tx:
+            project = project_or_404(tx, project_key)
+            principal.require(Action.PROMOTE, project)
+            principal.require(Action.WRITE_FLAGS, project)
+            environment = environment_or_404(tx, project, environment_key)
+            release = tx.get_release(project.id, release_key, for_update=True)
+            if release is None:
+                raise NotFound(f"no release {release_key!r} in project {project_key!r}")
+            if not release.flags:
+                raise Conflict(f"{release_key} names no flags: there is nothing to switch off")
+            saved: dict[str, FlagConfig] = {}
+            for flag_key in release.flags:
+                flag = tx.get_flag(project.id, flag_key)
+                if flag is None:
+                    raise NotFound(f"{release_key} names flag {flag_key!r}, which does not exist")
+                config = tx.get_config(flag.id, environment.id)
+                if config is not None:
+                    saved[flag_key] = config
+                _switch(tx, principal, project_key, flag_key, environment_key, "rollback drill")
+        # Committed and published: what every SDK now receives for this environment.
+        document = self._snapshots.current(environment.id).document
+        still_on = _evaluate_off(document, release.flags, sample)
+        succeeded = not still_on
+        detail = (
+            f"flags off for all {sample} sampled users through the SDK evaluator"
+            if succeeded
+            else "still on for some users: "
+            + ", ".join(f"{flag} ({count}/{sample})" for flag, count in still_on.items())
+        )
+        with self._store.transaction() as tx:
+            for flag_key, before in saved.items():
+                change = ConfigChange(
+                    "flag.restore", _restore(before.rules()), reason="after rollback drill"
+                )
+                apply_change_in(
+                    tx, principal, Target(project_key, flag_key, environment_key), change
+                )
+            current = tx.get_release(project.id, release_key, for_update=True) or release
+            data = {"succeeded": succeeded, "detail": detail}
+            tx.add_evidence(
+                current, "drill", environment_key, principal.person, self._clock(), data
+            )
+            audit(
+                tx,
+                principal,
+                "release.drill",
+                "release",
+                release_key,
+                project=project_key,
+                environment=environment_key,
+                after={**data, "by": principal.person, "content_version": current.content_version},
+            )
+        return DrillReport(
+            release_key, environment_key, succeeded, sample, still_on, sorted(saved), detail
+        )
+
+
+def _restore(rules: dict[str, Any]) -> Callable[[FlagConfig], dict[str, Any]]:
+    return lambda _current: rules
+
+
+def _switch(
+    tx: Transaction, principal: Principal, project: str, flag: str, environment: str, reason: str
+) -> None:
+    change = ConfigChange(
+        "flag.rollback",
+        lambda current: switched_off(current.rules()),
+        reason=reason,
+        needs=Action.WRITE_FLAGS,
+    )
+    apply_change_in(tx, principal, Target(project, flag, environment), change)
+
+
+def _evaluate_off(document: bytes, flags: tuple[str, ...], sample: int) -> dict[str, int]:
+    """How many of ``sample`` users each flag is still on for, evaluated by the SDK's
+    client on the snapshot document (the same bytes ``/sdk/v1/snapshot`` serves)."""
+    client = Client.offline(json.loads(document))
+    try:
+        contexts: list[Mapping[str, Any]] = [
+            {"userId": f"drill-user-{n}", "sessionId": f"drill-session-{n}"} for n in range(sample)
+        ]
+        still_on: dict[str, int] = {}
+        for flag in flags:
+            count = sum(1 for context in contexts if client.is_enabled(flag, context))
+            if count:
+                still_on[flag] = count
+        return still_on
+    finally:
+        client.close()
+
+
+def _still_to_do(release: Release, commands: list[str]) -> list[str]:
+    todo: list[str] = []
+    if commands:
+        todo.append(
+            "revert the code: " + "; ".join(commands) + " — then open a pull request and let "
+            "it go through the pipeline (the flags stay off meanwhile)"
+        )
+    else:
+        todo.append("no merge commit is recorded: find the release's commits and revert them")
+    if release.communication_plan:
+        todo.append(f"tell people, per the communication plan: {release.communication_plan}")
+    else:
+        todo.append(f"tell the owner ({release.owner}) and the people who use the feature")
+    todo.append("write down what went wrong while it is fresh (a follow-up release fixes it)")
+    return todo
