@@ -42,7 +42,7 @@ Choices, each a judgement call written down:
 from __future__ import annotations
 
 import math
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from shipwise.domain.guardrails import (
@@ -279,7 +279,7 @@ def _compare(
         "max_worse": rule.max_worse,
     }
     level = _confidence(alpha)
-    allowed = _share(rule.max_worse)
+    allowed = _allowed(rule.max_worse)
     if baseline == 0.0:
         # Nothing without the feature: any sure change is infinitely large, relatively.
         low, high = mean_t - mean_c - half, mean_t - mean_c + half
@@ -341,8 +341,9 @@ def sample_ratio(
     REGRESSED when the Bayes factor reaches ``1/alpha``."""
     _check_alpha(alpha)
     name = "sample ratio"
-    numbers = (treatment_units, control_units)
-    if not all(math.isfinite(x) and x >= 0 for x in numbers):
+    if not (
+        math.isfinite(treatment_units + control_units) and min(treatment_units, control_units) >= 0
+    ):
         return Judgement(
             Verdict.ERROR,
             f"{name}: the source reported {treatment_units} with and {control_units} without",
@@ -360,9 +361,11 @@ def sample_ratio(
             f"{MIN_SAMPLE_RATIO_UNITS:,.0f} needed ({expected} with the feature)",
         )
     log_bf = sample_ratio_log_bayes_factor(treatment_units, control_units, expected_share)
+    if not math.isfinite(log_bf):
+        return Judgement(Verdict.ERROR, f"{name}: {total:g} exposures, too many to judge")
     share = treatment_units / total
     mismatch = log_bf >= math.log(1.0 / alpha)
-    bayes = f"Bayes factor {math.exp(min(log_bf, 700.0)):.3g}, mismatch at {1.0 / alpha:,.0f}"
+    bayes = f"Bayes factor {math.exp(min(log_bf, 700.0)):.3g}, mismatch at {_one_in(alpha)}"
     summary = (
         f"{name}: {_share(share)} of {total:,.0f} exposures with the feature, {expected} ({bayes})"
     )
@@ -458,7 +461,6 @@ def _num(x: float) -> str:
     return f"{x:.3g}"
 
 
-@cache
 def _share(x: float) -> str:
     """0.5 -> "50%", 0.025 -> "2.5%", 0.0967 -> "9.67%"."""
     return f"{x * 100:.2f}".rstrip("0").rstrip(".") + "%"
@@ -468,6 +470,17 @@ def _relative(r: float) -> str:
     return f"{r * 100:+.1f}%" if abs(r) < 0.095 else f"{r * 100:+.0f}%"
 
 
-@cache
+# The few settings (alpha, max_worse) recur at every check: their words are kept.
+@lru_cache(maxsize=64)
 def _confidence(alpha: float) -> str:
     return _share(1.0 - alpha)
+
+
+@lru_cache(maxsize=64)
+def _allowed(max_worse: float) -> str:
+    return _share(max_worse)
+
+
+@lru_cache(maxsize=64)
+def _one_in(alpha: float) -> str:
+    return f"{1.0 / alpha:,.0f}"
