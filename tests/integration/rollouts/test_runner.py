@@ -56,9 +56,7 @@ def environment_id(services: Services, key: str = "production") -> int:
         return environment.id
 
 
-def feed(
-    services: Services, users: int, share: float, on_rate: float, off_rate: float
-) -> None:
+def feed(services: Services, users: int, share: float, on_rate: float, off_rate: float) -> None:
     """One batch of traffic: ``users`` exposures split by the rollout's share, each
     erroring with its arm's rate (expected counts, so runs are repeatable)."""
     env = environment_id(services)
@@ -172,7 +170,13 @@ def test_a_healthy_plan_advances_a_week_a_step_keeps_beta_testers_first_then_rel
         assert f"step {index}, {step}" in reasons[index - 1]
     timeline = [c.decision for c in services.rollouts.timeline(SYSTEM, "default", plan.id)]
     assert timeline[0] == "advance"
-    assert [d for d in timeline if d != "hold"] == ["advance", "advance", "advance", "bake", "release"]
+    assert [d for d in timeline if d != "hold"] == [
+        "advance",
+        "advance",
+        "advance",
+        "bake",
+        "release",
+    ]
 
 
 def test_a_doubled_error_rate_is_rolled_back_within_the_first_step(
