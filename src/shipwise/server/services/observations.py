@@ -31,9 +31,10 @@ from shipwise.server.ports import (
 log = logging.getLogger(__name__)
 
 SDK, PUSHED = "sdk", "pushed"
-# SDKs send counts in batches (every minute by default): a batch arriving just after a
-# step changed was counted under the old percentage. Data from the step's first two
-# minutes is left out so that it cannot skew the comparison or the sample-ratio check.
+# SDKs send counts in batches (every 30 s by default): a batch arriving just after a
+# step changed was counted under the old percentage. The comparisons do not mind (each
+# exposure is credited to the arm it really had), but the sample-ratio check would
+# see a split that was never asked for: it leaves out the step's first two minutes.
 SETTLE = timedelta(minutes=2)
 MEASURES = ("rate", "mean")
 
@@ -42,6 +43,7 @@ MEASURES = ("rate", "mean")
 class Observed:
     metrics: dict[str, Observation]
     exposures: tuple[float, float]  # with the feature, without, since the step began
+    split: tuple[float, float]  # the same, leaving out the step's first minutes (SETTLE)
 
 
 def sdk_problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -87,7 +89,7 @@ class Observer:
         return self._sources.get(kind)
 
     def observe(self, plan: RolloutPlanRecord, now: datetime) -> Observed:
-        since = plan.state.step_started_at + SETTLE
+        since = plan.state.step_started_at
         metrics: dict[str, Observation] = {}
         pulled: list[MetricDefinition] = []
         with self._store.read() as tx:
@@ -95,10 +97,10 @@ class Observer:
             environment = tx.get_environment(project.id, plan.environment) if project else None
             if project is None or environment is None:
                 problem = f"project {plan.project!r} or environment {plan.environment!r} is gone"
-                return Observed(
-                    {g.metric: Unreadable(problem) for g in plan.spec.guardrails}, (0, 0)
-                )
+                unreadable = {g.metric: Unreadable(problem) for g in plan.spec.guardrails}
+                return Observed(dict(unreadable), (0, 0), (0, 0))
             exposures = tx.exposures_since(environment.id, plan.flag, since)
+            settled = tx.exposures_since(environment.id, plan.flag, since + SETTLE)
             for guardrail in plan.spec.guardrails:
                 definition = tx.get_metric(project.id, guardrail.metric)
                 if definition is None:
@@ -128,7 +130,11 @@ class Observer:
         )
         for definition in pulled:
             metrics[definition.name] = self._pull(definition, window)
-        return Observed(metrics, (float(exposures.yes), float(exposures.no)))
+        return Observed(
+            metrics,
+            (float(exposures.yes), float(exposures.no)),
+            (float(settled.yes), float(settled.no)),
+        )
 
     def _pull(self, definition: MetricDefinition, window: MetricWindow) -> Observation:
         source = self._sources.get(definition.source)

@@ -74,7 +74,7 @@ class RolloutRunner:
         if plan.next_check_at > now:
             return None
         observed = self._observer.observe(plan, now)
-        judgements = rollout.judge_all(plan.spec, plan.state, observed.metrics, observed.exposures)
+        judgements = rollout.judge_all(plan.spec, plan.state, observed.metrics, observed.split)
         assessment = rollout.assess(
             plan.spec, plan.state, judgements, now, treated=observed.exposures[0]
         )
