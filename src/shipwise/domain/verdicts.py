@@ -171,10 +171,13 @@ def _threshold_comparison(
             estimate=estimate,
         )
     tau = THRESHOLD_EFFECT * limit
-    tau2 = tau * tau if limit else variance / THRESHOLD_FALLBACK_UNITS
-    half = always_valid_halfwidth(variance / arm.units, tau2, alpha)
+    tau2 = tau * tau or variance / THRESHOLD_FALLBACK_UNITS
+    spread = variance / arm.units
+    if not (0.0 < tau2 < math.inf and 0.0 < spread < math.inf):
+        return Judgement(Verdict.ERROR, f"{name}: numbers out of range to judge", estimate=estimate)
+    half = always_valid_halfwidth(spread, tau2, alpha)
     if not math.isfinite(half + estimate):
-        return Judgement(Verdict.ERROR, f"{name}: numbers too large to judge", estimate=estimate)
+        return Judgement(Verdict.ERROR, f"{name}: numbers out of range to judge", estimate=estimate)
     lower, upper = estimate - half, estimate + half
     if comparison.kind == "rate":  # a rate is never negative, a proportion never above 1
         lower, upper = max(lower, 0.0), upper if poisson else min(upper, 1.0)
@@ -260,9 +263,10 @@ def _compare(
     baseline = abs(mean_c)
     # With nothing at all without the feature, the level with it is the scale.
     tau2 = compare_tau2(rule.max_worse, baseline or mean_t)
-    half = always_valid_halfwidth(variance, tau2, alpha) if tau2 > 0.0 else math.inf
+    in_range = 0.0 < tau2 < math.inf and variance < math.inf
+    half = always_valid_halfwidth(variance, tau2, alpha) if in_range else math.inf
     if not math.isfinite(half + worse):
-        return Judgement(Verdict.ERROR, f"{name} {sides} ({counts}): numbers too large to judge")
+        return Judgement(Verdict.ERROR, f"{name} {sides} ({counts}): numbers out of range to judge")
     details: dict[str, Any] = {
         "kind": kind,
         "model": _model(kind, poisson),

@@ -381,6 +381,15 @@ def test_judge__odd_numbers__error_not_an_exception(
     assert judgement.summary.startswith(guardrail.name)
 
 
+def test_judge__threshold_so_small_its_square_underflows__still_judged() -> None:
+    # Found by the property below: tau = limit / 2 squared is 0.0 for a limit of 1e-200.
+    guardrail = Guardrail("error rate", HIGHER, Threshold(1e-200))
+
+    judgement = verdicts.judge(guardrail, _rate(1_000, 500, 9_000, 90), alpha=0.01)
+
+    assert judgement.verdict is Verdict.REGRESSED
+
+
 @pytest.mark.parametrize("alpha", [0.0, 1.0, -0.1, math.nan])
 def test_judge__alpha_outside_zero_one__is_the_callers_bug(alpha: float) -> None:
     with pytest.raises(ValueError, match="alpha"):
