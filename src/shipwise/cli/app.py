@@ -16,12 +16,14 @@ from shipwise.cli.env_cmd import env_app
 from shipwise.cli.flag_cmd import flag_app
 from shipwise.cli.gate_cmd import gate_app
 from shipwise.cli.import_cmd import import_app
+from shipwise.cli.metric_cmd import metric_app
 from shipwise.cli.options import JsonOption
 from shipwise.cli.output import console, errors
 from shipwise.cli.policy_cmd import policy_app
 from shipwise.cli.project_cmd import project_app
 from shipwise.cli.release_cmd import release_app
 from shipwise.cli.rollback_cmd import rollback
+from shipwise.cli.rollout_cmd import rollout_app
 from shipwise.cli.runner_cmd import runner
 from shipwise.cli.serve_cmd import serve
 from shipwise.cli.token_cmd import token_app
@@ -51,6 +53,8 @@ app.add_typer(gate_app, name="gate", rich_help_panel="Releases")
 app.add_typer(deploy_app, name="deploy", rich_help_panel="Releases")
 app.add_typer(ci_app, name="ci", rich_help_panel="Releases")
 app.add_typer(policy_app, name="policy", rich_help_panel="Releases")
+app.add_typer(rollout_app, name="rollout", rich_help_panel="Rollouts")
+app.add_typer(metric_app, name="metric", rich_help_panel="Rollouts")
 app.command(rich_help_panel="Releases")(rollback)
 app.add_typer(snapshot_app, name="snapshot", rich_help_panel="Offline")
 UnleashOption = Annotated[

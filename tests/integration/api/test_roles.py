@@ -2,15 +2,16 @@
 the global admin and each kind of SDK key: each gets exactly what its role allows.
 
 The expectations are written out here, endpoint by endpoint, from the product's rules
-(viewers read; developers and QA also change flags and segments; release managers also
-pull the kill switch and add environments; project admins also manage tokens; only
-global admins create projects, read every project's audit log and verify the chain;
-SDK keys never use the admin API), not derived from the code under test. A request
-that is refused must also change nothing.
+(viewers read; developers and QA also change flags and segments and run rollout plans;
+release managers also pull the kill switch, add environments, and skip or approve a
+plan's steps; project admins also manage tokens; only global admins create projects,
+read every project's audit log and verify the chain; SDK keys never use the admin API),
+not derived from the code under test. A request that is refused must also change nothing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,10 +44,20 @@ GLOBAL_ADMINS = {"global"}
 RELEASERS = {"developer", "qa", "release-manager", "admin", "global"}
 SIGNERS = {"qa", "release-manager", "admin", "global"}
 POLICY_MANAGERS = {"release-manager", "admin", "global"}
+DRILLERS = {"developer", "qa", "release-manager", "admin", "global"}  # rehearse a rollback
+ROLLERS = {"developer", "qa", "release-manager", "admin", "global"}  # run rollout plans
+OVERRIDERS = {"release-manager", "admin", "global"}  # skip a plan ahead, approve a step
+REPORTERS = {"developer", "qa", "release-manager", "admin", "global"}  # push metric values
+SDK_KEYS = {"server", "frontend"}
 COMMIT = "c0ffee00" * 5
 
 P = "/api/v1/projects/default"
 RULES = f"{P}/flags/checkout/environments/production"
+PLAN = {"steps": [{"percentage": 10}, {"percentage": 100}]}
+# "{plan:NAME}" in a path becomes the id of the plan the world started as NAME
+# ("{plan:pause-{who}}": the principal's own).
+WATCHED = f"{P}/rollouts/{{plan:watched}}"
+PLAN_OF = re.compile(r"\{plan:([^{}]+)\}")
 
 
 @dataclass(frozen=True)
@@ -132,10 +143,50 @@ ENDPOINTS = [
     Endpoint("GET", f"{P}/releases/rel-1/pr-body", MEMBERS),
     Endpoint("POST", f"{P}/deploys", RELEASERS, {"environment": "dev", "commit": COMMIT}),
     Endpoint("POST", f"{P}/ci", RELEASERS, {"commit": COMMIT, "context": "ci", "state": "success"}),
+    Endpoint("POST", f"{P}/releases/rb-{{who}}/rollback", KILLERS, {"reason": "by {who}"}),
+    Endpoint(
+        "POST",
+        f"{P}/releases/drill-1/rollback-drill",
+        DRILLERS,
+        {"environment": "staging", "sample": 10},
+    ),
     Endpoint("GET", f"{P}/policy", MEMBERS),
     Endpoint("PUT", f"{P}/policy", POLICY_MANAGERS, {"source": ""}),
+    Endpoint("GET", f"{P}/rollouts", MEMBERS),
+    Endpoint(
+        "POST",
+        f"{P}/rollouts",
+        ROLLERS,
+        {"flag": "start-{who}", "environment": "production", "plan": PLAN},
+    ),
+    Endpoint("GET", WATCHED, MEMBERS),
+    Endpoint("GET", f"{WATCHED}/timeline", MEMBERS),
+    Endpoint("POST", f"{P}/rollouts/{{plan:pause-{{who}}}}/pause", ROLLERS, {"reason": "{who}"}),
+    Endpoint("POST", f"{P}/rollouts/{{plan:resume-{{who}}}}/resume", ROLLERS),
+    Endpoint("POST", f"{WATCHED}/approve", OVERRIDERS),
+    Endpoint("POST", f"{P}/rollouts/{{plan:skip-{{who}}}}/skip", OVERRIDERS, {"reason": "{who}"}),
+    Endpoint("POST", f"{P}/rollouts/{{plan:abort-{{who}}}}/abort", ROLLERS, {"reason": "{who}"}),
+    Endpoint("GET", f"{P}/rollout-templates", MEMBERS),
+    Endpoint("PUT", f"{P}/rollout-templates/t-{{who}}", ROLLERS, {"plan": PLAN}),
+    Endpoint("DELETE", f"{P}/rollout-templates/gone-{{who}}", ROLLERS),
+    Endpoint("GET", f"{P}/metrics", MEMBERS),
+    Endpoint(
+        "PUT", f"{P}/metrics/m-{{who}}", ROLLERS, {"source": "sdk", "settings": {"event": "e"}}
+    ),
+    Endpoint("GET", f"{P}/metrics/errors", MEMBERS),
+    Endpoint("DELETE", f"{P}/metrics/gone-{{who}}", ROLLERS),
+    Endpoint("POST", f"{P}/metrics/tickets/values", REPORTERS, {"value": 1}),
     # The SDK API, the other way round: a server key reads its environment's snapshot.
     Endpoint("GET", "/sdk/v1/snapshot", {"server"}),
+    Endpoint(
+        "POST",
+        "/sdk/v1/events",
+        SDK_KEYS,
+        {
+            "instanceId": "{who}",
+            "events": [{"flag": "checkout", "arm": "on", "event": "error", "count": 1}],
+        },
+    ),
 ]
 
 
@@ -144,6 +195,7 @@ class World:
     server: RunningServer
     admin: httpx.Client
     secrets: dict[str, str]
+    plans: dict[str, int]  # rollout plans started for the table, by name
 
 
 @pytest.fixture(scope="module")
@@ -162,23 +214,58 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for kind in ("server", "frontend"):
             secrets[kind] = issue(admin, kind=kind, project="default", environment="production")
         _releases(server, admin)
-        yield World(server, admin, secrets)
+        plans = _rollouts(admin)
+        yield World(server, admin, secrets, plans)
         admin.close()
 
 
 def _releases(server: RunningServer, admin: httpx.Client) -> None:
-    """rel-1 for everyone; per principal, r-<who> ready to promote into dev and a-<who>
-    to abandon (each may happen once). Owned by someone outside the table, so nobody
+    """rel-1 for everyone, and drill-1 (of flag checkout) to rehearse rolling back; per
+    principal, r-<who> ready to promote into dev, a-<who> to abandon and rb-<who> to
+    roll back (each may happen once). Owned by someone outside the table, so nobody
     in it approves their own release."""
     owned = {"owner": "someone-else", "commit": COMMIT}
-    keys = ["rel-1"] + [f"{prefix}-{who}" for who in PRINCIPALS for prefix in ("r", "a")]
+    prefixes = ("r", "a", "rb")
+    keys = ["rel-1"] + [f"{prefix}-{who}" for who in PRINCIPALS for prefix in prefixes]
     for key in keys:
         body = {"key": key, "title": key, "kind": "feature", **owned}
         assert admin.post(f"{P}/releases", json=body).status_code == 201
+    drill = {"key": "drill-1", "title": "drill", "kind": "feature", "flags": ["checkout"], **owned}
+    assert admin.post(f"{P}/releases", json=drill).status_code == 201
     ci = {"commit": COMMIT, "context": "ci", "state": "success"}
     assert admin.post(f"{P}/ci", json=ci).status_code == 201
     for who in PRINCIPALS:
         assert admin.post(f"{P}/releases/r-{who}/approve", json={}).status_code == 200
+
+
+_PLAN_KINDS = ("pause", "resume", "skip", "abort")
+
+
+def _rollouts(admin: httpx.Client) -> dict[str, int]:
+    """Per principal, a flag to start a plan on and plans to pause, resume (paused
+    already), skip and abort (each may happen once); one plan everyone watches and
+    approves; metrics and templates to read, push to and delete."""
+    metrics = {"errors": "sdk", "tickets": "pushed"} | {f"gone-{w}": "sdk" for w in PRINCIPALS}
+    for name, source in metrics.items():
+        settings = {"event": "error"} if source == "sdk" else {}
+        body = {"source": source, "settings": settings}
+        assert admin.put(f"{P}/metrics/{name}", json=body).status_code == 200
+    for who in PRINCIPALS:
+        response = admin.put(f"{P}/rollout-templates/gone-{who}", json={"plan": PLAN})
+        assert response.status_code == 200, response.text
+    plans: dict[str, int] = {}
+    names = ["watched"] + [f"{kind}-{who}" for who in PRINCIPALS for kind in _PLAN_KINDS]
+    for name in [*names, *(f"start-{who}" for who in PRINCIPALS)]:
+        assert admin.post(f"{P}/flags", json={"key": name}).status_code == 201
+    for name in names:
+        body = {"flag": name, "environment": "production", "plan": PLAN}
+        started = admin.post(f"{P}/rollouts", json=body)
+        assert started.status_code == 201, started.text
+        plans[name] = started.json()["id"]
+        if name.startswith("resume-"):
+            paused = admin.post(f"{P}/rollouts/{plans[name]}/pause", json={"reason": "held"})
+            assert paused.status_code == 200, paused.text
+    return plans
 
 
 def _fill(value: Any, who: str, token: str) -> Any:
@@ -194,10 +281,9 @@ def _send(world: World, endpoint: Endpoint, who: str, token: str) -> httpx.Respo
     if endpoint.etag_from is not None:
         headers["If-Match"] = world.admin.get(endpoint.etag_from).headers["ETag"]
     body = _import_document(who) if endpoint.body == "import" else _fill(endpoint.body, who, token)
+    path = PLAN_OF.sub(lambda m: str(world.plans[m.group(1)]), _fill(endpoint.path, who, token))
     with as_token(world.server, world.secrets[who]) as client:
-        return client.request(
-            endpoint.method, _fill(endpoint.path, who, token), json=body, headers=headers
-        )
+        return client.request(endpoint.method, path, json=body, headers=headers)
 
 
 @pytest.mark.parametrize("who", PRINCIPALS)
@@ -230,14 +316,23 @@ _TEMPLATE = {
     "/releases/rel-1": "/releases/{key}",
     "/releases/r-{who}": "/releases/{key}",
     "/releases/a-{who}": "/releases/{key}",
+    "/releases/rb-{who}": "/releases/{key}",
+    "/releases/drill-1": "/releases/{key}",
+    "/rollout-templates/t-{who}": "/rollout-templates/{name}",
+    "/rollout-templates/gone-{who}": "/rollout-templates/{name}",
+    "/metrics/errors": "/metrics/{name}",
+    "/metrics/tickets": "/metrics/{name}",
+    "/metrics/m-{who}": "/metrics/{name}",
+    "/metrics/gone-{who}": "/metrics/{name}",
 }
+_PLAN_PATH = re.compile(r"/rollouts/\{plan:(?:[^{}]|\{who\})+\}")
 
 
 def _route(endpoint: Endpoint) -> tuple[str, str]:
     path = endpoint.path.split("?")[0]
     for concrete, template in _TEMPLATE.items():
         path = path.replace(concrete, template)
-    return endpoint.method, path
+    return endpoint.method, _PLAN_PATH.sub("/rollouts/{plan_id}", path)
 
 
 def test_the_table__covers_every_admin_route(world: World) -> None:

@@ -1,6 +1,6 @@
 """The admin API, ``/api/v1``: projects, environments, flags and their rules, segments,
-tokens, the audit log and imports. One router for ``app``; each resource's routes and
-shapes live in its own ``admin_*`` module.
+tokens, the audit log, imports, releases, rollout plans and their metrics. One router
+for ``app``; each resource's routes and shapes live in its own ``admin_*`` module.
 
 Every route needs a bearer token (``Authorization: Bearer <token>``); the services
 decide what its role allows. Every error is ``{"error": {"status", "message", "field"}}``.
@@ -16,8 +16,10 @@ from shipwise.server.api import (
     admin_flag_rules,
     admin_flags,
     admin_import,
+    admin_metrics,
     admin_projects,
     admin_releases,
+    admin_rollouts,
     admin_segments,
     admin_tokens,
 )
@@ -36,5 +38,7 @@ for module in (
     admin_audit,
     admin_import,
     admin_releases,
+    admin_rollouts,
+    admin_metrics,
 ):
     router.include_router(module.router)

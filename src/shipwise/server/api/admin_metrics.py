@@ -1,0 +1,134 @@
+"""Metrics a project's guardrails may name, and the counters people push.
+
+GET    /projects/{p}/metrics
+PUT    /projects/{p}/metrics/{name}           {source, settings, description?}: checked by
+                                              its source before it is saved
+GET    /projects/{p}/metrics/{name}
+DELETE /projects/{p}/metrics/{name}           409 while a running plan watches it
+POST   /projects/{p}/metrics/{name}/values    {value, environment?}: 202, a pushed counter
+                                              (a support ticket: 1)
+
+Settings are shown as ``metric_catalog.public_definition`` shows them, secrets (tokens)
+starred; so are the values of headers that carry credentials (``Authorization``,
+``X-Api-Key``, …).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import BaseModel, Field
+
+from shipwise.server.api.admin_rollouts import Deleted, FreeJson
+from shipwise.server.api.admin_routing import admin_router
+from shipwise.server.api.auth import PrincipalDep, ServicesDep
+from shipwise.server.api.schemas import Description, Key, ProjectKey, StrictBody, errors
+from shipwise.server.ports import MetricDefinition
+from shipwise.server.services.metric_catalog import public_definition
+
+router = admin_router("metrics")
+METRICS = "/projects/{project}/metrics"
+METRIC = METRICS + "/{name}"
+_CREDENTIAL = re.compile(r"auth|key|token|secret|cookie|pass", re.IGNORECASE)
+NAME_RULE = "lowercase letters, digits, '.', '_' and '-', at most 100"
+
+MetricName = Annotated[
+    str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$", description=f"The metric's name: {NAME_RULE}")
+]
+PushedValue = Annotated[
+    float,
+    Field(strict=True, allow_inf_nan=False, ge=-1e12, le=1e12, description="Added to the counter"),
+]
+
+
+class MetricIn(StrictBody):
+    source: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="Where the numbers come from: sdk, pushed, prometheus, sentry, json",
+    )
+    settings: FreeJson = Field(
+        default_factory=dict,
+        description='The source\'s own: {"event": "error", "measure": "rate"} for sdk, '
+        '{"url", "query"} for prometheus, {"window": "1h"} for pushed, …',
+    )
+    description: Description | None = None
+
+
+class ValueIn(StrictBody):
+    value: PushedValue
+    environment: Key | None = Field(default=None, description="Default: every environment")
+
+
+class MetricOut(BaseModel):
+    name: str
+    source: str
+    settings: dict[str, Any] = Field(description="Secrets show as ***")
+    description: str | None
+
+    @classmethod
+    def of(cls, definition: MetricDefinition) -> MetricOut:
+        shown = public_definition(definition)
+        headers = shown["settings"].get("headers")
+        if isinstance(headers, Mapping):
+            starred = {
+                name: "***" if _CREDENTIAL.search(str(name)) else value
+                for name, value in headers.items()
+            }
+            shown["settings"] = {**shown["settings"], "headers": starred}
+        return cls(**shown)
+
+
+class MetricList(BaseModel):
+    metrics: list[MetricOut]
+
+
+class Pushed(BaseModel):
+    metric: str
+    value: float
+    environment: str | None
+
+
+@router.get(METRICS, summary="The project's metrics", responses=errors(404))
+def list_metrics(project: ProjectKey, services: ServicesDep, who: PrincipalDep) -> MetricList:
+    return MetricList(metrics=[MetricOut.of(m) for m in services.metric_catalog.all(who, project)])
+
+
+@router.put(METRIC, summary="Define a metric, or change it", responses=errors(404))
+def define_metric(
+    project: ProjectKey, name: MetricName, body: MetricIn, services: ServicesDep, who: PrincipalDep
+) -> MetricOut:
+    saved = services.metric_catalog.define(
+        who, project, name, body.source, body.settings, body.description
+    )
+    return MetricOut.of(saved)
+
+
+@router.get(METRIC, summary="One metric", responses=errors(404))
+def get_metric(
+    project: ProjectKey, name: MetricName, services: ServicesDep, who: PrincipalDep
+) -> MetricOut:
+    return MetricOut.of(services.metric_catalog.get(who, project, name))
+
+
+@router.delete(METRIC, summary="Delete a metric", responses=errors(404, 409))
+def delete_metric(
+    project: ProjectKey, name: MetricName, services: ServicesDep, who: PrincipalDep
+) -> Deleted:
+    services.metric_catalog.delete(who, project, name)
+    return Deleted(name=name, deleted=True)
+
+
+@router.post(
+    METRIC + "/values",
+    status_code=202,
+    summary="Add to a pushed counter (a support ticket: 1)",
+    responses=errors(404),
+)
+def push_value(
+    project: ProjectKey, name: MetricName, body: ValueIn, services: ServicesDep, who: PrincipalDep
+) -> Pushed:
+    services.metric_catalog.push(who, project, name, body.value, body.environment)
+    return Pushed(metric=name, value=body.value, environment=body.environment)
