@@ -107,7 +107,8 @@ def test_rollback_takes_the_feature_off_everywhere_and_says_what_is_left(
         client.close()
     out = result.stdout
     assert f"Rolled back {key}" in out
-    assert "new-checkout" in out and "production" in out and "staging" in out
+    for word in ("new-checkout", "production", "staging"):
+        assert word in out
     assert f"git revert -m 1 {MERGES[1]}" in out
     assert out.index(MERGES[1]) < out.index(MERGES[0])  # newest merge first
     assert "#shop-releases" in out  # the communication plan, as a to-do

@@ -270,10 +270,37 @@ def judge_all(
     split = spec.sample_ratio_check and not step.audiences and 0 < step.percentage < 100
     if split and exposures is not None:
         with_it, without = exposures
-        judgements[SAMPLE_RATIO] = verdicts.sample_ratio(
-            with_it, without, step.percentage / 100, alpha=alpha
-        )
+        expected = step.percentage / 100
+        judgement = verdicts.sample_ratio(with_it, without, expected, alpha=alpha)
+        judgements[SAMPLE_RATIO] = _within_tolerance(judgement, with_it, without, expected)
     return judgements
+
+
+# Exposures are evaluations, not users: a user who comes back five times is five
+# exposures, all on the same side, so the counts vary more than independent draws and a
+# test that assumes independence finds "mismatches" in a correct split (seen: 50.7%
+# of 96,000 exposures from 20,000 returning users, at 50%). What a broken assignment or
+# broken counting does is far larger; a mismatch must also be this far off, relatively.
+SAMPLE_RATIO_TOLERANCE = 0.1
+
+
+def _within_tolerance(
+    judgement: Judgement, with_it: float, without: float, expected: float
+) -> Judgement:
+    if judgement.verdict is not Verdict.REGRESSED:
+        return judgement
+    share = with_it / (with_it + without)
+    if abs(share / expected - 1) > SAMPLE_RATIO_TOLERANCE:
+        return judgement
+    return Judgement(
+        Verdict.HEALTHY,
+        f"{judgement.summary}; within {SAMPLE_RATIO_TOLERANCE:.0%} of the expected share, "
+        "which returning users explain",
+        judgement.estimate,
+        judgement.lower,
+        judgement.upper,
+        judgement.details,
+    )
 
 
 def assess(

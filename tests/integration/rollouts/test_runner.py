@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +160,7 @@ def test_a_healthy_plan_advances_a_week_a_step_keeps_beta_testers_first_then_rel
     steps = [p for p, _ in seen]
     assert steps == [10, 25, 50, 100]
     # A week a step (to the hour of the next check after the week ended).
-    for (_, entered), (_, left) in zip(seen, seen[1:], strict=False):
+    for (_, entered), (_, left) in pairwise(seen):
         assert timedelta(days=7) <= left - entered <= timedelta(days=7, hours=2)
     # The beta testers' strategy only at the first step.
     assert [s.get("title") for s in rollout_strategies(services)] == ["rollout plan"]

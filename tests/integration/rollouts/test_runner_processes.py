@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -134,7 +135,7 @@ def test_a_runner_killed_mid_step_resumes_and_applies_no_step_twice(
             for c in services.rollouts.timeline(SYSTEM, "default", plan.id)
             if c.decision in {"advance", "bake", "release"}
         ]
-        gaps = [later - earlier for earlier, later in zip(moments, moments[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in pairwise(moments)]
         assert all(gap >= timedelta(days=7) for gap in gaps[:3]), gaps
         assert gaps[3] >= timedelta(days=1)
     finally:
@@ -193,7 +194,7 @@ def test_two_runners_racing_on_one_postgres_never_both_act(
         clock.advance(days=7, minutes=1)
         barrier = threading.Barrier(2)
 
-        def race(name: str, services: Services) -> None:
+        def race(name: str, services: Services, barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             outcome = services.runner.check(plan.id)
             if outcome is not None and outcome.decision.kind.value != "hold":

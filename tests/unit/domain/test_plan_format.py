@@ -50,11 +50,14 @@ def test_a_full_plan_is_read_with_its_guardrails() -> None:
     assert spec.steps[0].min_duration == timedelta(days=2)
     assert spec.steps[1].min_duration == timedelta(days=7)  # the process's week by default
     assert spec.steps[2].min_duration == timedelta(0)
-    assert spec.steps[1].approval and spec.steps[1].min_sample == 10_000
+    assert spec.steps[1].approval
+    assert spec.steps[1].min_sample == 10_000
     errors, tickets, latency = spec.guardrails
-    assert errors.rule == Compare(0.1) and errors.action is GuardrailAction.ROLLBACK
+    assert errors.rule == Compare(0.1)
+    assert errors.action is GuardrailAction.ROLLBACK
     assert errors.direction is Direction.HIGHER_IS_WORSE
-    assert tickets.rule == Threshold(20) and tickets.action is GuardrailAction.PAUSE
+    assert tickets.rule == Threshold(20)
+    assert tickets.action is GuardrailAction.PAUSE
     assert latency.min_sample == 500
     assert spec.watch.close_for == timedelta(minutes=30)
     assert spec.watch.bake == timedelta(hours=12)
@@ -162,5 +165,5 @@ def test_durations(text: Any, expected: timedelta) -> None:
 
 @pytest.mark.parametrize("bad", ["", "7", "d7", "-3h", True, None, "400d"])
 def test_bad_durations(bad: Any) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"duration|negative|year"):
         parse_duration(bad)

@@ -221,6 +221,13 @@ def test_the_sample_ratio_check_runs_only_where_the_split_is_the_percentage_alon
     assert judged[SAMPLE_RATIO].verdict is Verdict.REGRESSED  # 50/50 where 25/75 was due
     paused = rollout.assess(PLAN, at_25, {**HEALTHY, SAMPLE_RATIO: judged[SAMPLE_RATIO]}, T0)
     assert paused.decision.kind is DecisionKind.PAUSE
+    # A small, statistically "significant" drift is what returning users do to
+    # exposure counts; it is not a broken split.
+    drift = rollout.judge_all(PLAN, at_25, {}, exposures=(26_200.0, 73_800.0))
+    assert drift[SAMPLE_RATIO].verdict is Verdict.HEALTHY
+    assert "returning users" in drift[SAMPLE_RATIO].summary
+    broken = rollout.judge_all(PLAN, at_25, {}, exposures=(20_000.0, 80_000.0))
+    assert broken[SAMPLE_RATIO].verdict is Verdict.REGRESSED
     # Too few exposures to tell is no reason to hold the step.
     few = rollout.judge_all(PLAN, at_25, {}, exposures=(3.0, 5.0))
     assert few[SAMPLE_RATIO].verdict is Verdict.INCONCLUSIVE

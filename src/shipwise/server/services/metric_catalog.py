@@ -204,16 +204,26 @@ class MetricCatalog:
             return added
 
 
+_SECRET_WORDS = ("token", "secret", "password", "authorization", "api-key", "apikey", "api_key")
+
+
+def _hidden(key: str, value: Any) -> Any:
+    """Settings as the audit log and the API show them: secrets starred, at any depth
+    (a header map's Authorization too); the *name* of an environment variable is kept."""
+    lowered = key.lower()
+    if isinstance(value, Mapping):
+        return {k: _hidden(str(k), v) for k, v in value.items()}
+    if any(word in lowered for word in _SECRET_WORDS) and not lowered.endswith("_env"):
+        return "***"
+    return value
+
+
 def _public(definition: MetricDefinition) -> dict[str, Any]:
     """What the audit log and the API show: settings without secrets."""
-    settings = {
-        key: ("***" if "token" in key.lower() and "env" not in key.lower() else value)
-        for key, value in definition.settings.items()
-    }
     return {
         "name": definition.name,
         "source": definition.source,
-        "settings": settings,
+        "settings": {key: _hidden(key, value) for key, value in definition.settings.items()},
         "description": definition.description,
     }
 
