@@ -26,6 +26,7 @@ from shipwise.cli.rollback_cmd import rollback
 from shipwise.cli.rollout_cmd import rollout_app
 from shipwise.cli.runner_cmd import runner
 from shipwise.cli.serve_cmd import serve
+from shipwise.cli.simulate_cmd import simulate
 from shipwise.cli.token_cmd import token_app
 from shipwise.engine import Snapshot, SnapshotError
 
@@ -56,6 +57,7 @@ app.add_typer(policy_app, name="policy", rich_help_panel="Releases")
 app.add_typer(rollout_app, name="rollout", rich_help_panel="Rollouts")
 app.add_typer(metric_app, name="metric", rich_help_panel="Rollouts")
 app.command(rich_help_panel="Releases")(rollback)
+app.command(rich_help_panel="Releases")(simulate)
 app.add_typer(snapshot_app, name="snapshot", rich_help_panel="Offline")
 UnleashOption = Annotated[
     bool, typer.Option("--unleash", help="The file is an Unleash client-API features document.")
