@@ -26,12 +26,14 @@ Choices, each a judgement call written down:
 * Rate metrics are Bernoulli per exposure (variance ``p(1-p)``), or Poisson (variance
   ``rate``) when either arm has more events than exposures. Mean metrics use each arm's
   sample variance. Each arm's variance is floored at the pooled one, so that an arm
-  that by chance has no errors yet (variance 0) cannot make a difference look certain.
+  that by chance has no errors yet (variance 0) cannot make a difference look certain;
+  and a rate comparison waits for about 5 expected events in the smaller arm (n*p >= 5),
+  before which one error in one exposure would look like a certain regression.
 * The relative interval is the difference interval divided by the control estimate:
   this treats the control mean as known. The control arm is the large one (90% of
   traffic at a 10% step), so its error is the small part; at 50% it is less so.
 * ``tau2`` (the mixing variance) is the square of the effect the guardrail is about:
-  ``max(max_worse, 5%) * |control mean|`` for ``Compare`` (the mean with the feature
+  ``max(max_worse, 5%) * |control mean|`` for ``Compare`` (the pooled mean of both arms
   when the control's is 0), half the limit for a ``Threshold``. The interval is then
   tightest when the data can just resolve an effect of that size, which is when the
   decision is made. E.g. errors at 1% and max_worse 50%: tau = 0.5%, tau2 = 2.5e-5.
@@ -66,6 +68,7 @@ from shipwise.domain.sequential import (
 )
 
 __all__ = [
+    "MIN_EXPECTED_EVENTS",
     "MIN_RELATIVE_EFFECT",
     "MIN_SAMPLE_RATIO_UNITS",
     "THRESHOLD_EFFECT",
@@ -78,6 +81,9 @@ MIN_RELATIVE_EFFECT = 0.05  # tau is tuned to at least a 5% change, whatever max
 THRESHOLD_EFFECT = 0.5  # tau for a threshold: half the limit
 THRESHOLD_FALLBACK_UNITS = 1000.0  # limit 0: tau2 = the variance of a mean of 1,000 units
 MIN_SAMPLE_RATIO_UNITS = 100.0  # fewer exposures in all: too few to judge the split
+# A rate comparison waits until the smaller arm would hold this many events (and as many
+# non-events) at the pooled rate: the textbook n*p >= 5 for a normal approximation.
+MIN_EXPECTED_EVENTS = 5.0
 
 _UNIT_WORDS = {"rate": "exposures", "mean": "values"}
 
@@ -252,6 +258,17 @@ def _compare(
     sides = f"{_value(kind, poisson, mean_t)} with vs {_value(kind, poisson, mean_c)} without"
     if mean_t == 0.0 and mean_c == 0.0:
         return Judgement(Verdict.INCONCLUSIVE, f"{name} {sides} ({counts}): nothing to compare yet")
+    if kind == "rate":
+        pooled = (treatment.count + control.count) / (treatment.units + control.units)
+        events = min(treatment.units, control.units) * (
+            pooled if poisson else min(pooled, 1.0 - pooled)
+        )
+        if events < MIN_EXPECTED_EVENTS:
+            return Judgement(
+                Verdict.INCONCLUSIVE,
+                f"{name} {sides} ({counts}): too few events to compare yet (about "
+                f"{events:.1f} expected in the smaller arm, {MIN_EXPECTED_EVENTS:g} needed)",
+            )
     variance = var_t / treatment.units + var_c / control.units
     if not variance > 0.0:
         return Judgement(
@@ -261,8 +278,11 @@ def _compare(
     sign = 1.0 if guardrail.direction is Direction.HIGHER_IS_WORSE else -1.0
     worse = sign * (mean_t - mean_c)  # the difference in the bad direction
     baseline = abs(mean_c)
-    # With nothing at all without the feature, the level with it is the scale.
-    tau2 = compare_tau2(rule.max_worse, baseline or mean_t)
+    # With nothing at all without the feature, the level of both arms together is the scale.
+    pooled_mean = (mean_t * treatment.units + mean_c * control.units) / (
+        treatment.units + control.units
+    )
+    tau2 = compare_tau2(rule.max_worse, baseline or pooled_mean)
     in_range = 0.0 < tau2 < math.inf and variance < math.inf
     half = always_valid_halfwidth(variance, tau2, alpha) if in_range else math.inf
     if not math.isfinite(half + worse):
