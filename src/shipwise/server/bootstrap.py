@@ -68,6 +68,7 @@ class Services:
         if self.runner_loop is None:
             lock = runner_lock(self.database, lease)
             self.runner_loop = RunnerLoop(self.runner, lock, interval)
+            self.metric_catalog.on_wake = self.runner_loop.nudge
             self.runner_loop.start()
         return self.runner_loop
 

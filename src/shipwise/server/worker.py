@@ -20,6 +20,7 @@ class RunnerLoop:
         self._lock = lock
         self._interval = interval
         self._stop = threading.Event()
+        self._nudged = threading.Event()
         self._thread = threading.Thread(target=self._run, name="shipwise-runner", daemon=True)
         self.holding = False
 
@@ -36,16 +37,22 @@ class RunnerLoop:
             self._runner.tick()
         return held
 
+    def nudge(self) -> None:
+        """Start the next round now: fresh data arrived for a running plan."""
+        self._nudged.set()
+
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._nudged.clear()
             try:
                 self.run_once()
             except Exception:  # a bad round must not end the loop; the next retries
                 log.exception("rollout runner round failed")
-            self._stop.wait(self._interval)
+            self._nudged.wait(self._interval)
 
     def stop(self) -> None:
         self._stop.set()
+        self._nudged.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
         self._lock.release()

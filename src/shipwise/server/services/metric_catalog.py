@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +46,8 @@ class MetricCatalog:
         self._store = store
         self._clock = clock
         self._observer = observer
+        # Called when fresh events made plans due (the runner in this process, if any).
+        self.on_wake: Callable[[], None] | None = None
 
     def define(
         self,
@@ -198,10 +200,12 @@ class MetricCatalog:
             return 0
         with self._store.transaction() as tx:
             added = tx.add_tracked(environment_id, app_name, rows)
-            # Fresh events may be the ones that show a regression: check those plans at
-            # the runner's next round rather than at their next scheduled check.
-            tx.wake_plans(environment_id, sorted({r.flag for r in rows}), self._clock())
-            return added
+            # Fresh events may be the ones that show a regression: check those plans
+            # now rather than at their next scheduled check.
+            woken = tx.wake_plans(environment_id, sorted({r.flag for r in rows}), self._clock())
+        if woken and self.on_wake is not None:
+            self.on_wake()
+        return added
 
 
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "api-key", "apikey", "api_key")
