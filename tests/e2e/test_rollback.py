@@ -133,8 +133,20 @@ def test_a_drill_rehearses_in_staging_verifies_through_the_sdk_and_restores(
 ) -> None:
     server, key = setup
     services = server.services
+    with services.database.transaction() as tx:  # in staging, production next
+        project = tx.get_project("default")
+        assert project is not None
+        release = tx.get_release(project.id, key)
+        assert release is not None
+        tx.save_release(replace(release, stage="staging"))
     services.flags.set_rollout(SYSTEM, "default", "new-checkout", "staging", 30)
     before = services.flags.config(SYSTEM, "default", "new-checkout", "staging")
+
+    def drill_gate() -> bool:
+        decision = services.releases.gate_check(SYSTEM, "default", key, "production")
+        return next(g.passed for g in decision.gates if g.gate == "rollback-drill")
+
+    assert not drill_gate()
     result = Shipwise(tmp_path)("rollback", key, "--drill", "--env", "staging", *admin(server))
     assert result.exit_code == 0, result.output
     assert "Drill succeeded in staging" in result.stdout
@@ -151,6 +163,7 @@ def test_a_drill_rehearses_in_staging_verifies_through_the_sdk_and_restores(
         assert release is not None
         drills = tx.evidence(project.id, release).drills
     assert [(d.environment, d.succeeded) for d in drills] == [("staging", True)]
+    assert drill_gate()  # the production gate counts the rehearsal
     flag_actions = [
         r.entry.action
         for r in services.audit.all(
