@@ -278,3 +278,11 @@ def test_hotfix__critical_bug_goes_from_main_straight_to_production(
     promotion = next(r for r in records["records"] if r["action"] == "release.promote")
     assert promotion["after"]["hotfix"]["notify_team"] is True
     assert promotion["after"]["hotfix"]["close_monitoring"] is True
+    # The team hears it: a critical notification queued with the promotion.
+    with server.services.database.read() as tx:
+        queued = [item.notification for item in tx.due_outbox(clock(), 100)]
+    hotfix = [n for n in queued if n.kind == "release.hotfix"]
+    assert hotfix
+    assert hotfix[0].severity == "critical"
+    assert "Customers are charged twice" in hotfix[0].text
+    assert "closely for the next 24 hours" in hotfix[0].text

@@ -122,8 +122,8 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
     database.upgrade()
     bus: ChangeBus = LocalBus() if database.is_sqlite else PostgresBus(database.url)
     database.attach_bus(bus)
-    releases = ReleaseService(database, clock)
     notifications = Notifications(database, clock, notifiers(settings))
+    releases = ReleaseService(database, clock, notifications)
     observer = Observer(database, metric_sources(settings))
     snapshots = SnapshotService(database)
     services = Services(

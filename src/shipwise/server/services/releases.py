@@ -28,9 +28,10 @@ from shipwise.domain.releases import (
     ReleaseStatus,
     Severity,
 )
-from shipwise.server.ports import Clock, Project, Store, Transaction
+from shipwise.server.ports import Clock, Notification, Project, Store, Transaction
 from shipwise.server.services._common import audit, check_key, project_or_404
 from shipwise.server.services.errors import Conflict, Invalid, NotFound, ServiceError
+from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -121,9 +122,12 @@ def _release_dict(release: Release) -> dict[str, Any]:
 
 
 class ReleaseService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, notifications: Notifications | None = None
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._notifications = notifications
 
     # -- policy -----------------------------------------------------------------------
 
@@ -462,17 +466,26 @@ class ReleaseService:
                     "skipped": list(effects.skipped),
                     "bypassed": list(effects.bypassed),
                 }
-                # Until the notifiers arrive (rollout issue), the team hears it in the log.
-                log.warning(
-                    "HOTFIX %s/%s promoted to %s by %s, skipping %s: notify the team; "
-                    "watch %s closely for 24 hours",
-                    project_key,
-                    key,
-                    decision.target,
-                    principal.person,
-                    ", ".join(effects.skipped) or "nothing",
-                    decision.target,
-                )
+                if effects.notify_team and self._notifications is not None:
+                    skipped = ", ".join(effects.skipped) or "nothing"
+                    self._notifications.announce(
+                        tx,
+                        Notification(
+                            kind="release.hotfix",
+                            project=project_key,
+                            title=f"HOTFIX {key} ({release.title}) promoted to {decision.target}",
+                            text=(
+                                f"By {principal.person}, skipping {skipped}. "
+                                f"Why: {release.justification or 'no justification given'}. "
+                                f"Watch {decision.target} closely for the next 24 hours."
+                            ),
+                            at=self._clock(),
+                            release=key,
+                            environment=decision.target,
+                            severity="critical",
+                            data={"skipped": list(effects.skipped), "by": principal.person},
+                        ),
+                    )
             else:
                 moved = release_flow.promote(release, decision, self._clock())
             promoted = tx.save_release(moved)
