@@ -7,15 +7,18 @@ guardrail, and waits until the client evaluates the flag off for a user who had 
 from __future__ import annotations
 
 import statistics
+import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
-from bench._shipwise_server import shipwise_server
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shipwise_server import shipwise_server
 from shipwise.sdk import Client
 
 PLAN = {
@@ -32,7 +35,7 @@ class Latency:
     max_ms: float
 
 
-def _ok(response: httpx.Response) -> dict:
+def _ok(response: httpx.Response) -> dict[str, Any]:
     if response.status_code >= 400:
         raise RuntimeError(f"{response.request.method} {response.url}: {response.text}")
     return response.json() if response.content else {}

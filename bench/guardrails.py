@@ -62,6 +62,7 @@ SRC = ROOT / "src"
 if (SRC / "shipwise").is_dir():
     sys.path.insert(0, str(SRC))  # benchmark the code in this checkout
 
+import _guardrail_latency  # noqa: E402
 from shipwise.domain import rollout, verdicts  # noqa: E402
 from shipwise.domain.guardrails import (  # noqa: E402
     ArmStats,
@@ -91,6 +92,7 @@ NAIVE_P = 0.05
 
 TARGET_FALSE_ROLLBACK = 0.01
 TARGET_CAUGHT = 0.95
+TARGET_LATENCY_MS = 2000.0
 
 
 @dataclass(frozen=True)
@@ -350,8 +352,47 @@ def summarise(scenario: Scenario, outcomes: list[Outcome]) -> Summary:
     )
 
 
+def latency_line(latency: _guardrail_latency.Latency, missed: list[str]) -> tuple[str, str]:
+    if latency.max_ms >= TARGET_LATENCY_MS:
+        missed.append(f"breach to flag off took {latency.max_ms:,.0f} ms >= 2 s")
+    return (
+        "breach -> flag off in an SDK (target < 2 s)",
+        f"median {latency.median_ms:,.0f} ms, p95 {latency.p95_ms:,.0f} ms, "
+        f"max {latency.max_ms:,.0f} ms ({latency.runs} breaches, real server)",
+    )
+
+
+def print_settings(args: argparse.Namespace) -> None:
+    alpha_step = make_spec(args.max_worse, args.every, False).step_alpha
+    tau2 = verdicts.compare_tau2(args.max_worse, 0.01)
+    print("Settings")
+    print(
+        f"  alpha: {PLAN_ALPHA:.0%} per plan, {alpha_step:.4%} per comparing step "
+        "(always-valid 99.67% intervals); naive test: p < 0.05 with the feature worse"
+    )
+    print(
+        f"  max_worse: {args.max_worse:.0%}; tau = max(max_worse, 5%) x control rate, so "
+        f"tau2 = {tau2:.3g} at a 1% control rate"
+    )
+    print(
+        f"  sample-ratio check: beta-binomial Bayes factor, concentration "
+        f"{SAMPLE_RATIO_CONCENTRATION:g}, mismatch (pause) at 1/alpha"
+    )
+    print(
+        f"  plan: 10% / 25% / 50% for {STEP_DAYS} days each, then 100% and a "
+        f"{BAKE.total_seconds() / 3600:.0f} h bake; hold when inconclusive unless the "
+        "scenario says advance; seed "
+        f"{args.seed}"
+    )
+    print()
+
+
 def report(
-    summaries: dict[str, Summary], args: argparse.Namespace, seconds: float, workers: int
+    summaries: dict[str, Summary],
+    args: argparse.Namespace,
+    seconds: float,
+    workers: int,
+    latency: _guardrail_latency.Latency | None = None,
 ) -> int:
     every = "every minute" if args.every == 1 else f"every {args.every} minutes"
     n_runs = next(iter(summaries.values())).runs
@@ -403,6 +444,8 @@ def report(
                     f"rolled back {pct(s.rolled_back / s.runs)}",
                 )
             )
+    if latency is not None:
+        lines.append(latency_line(latency, missed))
     width = max(len(label) for label, _ in lines) if lines else 0
     for label, value in lines:
         print(f"  {label + ':':<{width + 1}}  {value}")
@@ -446,28 +489,7 @@ def report(
         )
     )
     print()
-    alpha_step = make_spec(args.max_worse, args.every, False).step_alpha
-    tau2 = verdicts.compare_tau2(args.max_worse, 0.01)
-    print("Settings")
-    print(
-        f"  alpha: {PLAN_ALPHA:.0%} per plan, {alpha_step:.4%} per comparing step "
-        "(always-valid 99.67% intervals); naive test: p < 0.05 with the feature worse"
-    )
-    print(
-        f"  max_worse: {args.max_worse:.0%}; tau = max(max_worse, 5%) x control rate, so "
-        f"tau2 = {tau2:.3g} at a 1% control rate"
-    )
-    print(
-        f"  sample-ratio check: beta-binomial Bayes factor, concentration "
-        f"{SAMPLE_RATIO_CONCENTRATION:g}, mismatch (pause) at 1/alpha"
-    )
-    print(
-        f"  plan: 10% / 25% / 50% for {STEP_DAYS} days each, then 100% and a "
-        f"{BAKE.total_seconds() / 3600:.0f} h bake; hold when inconclusive unless the "
-        "scenario says advance; seed "
-        f"{args.seed}"
-    )
-    print()
+    print_settings(args)
     print("Method")
     for note in (
         "each check calls rollout.judge_all (verdicts.judge + verdicts.sample_ratio) and "
@@ -478,6 +500,9 @@ def report(
         "rolled back; 'exposed' = exposures with the feature, all steps, up to the rollback",
         "users: a fresh draw each day, one exposure each, evenly over the minutes; a user has "
         "the feature when its uniform bucket < the step's share (10% users keep it at 25%)",
+        "breach -> off: a `shipwise serve` process (runner on, real time), a plan with an "
+        "error-rate guardrail, an SDK client on the stream; timed from posting the "
+        "breaching batch of tracked errors to the client evaluating the flag off",
     ):
         print(f"  - {note}")
     print()
@@ -506,6 +531,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--every", type=int, default=1, help="minutes between checks")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk", type=int, default=10, help="rollouts per task")
+    parser.add_argument(
+        "--latency-runs",
+        type=int,
+        default=20,
+        help="breaches timed against a real server (0: skip)",
+    )
     args = parser.parse_args(argv)
     unknown = [k for k in args.scenarios.split(",") if k not in BY_KEY]
     if unknown:
@@ -538,7 +569,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {done}/{len(tasks)} tasks, {elapsed:.0f} s", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
     summaries = {key: summarise(BY_KEY[key], results[key]) for key in keys}
-    return report(summaries, args, seconds, workers)
+    latency = None
+    if args.latency_runs > 0:
+        print("  timing breaches against a real server ...", file=sys.stderr, flush=True)
+        latency = _guardrail_latency.measure(args.latency_runs)
+    return report(summaries, args, seconds, workers, latency)
 
 
 if __name__ == "__main__":
