@@ -7,6 +7,7 @@ call (exposures, tracked events, pushed counters)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from tests.support.clock import ManualClock
 
+from shipwise.domain.releases import ReleaseStatus
 from shipwise.domain.rollout import PlanStatus
 from shipwise.server.bootstrap import Services, build
 from shipwise.server.ports import AuditFilter, RolloutPlanRecord
@@ -261,3 +263,51 @@ def test_a_step_that_needs_approval_waits_then_moves_on_when_approved(
     services.runner.tick()
     assert current(services, plan.id).state.status is PlanStatus.BAKING
     assert percentage(services) == 100
+
+
+def release_in_production(services: Services) -> str:
+    release = services.releases.create(
+        SYSTEM, "default", title="New checkout", kind="feature", flags=[FLAG]
+    )
+    with services.database.transaction() as tx:
+        tx.save_release(replace(release, stage="production"))
+    return release.key
+
+
+def test_the_plan_decides_for_its_release_rolled_back_with_it(
+    services: Services, clock: ManualClock
+) -> None:
+    key = release_in_production(services)
+    plan = services.rollouts.start(
+        SYSTEM,
+        "default",
+        FLAG,
+        "production",
+        plan={"steps": [{"percentage": 10}, {"percentage": 100}], "guardrails": [ERRORS]},
+        release=key,
+    )
+    run(services, clock, plan.id, T0 + timedelta(days=7), on_rate=0.03, off_rate=0.01)
+    assert current(services, plan.id).state.status is PlanStatus.ROLLED_BACK
+    release = services.releases.show(SYSTEM, "default", key).release
+    assert release.status is ReleaseStatus.ROLLED_BACK
+
+
+def test_the_plan_decides_for_its_release_released_after_the_bake(
+    services: Services, clock: ManualClock
+) -> None:
+    key = release_in_production(services)
+    plan = services.rollouts.start(
+        SYSTEM,
+        "default",
+        FLAG,
+        "production",
+        plan={
+            "steps": [{"percentage": 10, "min_duration": "1d"}, {"percentage": 100}],
+            "watch": {"bake": "2h"},
+        },
+        release=key,
+    )
+    run(services, clock, plan.id, T0 + timedelta(days=3))
+    assert current(services, plan.id).state.status is PlanStatus.RELEASED
+    release = services.releases.show(SYSTEM, "default", key).release
+    assert release.status is ReleaseStatus.RELEASED

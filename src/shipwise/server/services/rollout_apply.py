@@ -5,11 +5,13 @@ or none of them does. Shared by people's actions (``rollouts``) and the runner."
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
+from shipwise.domain import release_flow
 from shipwise.domain.guardrails import Judgement
+from shipwise.domain.releases import ReleaseStatus
 from shipwise.domain.rollout import Decision, DecisionKind, PlanState, step_label
 from shipwise.server.ports import Notification, RolloutCheck, RolloutPlanRecord, Transaction
 from shipwise.server.services._common import audit
@@ -109,9 +111,47 @@ def carry_out(
         after={"status": state.status.value, "step": state.step + 1},
         reason=decision.reason,
     )
+    if plan.release is not None and decision.kind in (DecisionKind.RELEASE, DecisionKind.ROLLBACK):
+        _follow_release(tx, actor, plan, decision, project_id, now)
     if announce and decision.kind is not DecisionKind.HOLD:
         notifications.announce(tx, notification_for(saved, decision, now))
     return saved
+
+
+def _follow_release(
+    tx: Transaction,
+    actor: Principal,
+    plan: RolloutPlanRecord,
+    decision: Decision,
+    project_id: int,
+    now: datetime,
+) -> None:
+    """A plan on a release's flag decides for the release too: rolled back when the plan
+    is, released when the plan finishes in the last environment the release reached."""
+    release = tx.get_release(project_id, plan.release or "", for_update=True)
+    if release is None or release.status is not ReleaseStatus.IN_PROGRESS:
+        return
+    environments = tx.list_environments(project_id)
+    last = max(environments, key=lambda e: e.position).key if environments else None
+    if decision.kind is DecisionKind.ROLLBACK and release.stage is not None:
+        changed = release_flow.mark_rolled_back(release, now)
+    elif decision.kind is DecisionKind.RELEASE and release.stage == last == plan.environment:
+        changed = replace(release, status=ReleaseStatus.RELEASED)
+    else:
+        return
+    tx.save_release(changed)
+    audit(
+        tx,
+        actor,
+        f"release.{changed.status.value}",
+        "release",
+        release.key,
+        project=plan.project,
+        environment=plan.environment,
+        before={"status": release.status.value},
+        after={"status": changed.status.value, "plan": plan.id},
+        reason=decision.reason,
+    )
 
 
 def notification_for(plan: RolloutPlanRecord, decision: Decision, now: datetime) -> Notification:
