@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, SupportsFloat, cast
 
 from shipwise.engine.compiler import CompiledFlag
 from shipwise.engine.operators import Predicate
+from shipwise.sdk._periodic import PeriodicSender
 
 if TYPE_CHECKING:
     import httpx
@@ -47,7 +48,6 @@ MAX_FLAGS_PER_EVENT = 64  # flags one event is credited to
 MAX_PENDING = 10_000  # (flag, arm, event) lines waiting to be sent; new lines beyond are dropped
 MAX_BATCH = 1_000  # lines per POST
 WARN_EVERY = 60.0  # seconds between two warnings about dropped events
-JOIN_TIMEOUT = 2.0
 
 Arm = tuple[str, str]  # (flag, "on" | "off")
 # A flag's evaluator and its two arms, prepared once per snapshot.
@@ -232,9 +232,11 @@ class EventBook:
         return [wire(line) for line in lines]
 
 
-class EventSender:
+class EventSender(PeriodicSender):
     """Drains an ``EventBook`` into ``POST /sdk/v1/events`` every ``interval`` seconds,
     on a daemon thread; sends are serialised by a lock ``add`` never touches."""
+
+    what = "tracked events"
 
     def __init__(
         self,
@@ -247,37 +249,11 @@ class EventSender:
     ) -> None:
         from shipwise.sdk._http import Health  # noqa: PLC0415  (httpx: see the docstring)
 
-        self._http = http  # owned: closed by close()
+        super().__init__(http, interval, "shipwise-events")
         self._book = book
-        self._interval = interval
         self._app_name = app_name
         self._instance_id = instance_id
-        self._send_lock = threading.Lock()
-        self._stopping = threading.Event()
         self._health = Health("sending tracked events")
-        self._thread = threading.Thread(target=self._run, name="shipwise-events", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def close(self) -> None:
-        """Stop the thread and send what it has not sent yet (one try)."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(JOIN_TIMEOUT)
-        try:
-            self.flush()
-        except Exception:  # close() is the application's call: log, never raise
-            log.exception("shipwise: unexpected error while sending the last tracked events")
-        finally:
-            self._http.close()
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                self.flush()
-            except Exception:  # a bug here must not stop events for the life of the process
-                log.exception("shipwise: unexpected error while sending tracked events")
 
     def flush(self) -> bool:
         """Send every line counted so far. True if the server took them all; otherwise

@@ -14,7 +14,6 @@ format carries yes/no and variants only.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,11 +21,11 @@ import httpx
 
 from shipwise.sdk._exposures import FlagExposure
 from shipwise.sdk._http import Health, describe, refusal
+from shipwise.sdk._periodic import PeriodicSender
 
 log = logging.getLogger("shipwise.sdk")
 
 METRICS_PATH = "/sdk/v1/metrics"
-JOIN_TIMEOUT = 2.0
 
 ReadTotals = Callable[[], Mapping[str, FlagExposure]]
 
@@ -53,7 +52,9 @@ def exposure_delta(
     return batch
 
 
-class MetricsSender:
+class MetricsSender(PeriodicSender):
+    what = "exposure counts"
+
     def __init__(
         self,
         http: httpx.Client,
@@ -63,38 +64,12 @@ class MetricsSender:
         app_name: str | None,
         instance_id: str,
     ) -> None:
-        self._http = http  # owned: closed by close()
+        super().__init__(http, interval, "shipwise-metrics")
         self._read_totals = read_totals
-        self._interval = interval
         self._app_name = app_name
         self._instance_id = instance_id
         self._sent: Mapping[str, FlagExposure] = {}  # totals the server has acknowledged
-        self._send_lock = threading.Lock()
-        self._stopping = threading.Event()
         self._health = Health("sending exposure counts")
-        self._thread = threading.Thread(target=self._run, name="shipwise-metrics", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def close(self) -> None:
-        """Stop the thread and send what it has not sent yet (one try)."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(JOIN_TIMEOUT)
-        try:
-            self.flush()
-        except Exception:  # close() is the application's call: log, never raise
-            log.exception("shipwise: unexpected error while sending the last exposure counts")
-        finally:
-            self._http.close()
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                self.flush()
-            except Exception:  # a bug here must not stop metrics for the life of the process
-                log.exception("shipwise: unexpected error while sending exposure counts")
 
     def flush(self) -> bool:
         """Send the counts since the last acknowledged batch. True if nothing is left."""
