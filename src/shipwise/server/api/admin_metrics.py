@@ -15,8 +15,6 @@ starred; so are the values of headers that carry credentials (``Authorization``,
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Path
@@ -32,7 +30,6 @@ from shipwise.server.services.metric_catalog import public_definition
 router = admin_router("metrics")
 METRICS = "/projects/{project}/metrics"
 METRIC = METRICS + "/{name}"
-_CREDENTIAL = re.compile(r"auth|key|token|secret|cookie|pass", re.IGNORECASE)
 NAME_RULE = "lowercase letters, digits, '.', '_' and '-', at most 100"
 
 MetricName = Annotated[
@@ -70,15 +67,7 @@ class MetricOut(BaseModel):
 
     @classmethod
     def of(cls, definition: MetricDefinition) -> MetricOut:
-        shown = public_definition(definition)
-        headers = shown["settings"].get("headers")
-        if isinstance(headers, Mapping):
-            starred = {
-                name: "***" if _CREDENTIAL.search(str(name)) else value
-                for name, value in headers.items()
-            }
-            shown["settings"] = {**shown["settings"], "headers": starred}
-        return cls(**shown)
+        return cls(**public_definition(definition))
 
 
 class MetricList(BaseModel):

@@ -76,8 +76,8 @@ class MetricCatalog:
                 "metric",
                 name,
                 project=project_key,
-                before=_public(before) if before else None,
-                after=_public(saved),
+                before=public_definition(before) if before else None,
+                after=public_definition(saved),
             )
         return saved
 
@@ -139,7 +139,7 @@ class MetricCatalog:
                 "metric",
                 name,
                 project=project_key,
-                before=_public(before),
+                before=public_definition(before),
             )
 
     # -- observations in ------------------------------------------------------------------
@@ -208,21 +208,21 @@ class MetricCatalog:
         return added
 
 
-_SECRET_WORDS = ("token", "secret", "password", "authorization", "api-key", "apikey", "api_key")
+# Setting and header names that carry credentials: Authorization, X-Api-Key, token, ...
+_CREDENTIAL = re.compile(r"auth|key|token|secret|cookie|pass", re.IGNORECASE)
 
 
 def _hidden(key: str, value: Any) -> Any:
     """Settings as the audit log and the API show them: secrets starred, at any depth
     (a header map's Authorization too); the *name* of an environment variable is kept."""
-    lowered = key.lower()
     if isinstance(value, Mapping):
         return {k: _hidden(str(k), v) for k, v in value.items()}
-    if any(word in lowered for word in _SECRET_WORDS) and not lowered.endswith("_env"):
+    if _CREDENTIAL.search(key) and not key.lower().endswith("_env"):
         return "***"
     return value
 
 
-def _public(definition: MetricDefinition) -> dict[str, Any]:
+def public_definition(definition: MetricDefinition) -> dict[str, Any]:
     """What the audit log and the API show: settings without secrets."""
     return {
         "name": definition.name,
@@ -230,6 +230,3 @@ def _public(definition: MetricDefinition) -> dict[str, Any]:
         "settings": {key: _hidden(key, value) for key, value in definition.settings.items()},
         "description": definition.description,
     }
-
-
-public_definition = _public

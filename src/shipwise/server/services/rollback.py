@@ -23,13 +23,13 @@ from shipwise.domain import release_flow, rollout
 from shipwise.domain.access import Action
 from shipwise.domain.releases import Release, ReleaseStatus
 from shipwise.sdk import Client
-from shipwise.server.ports import Clock, FlagConfig, Notification, RolloutCheck, Store, Transaction
+from shipwise.server.ports import Clock, FlagConfig, Notification, RolloutCheck, Store
 from shipwise.server.services._common import audit, environment_or_404, project_or_404
 from shipwise.server.services.errors import Conflict, NotFound
 from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change_in
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.rollout_rules import switched_off
+from shipwise.server.services.rollout_apply import switch_off
 from shipwise.server.services.snapshots import SnapshotService
 
 DRILL_SAMPLE = 500  # contexts evaluated to prove the flag is off
@@ -91,12 +91,9 @@ class RollbackService:
             if release.status in (ReleaseStatus.ROLLED_BACK, ReleaseStatus.ABANDONED):
                 raise Conflict(f"{release_key} is already {release.status.value}")
             environments = tx.list_environments(project.id)
-            reached = {
-                e.key
-                for e in environments
-                if release.stage is not None
-                and e.position <= next(x.position for x in environments if x.key == release.stage)
-            }
+            # Every environment up to the release's stage (none before its first promotion).
+            stage = next((e.position for e in environments if e.key == release.stage), -1)
+            reached = {e.key for e in environments if e.position <= stage}
             stopped: list[int] = []
             off: list[tuple[str, str]] = []
             for plan in tx.list_plans(project.id, active_only=True):
@@ -112,9 +109,12 @@ class RollbackService:
                 if flag is None:
                     continue
                 for environment in environments:
+                    if environment.key not in reached:
+                        continue
                     config = tx.get_config(flag.id, environment.id)
-                    if environment.key in reached and config is not None and config.enabled:
-                        _switch(tx, principal, project_key, flag_key, environment.key, reason)
+                    if config is not None and config.enabled:
+                        target = Target(project_key, flag_key, environment.key)
+                        switch_off(tx, principal, target, reason)
                         off.append((flag_key, environment.key))
             rolled = release
             if release.stage is not None:
@@ -184,7 +184,8 @@ class RollbackService:
                 config = tx.get_config(flag.id, environment.id)
                 if config is not None:
                     saved[flag_key] = config
-                _switch(tx, principal, project_key, flag_key, environment_key, "rollback drill")
+                target = Target(project_key, flag_key, environment_key)
+                switch_off(tx, principal, target, "rollback drill")
         # Committed and published: what every SDK now receives for this environment.
         document = self._snapshots.current(environment.id).document
         still_on = _evaluate_off(document, release.flags, sample)
@@ -225,18 +226,6 @@ class RollbackService:
 
 def _restore(rules: dict[str, Any]) -> Callable[[FlagConfig], dict[str, Any]]:
     return lambda _current: rules
-
-
-def _switch(
-    tx: Transaction, principal: Principal, project: str, flag: str, environment: str, reason: str
-) -> None:
-    change = ConfigChange(
-        "flag.rollback",
-        lambda current: switched_off(current.rules()),
-        reason=reason,
-        needs=Action.WRITE_FLAGS,
-    )
-    apply_change_in(tx, principal, Target(project, flag, environment), change)
 
 
 def _evaluate_off(document: bytes, flags: tuple[str, ...], sample: int) -> dict[str, int]:

@@ -67,11 +67,12 @@ def set_flag_for_step(
     apply_change_in(tx, actor, Target(plan.project, plan.flag, plan.environment), change)
 
 
-def switch_flag_off(tx: Transaction, actor: Principal, plan: RolloutPlanRecord, why: str) -> None:
+def switch_off(tx: Transaction, actor: Principal, target: Target, why: str) -> None:
+    """The flag off in one environment, audited as a rollback (by a plan or a person)."""
     change = ConfigChange(
         "flag.rollback", lambda current: switched_off(current.rules()), reason=why
     )
-    apply_change_in(tx, actor, Target(plan.project, plan.flag, plan.environment), change)
+    apply_change_in(tx, actor, target, change)
 
 
 def carry_out(
@@ -93,7 +94,8 @@ def carry_out(
     if decision.kind in (DecisionKind.ADVANCE, DecisionKind.BAKE) and decision.step is not None:
         set_flag_for_step(tx, actor, plan, decision.step, project_id)
     elif decision.kind is DecisionKind.ROLLBACK:
-        switch_flag_off(tx, actor, plan, f"rollout plan #{plan.id} rolled back: {decision.reason}")
+        target = Target(plan.project, plan.flag, plan.environment)
+        switch_off(tx, actor, target, f"rollout plan #{plan.id} rolled back: {decision.reason}")
     as_dicts = judgements_dict(judgements) if judgements is not None else None
     saved = tx.save_plan(plan, state, next_check_at, as_dicts)
     tx.add_check(

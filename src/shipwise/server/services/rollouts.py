@@ -40,7 +40,7 @@ from shipwise.server.services._common import (
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.rollout_apply import carry_out, plan_target, segment_ids
+from shipwise.server.services.rollout_apply import carry_out, segment_ids
 
 DEFAULT_TEMPLATE = "default"
 
@@ -354,6 +354,3 @@ def _metric_names(tx: Transaction, project: Project) -> set[str]:
 def _need_reason(reason: str) -> None:
     if not reason.strip():
         raise Invalid("say why (it goes in the audit log and the notification)", field="reason")
-
-
-__all__ = ["DEFAULT_TEMPLATE", "RolloutService", "plan_target"]
