@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +115,26 @@ def rules(segment_id: int) -> dict[str, dict[str, Any]]:
     }
 
 
+# Rules the API now refuses, which a database written before rules were validated may
+# still hold: written straight to storage, so evaluation is seen to survive them.
+STORED_BEFORE_VALIDATION = frozenset({"bad-payload"})
+
+
+def _store_unchecked(services: Services, key: str, config: dict[str, Any]) -> None:
+    with services.database.transaction() as tx:
+        project = tx.get_project(PROJECT)
+        assert project is not None
+        environment = tx.get_environment(project.id, ENVIRONMENT)
+        flag = tx.get_flag(project.id, key)
+        assert environment is not None
+        assert flag is not None
+        current = tx.get_config(flag.id, environment.id, for_update=True)
+        assert current is not None
+        fields = {name: config.get(name, []) for name in ("strategies", "variants", "dependencies")}
+        tx.save_config(replace(current, enabled=config["enabled"], **fields))
+        tx.touch([environment.id])
+
+
 @dataclass(frozen=True)
 class Seeded:
     server_key: str
@@ -132,6 +152,9 @@ def seed(services: Services) -> Seeded:
     for key in shapes:
         services.flags.create(SYSTEM, PROJECT, key)
     for key, config in shapes.items():
+        if key in STORED_BEFORE_VALIDATION:
+            _store_unchecked(services, key, config)
+            continue
         services.flags.update_rules(
             SYSTEM, PROJECT, key, ENVIRONMENT, config, expected_version=None
         )

@@ -23,6 +23,7 @@ from shipwise.engine import (
     dump_segment_document,
     state_from_unleash,
 )
+from shipwise.engine.validation import Problem
 from shipwise.server.ports import Environment, Project, Store, Transaction
 from shipwise.server.services._common import (
     audit,
@@ -33,7 +34,7 @@ from shipwise.server.services._common import (
 )
 from shipwise.server.services.errors import Invalid
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.rules import Problem, check_constraints, rule_problems
+from shipwise.server.services.rules import check_constraints, rule_problems
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 _KINDS = frozenset(k.value for k in FlagKind)

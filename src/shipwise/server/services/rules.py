@@ -2,34 +2,24 @@
 
 The engine's parser rejects what it cannot read at all. What it can read but what would
 never work as meant (an unknown strategy or operator, a regex it cannot run, a rollout of
-"150") loads fine there, because the Unleash specification says such rules simply never
-match and an SDK must keep serving whatever a server sends. A person writing rules wants
-to hear about the typo instead, so the server refuses them, naming the field.
+"150", a payload that is not JSON, a list past the engine's limits) loads fine there,
+because the Unleash specification says such rules simply never match and an SDK must
+keep serving whatever a server sends. A person writing rules wants to hear about the
+typo instead, so the server refuses them, naming the field: the engine's own
+``validation`` says what is valid, and this module adds what only the server knows (the
+fields the engine would ignore, which segments and parent flags exist).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from shipwise.domain.flags import parse_configuration
-from shipwise.engine import Constraint, SnapshotError, Strategy, load_segment
-from shipwise.engine.operators import MATCHERS_BY_OPERATOR, compile_constraint
-from shipwise.engine.strategies import STRATEGIES
+from shipwise.engine import SnapshotError, load_segment
+from shipwise.engine.validation import Problem, flag_problems, segment_problems
 from shipwise.server.ports import Project, Transaction
 from shipwise.server.services.errors import Invalid
-
-# The parameter each built-in rollout strategy reads its percentage from.
-_PERCENTAGE_PARAMETER = {
-    "flexibleRollout": "rollout",
-    "gradualRolloutUserId": "percentage",
-    "gradualRolloutSessionId": "percentage",
-    "gradualRolloutRandom": "percentage",
-}
-
-Problem = tuple[str, str]  # (field, what is wrong with it)
 
 # The fields the engine reads, per object. Anything else is a typo the engine would
 # silently ignore ("caseinsensitive"), so it is refused here.
@@ -52,53 +42,6 @@ _SHAPES: dict[str, tuple[frozenset[str], dict[str, str]]] = {
     "override": (frozenset({"contextName", "values"}), {}),
     "dependency": (frozenset({"feature", "enabled", "variants"}), {}),
 }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def constraint_problems(constraints: Sequence[Constraint], prefix: str) -> list[Problem]:
-    problems = []
-    for index, constraint in enumerate(constraints):
-        field = f"{prefix}constraints[{index}]"
-        if constraint.operator not in MATCHERS_BY_OPERATOR:
-            known = ", ".join(MATCHERS_BY_OPERATOR)
-            unknown = f"unknown operator {constraint.operator!r}; use one of {known}"
-            problems.append((f"{field}.operator", unknown))
-            continue
-        _check, problem = compile_constraint(constraint, _now)
-        if problem is not None:
-            operand = "value" if constraint.value is not None else "values"
-            problems.append((f"{field}.{operand}", problem))
-    return problems
-
-
-def _percentage_problem(value: object) -> str | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return f"expected a percentage 0-100, got {value!r}"
-    if not math.isfinite(number) or not 0 <= number <= 100:
-        return f"expected a percentage 0-100, got {value!r}"
-    return None
-
-
-def strategy_problems(strategies: Sequence[Strategy]) -> list[Problem]:
-    problems = []
-    for index, strategy in enumerate(strategies):
-        field = f"strategies[{index}]"
-        if strategy.name not in STRATEGIES:
-            known = ", ".join(STRATEGIES)
-            unknown = f"unknown strategy {strategy.name!r}; use one of {known}"
-            problems.append((f"{field}.name", unknown))
-        parameter = _PERCENTAGE_PARAMETER.get(strategy.name)
-        if parameter is not None and parameter in strategy.parameters:
-            problem = _percentage_problem(strategy.parameters[parameter])
-            if problem is not None:
-                problems.append((f"{field}.parameters.{parameter}", problem))
-        problems += constraint_problems(strategy.constraints, f"{field}.")
-    return problems
 
 
 def unknown_field_problems(items: Sequence[Any], shape: str, prefix: str) -> list[Problem]:
@@ -133,7 +76,7 @@ def check_constraints(constraints: Sequence[Any]) -> None:
     except SnapshotError as error:
         raise Invalid(f"{error.field}: {error.problem}", field=error.field) from None
     problems = unknown_field_problems(constraints, "constraint", "constraints")
-    raise_first(problems + constraint_problems(segment.constraints, ""))
+    raise_first(problems + segment_problems(segment))
 
 
 def rule_problems(
@@ -148,7 +91,7 @@ def rule_problems(
         *unknown_field_problems(rules.get("strategies") or [], "strategy", "strategies"),
         *unknown_field_problems(rules.get("variants") or [], "variant", "variants"),
         *unknown_field_problems(rules.get("dependencies") or [], "dependency", "dependencies"),
-        *strategy_problems(parsed.strategies),
+        *flag_problems(parsed),
     ]
     segment_ids = {s.id for s in tx.list_segments(project.id)}
     for index, strategy in enumerate(parsed.strategies):
