@@ -1,8 +1,9 @@
 """Shipwise's flag evaluation engine: snapshot in, decision out.
 
-Pure: the standard library and a fast hash only. Semantics follow the Unleash client
-specification (6.1.0), so flags behave the same in every Unleash-compatible SDK. Shared
-by the SDK, the server and the dashboard, so there is exactly one evaluator.
+Pure: the standard library, a fast hash and RE2 (linear-time regular expressions) only.
+Semantics follow the Unleash client specification (6.1.0), so flags behave the same in
+every Unleash-compatible SDK. Shared by the SDK, the server and the dashboard, so there
+is exactly one evaluator.
 """
 
 from shipwise.engine.errors import SnapshotError

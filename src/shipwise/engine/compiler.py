@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
-from shipwise.engine.context import Context, field_reader
+from shipwise.engine.context import Context, describe_value, field_reader
 from shipwise.engine.evaluation import Explanation, Reason, StrategyTrace, VariantSource
 from shipwise.engine.model import Constraint, Dependency, Flag, Segment, Strategy
 from shipwise.engine.operators import Clock, Predicate, compile_constraint, never
@@ -139,7 +139,7 @@ class CompiledStrategy:
                     detail += f" ({condition.problem})"
                 elif condition.constraint is not None:
                     actual = field_reader(condition.constraint.context_name)(context)
-                    detail += f" ({condition.constraint.context_name}={actual!r})"
+                    detail += f" ({condition.constraint.context_name}={describe_value(actual)})"
                 return StrategyTrace(self.index, self.name, self.title, False, detail)
         activation = self.activation
         included, position = activation.includes(context)

@@ -273,7 +273,7 @@ class EventSender(PeriodicSender):
         """True: taken. False: refused for good (dropped). None: failed, send again."""
         import httpx  # noqa: PLC0415  (loaded already: this object exists only online)
 
-        from shipwise.sdk._http import describe, refusal  # noqa: PLC0415
+        from shipwise.sdk._http import JSON_HEADERS, describe, json_body, refusal  # noqa: PLC0415
 
         body = {
             "appName": self._app_name,
@@ -281,7 +281,12 @@ class EventSender(PeriodicSender):
             "events": [wire(line) for line in lines],
         }
         try:
-            response = self._http.post(EVENTS_PATH, json=body)
+            content = json_body(body)
+        except (TypeError, ValueError) as error:  # e.g. a sum of squares grown to infinity
+            log.error("shipwise: tracked events dropped, they cannot be encoded: %s", error)
+            return False
+        try:
+            response = self._http.post(EVENTS_PATH, content=content, headers=JSON_HEADERS)
         except httpx.HTTPError as error:
             self._health.fail(f"{describe(error)}; the events will go with the next batch")
             return None

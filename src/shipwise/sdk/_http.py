@@ -2,20 +2,25 @@
 failure said in words, and a log that reports a failure once rather than every retry.
 
 The SDK key travels only in the ``Authorization`` header; logs show its first 12
-characters, as the server's token list does.
+characters, as the server's token list does. Bodies are encoded by ``json_body``, which
+never raises on the application's text.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import ssl
 from typing import Any
 
 import httpx
 
+from shipwise.engine.context import utf8
+
 log = logging.getLogger("shipwise.sdk")
 
 USER_AGENT = "shipwise-python-sdk"
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def key_prefix(sdk_key: str) -> str:
@@ -33,6 +38,15 @@ def http_client(url: str, sdk_key: str, timeout: float, tls: ssl.SSLContext) -> 
         verify=tls,
         follow_redirects=True,
     )
+
+
+def json_body(body: object) -> bytes:
+    """``body`` as compact UTF-8 JSON, for ``post(..., content=json_body(body),
+    headers=JSON_HEADERS)``. Flag and event names come from the application and may
+    hold lone surrogates, which httpx's own encoder raises on (so one odd name would stop
+    every later batch): they become U+FFFD. Raises ``ValueError`` only for a number JSON
+    cannot carry (NaN, infinity) and ``TypeError`` for a value it cannot encode."""
+    return utf8(json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
 
 
 def _server_message(response: httpx.Response) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from shipwise.sdk._exposures import FlagExposure
-from shipwise.sdk._http import Health, describe, refusal
+from shipwise.sdk._http import JSON_HEADERS, Health, describe, json_body, refusal
 from shipwise.sdk._periodic import PeriodicSender
 
 log = logging.getLogger("shipwise.sdk")
@@ -80,7 +80,14 @@ class MetricsSender(PeriodicSender):
                 return True
             body = {"appName": self._app_name, "instanceId": self._instance_id, "flags": batch}
             try:
-                response = self._http.post(METRICS_PATH, json=body)
+                content = json_body(body)
+            except (TypeError, ValueError) as error:
+                # Never sendable: drop it, or it would block every batch after it.
+                self._sent = totals
+                log.error("shipwise: exposure counts not sent, they cannot be encoded: %s", error)
+                return False
+            try:
+                response = self._http.post(METRICS_PATH, content=content, headers=JSON_HEADERS)
             except httpx.HTTPError as error:
                 self._health.fail(f"{describe(error)}; the counts will go with the next batch")
                 return False

@@ -176,6 +176,19 @@ def test_explain__failing_constraint_on_missing_field__shows_none() -> None:
     assert "plan=None" in trace.detail
 
 
+def test_explain__oversized_value_under_not_in__says_it_is_over_the_limit() -> None:
+    # Given NOT_IN, which a missing or oversized value would otherwise slip through
+    constraint = _constraint("userId", "NOT_IN", "blocked")
+    snapshot = _snapshot(_flag("checkout", {"name": "default", "constraints": [constraint]}))
+    # When a 5,000-character userId is explained
+    explanation = snapshot.explain("checkout", {"userId": "a" * 5_000})
+    # Then it is not matched, and the trace says why instead of quoting the whole value
+    assert explanation.enabled is False
+    (trace,) = explanation.trace
+    assert "(5,000 characters, over the limit of 1,000: no constraint matches it)" in trace.detail
+    assert "a" * 100 not in trace.detail
+
+
 def test_explain__constraint_with_unparseable_operand__names_the_problem() -> None:
     constraint = {"contextName": "age", "operator": "NUM_GT", "value": "eighteen"}
     snapshot = _snapshot(_flag("checkout", {"name": "default", "constraints": [constraint]}))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from shipwise.engine import Constraint
+from shipwise.engine.context import MAX_CONTEXT_VALUE_LENGTH
 from shipwise.engine.operators import MATCHERS_BY_OPERATOR, compile_constraint
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -185,7 +186,8 @@ def test_compile_constraint__unknown_operator__never_matches_and_says_why(invert
         ("SEMVER_EQ", "v1", "'v1'"),
         ("SEMVER_GT", "1.2", "'1.2'"),
         ("REGEX", "(unclosed", "missing )"),
-        ("REGEX", "(?=look)ahead", "look-around"),
+        ("REGEX", "(?=look)ahead", "invalid perl operator: (?="),
+        ("REGEX", "x{1000}", "too large"),
         ("IN_CIDR", ("not-an-ip", "300.1.1.1/8"), "not-an-ip"),
     ],
 )
@@ -205,11 +207,9 @@ def test_compile_constraint__unparseable_operand__never_matches_and_names_it(
     assert predicate({}) is False
 
 
-def test_compile_constraint__regex_python_cannot_compile__never_matches_instead_of_raising() -> (
-    None
-):
-    # Given a pattern whose repetition count overflows the regex engine
-    constraint = Constraint("field", "REGEX", value="a{99999999999}")
+def test_compile_constraint__regex_re2_cannot_compile__never_matches_instead_of_raising() -> None:
+    # Given a pattern whose repetition count is over RE2's limit of 1000
+    constraint = Constraint("field", "REGEX", value="a{1001}")
     # When compiled (which happens for every flag when a snapshot loads)
     predicate, problem = compile_constraint(constraint, _fixed_clock)
     # Then it is a rule that never matches, with its problem named, not an exception
@@ -277,3 +277,44 @@ def test_date_operator__offsets__are_compared_as_instants() -> None:
     # 13:00 at +02:00 is 11:00 UTC, before the operand's 12:00 UTC
     constraint = Constraint("currentTime", "DATE_BEFORE", value="2025-06-01T12:00:00Z")
     assert _matches(constraint, {"currentTime": "2025-06-01T13:00:00+02:00"}) is True
+
+
+# -- values over the length limit ---------------------------------------------------------
+
+_OVERSIZED = "x" * (MAX_CONTEXT_VALUE_LENGTH + 1)
+
+
+@pytest.mark.parametrize(("operator", "operand", "hit", "miss"), CASES, ids=_CASE_IDS)
+@pytest.mark.parametrize("inverted", [False, True], ids=["plain", "inverted"])
+def test_operator__value_over_the_length_limit__matches_nothing_inverted_or_not(
+    operator: str, operand: tuple[str, ...] | str, hit: str, miss: str, inverted: bool
+) -> None:
+    # Given a context value one character over the limit
+    context = _with("field", _OVERSIZED)
+    # Then no constraint matches it: not NOT_IN, not an inverted one (a missing value would)
+    assert _matches(_constraint(operator, operand, inverted=inverted), context) is False
+
+
+@pytest.mark.parametrize(
+    ("operator", "operand", "value"),
+    [
+        ("STR_CONTAINS", ("needle",), "needle"),
+        ("STR_STARTS_WITH", ("needle",), "needle"),
+        ("REGEX", "^needle", "needle"),
+        ("REGEX", "x$", "x"),
+    ],
+)
+def test_operator__value_at_the_limit_matches__one_character_more_does_not(
+    operator: str, operand: tuple[str, ...] | str, value: str
+) -> None:
+    padded = value + "x" * (MAX_CONTEXT_VALUE_LENGTH - len(value))
+    assert _matches(_constraint(operator, operand), _with("field", padded)) is True
+    assert _matches(_constraint(operator, operand), _with("field", padded + "x")) is False
+
+
+def test_regex__adversarial_pattern_and_value__answers_without_backtracking() -> None:
+    # (a+)+$ against "aaa…a!" takes 2**n steps on a backtracking engine (26 "a"s took
+    # 4.8 s before RE2); with 60 this test would never end there. No time is asserted.
+    constraint = Constraint("field", "REGEX", value="(a+)+$")
+    assert _matches(constraint, _with("field", "a" * 60 + "!")) is False
+    assert _matches(constraint, _with("field", "a" * 60)) is True
