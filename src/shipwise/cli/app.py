@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from shipwise.cli import demo as demo_module
 from shipwise.cli.audit_cmd import audit_app
@@ -18,7 +19,7 @@ from shipwise.cli.gate_cmd import gate_app
 from shipwise.cli.import_cmd import import_app
 from shipwise.cli.metric_cmd import metric_app
 from shipwise.cli.options import JsonOption
-from shipwise.cli.output import console, errors
+from shipwise.cli.output import console, note, say
 from shipwise.cli.policy_cmd import policy_app
 from shipwise.cli.project_cmd import project_app
 from shipwise.cli.release_cmd import release_app
@@ -68,17 +69,17 @@ def _load(path: Path, unleash: bool) -> Snapshot:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        errors.print(f"[red]Cannot read {path}:[/red] {error.strerror}")
+        note(Text(f"Cannot read {path}:", style="red"), f" {error.strerror}")
         raise typer.Exit(2) from None
     except ValueError as error:
-        errors.print(f"[red]{path} is not valid JSON:[/red] {error}")
+        note(Text(f"{path} is not valid JSON:", style="red"), f" {error}")
         raise typer.Exit(2) from None
     try:
         return Snapshot.from_unleash(document) if unleash else Snapshot.load(document)
     except SnapshotError as error:
-        errors.print(f"[red]{path}:[/red] {error}")
+        note(Text(f"{path}:", style="red"), f" {error}")
         hint = "without --unleash" if unleash else "with --unleash if it is an Unleash document"
-        errors.print(f"Fix the field named above, or try {hint}.")
+        note(f"Fix the field named above, or try {hint}.")
         raise typer.Exit(2) from None
 
 
@@ -98,7 +99,7 @@ def check(path: Path, unleash: UnleashOption = False, as_json: JsonOption = Fals
     if as_json:
         console.print_json(data={"ok": True, **summary})
     else:
-        console.print(f"[green]OK[/green] {summary['flags']} flags, {summary['segments']} segments")
+        say(Text("OK", style="green"), f" {summary['flags']} flags, {summary['segments']} segments")
 
 
 @snapshot_app.command("convert")
@@ -119,16 +120,16 @@ def explain(
     try:
         parsed: Any = json.loads(context)
     except ValueError as error:
-        errors.print(f"[red]--context is not valid JSON:[/red] {error}")
+        note(Text("--context is not valid JSON:", style="red"), f" {error}")
         raise typer.Exit(2) from None
     result = _load(path, unleash).explain(flag, parsed)
     if as_json:
         console.print_json(data=result.to_dict())
         return
-    state = "[green]on[/green]" if result.enabled else "[red]off[/red]"
-    console.print(f"[bold]{flag}[/bold] is {state} — {result.message}")
-    console.print(f"variant: {result.variant.name}  reason: {result.reason.value}")
+    state = Text("on", style="green") if result.enabled else Text("off", style="red")
+    say(Text(flag, style="bold"), " is ", state, f" — {result.message}")
+    say(f"variant: {result.variant.name}  reason: {result.reason.value}")
     for trace in result.trace:
-        mark = "[green]✓[/green]" if trace.matched else "[red]✗[/red]"
+        mark = Text("✓", style="green") if trace.matched else Text("✗", style="red")
         label = trace.title or trace.name
-        console.print(f"  {mark} strategy {trace.index} {label}: {trace.detail}")
+        say("  ", mark, f" strategy {trace.index} {label}: {trace.detail}")

@@ -6,7 +6,12 @@ stderr with the next step to take, and one set of exit codes for every command.
     2  usage, configuration, connection or server error
 
 Text that comes from users or the server (flag descriptions, error messages) is printed
-as text, never as rich markup, so ``[beta]`` in a description stays ``[beta]``.
+as text, never as rich markup, so ``[beta]`` in a description stays ``[beta]``; and it is
+printed inert (``domain.text.inert``): control, bidirectional and zero-width characters
+show escaped, ``\\u202e``, so a stored name cannot reorder a line, forge another one or
+drive the terminal. Sentences and table rows are one line each: a line break in a value
+shows as ``\\n`` (a table draws no rule between rows, so a break would pass for a row);
+``shown(..., keep_newlines=True)`` keeps them for free text printed on its own.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import IntEnum
+from itertools import accumulate
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
+
+from shipwise.domain.text import inert, inert_pieces
 
 console = Console()
 errors = Console(stderr=True)
@@ -32,13 +40,29 @@ class Exit(IntEnum):
     ERROR = 2  # usage, configuration, connection or server error
 
 
+def shown(value: str | Text, *, keep_newlines: bool = False) -> Text:
+    """``value`` as text to print, never markup, with nothing in it that could reorder
+    or forge a line; the styles of a ``Text`` move along with its characters."""
+    if isinstance(value, str):
+        return Text(inert(value, keep_newlines=keep_newlines))
+    plain = value.plain
+    if inert(plain, keep_newlines=keep_newlines) == plain:
+        return value
+    pieces = inert_pieces(plain, keep_newlines=keep_newlines)
+    starts = list(accumulate((len(piece) for piece in pieces), initial=0))
+    result = Text("".join(pieces), style=value.style, justify=value.justify, end=value.end)
+    for span in value.spans:
+        result.stylize(span.style, starts[span.start], starts[span.end])
+    return result
+
+
 def fail(message: str, *, hint: str | None = None, code: Exit = Exit.ERROR) -> NoReturn:
     """Print ``Error: message`` (and what to do next) on stderr and exit with ``code``."""
     line = Text("Error: ", style="bold red")
-    line.append(message)
+    line.append(shown(message))
     errors.print(line, soft_wrap=True)
     if hint:
-        errors.print(Text(hint, style="yellow"), soft_wrap=True)
+        errors.print(shown(Text(hint, style="yellow")), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -49,14 +73,14 @@ def print_json(data: Any) -> None:
 
 def cell(value: Any) -> RenderableType:
     if isinstance(value, Text):
-        return value
+        return shown(value)
     if value is None or value == "":
         return Text("—", style="dim")
     if isinstance(value, bool):
         return Text("yes" if value else "no")
     if isinstance(value, list | tuple):
-        return Text(", ".join(str(v) for v in value) or "—")
-    return Text(str(value))
+        return shown(", ".join(str(v) for v in value) or "—")
+    return shown(str(value))
 
 
 def table(
@@ -64,7 +88,8 @@ def table(
 ) -> Table:
     """A table of ``rows``; numbers go right, missing values show as a dash."""
     materialised = [list(row) for row in rows]
-    result = Table(title=title, title_justify="left", header_style="bold")
+    caption = None if title is None else shown(title)
+    result = Table(title=caption, title_justify="left", header_style="bold")
     for index, column in enumerate(columns):
         numeric = bool(materialised) and all(
             isinstance(row[index], int | float) and not isinstance(row[index], bool)
@@ -80,7 +105,7 @@ def say(*parts: str | Text, style: str | None = None) -> None:
     """One line for people on stdout, from plain text (no markup) and styled pieces."""
     line = Text(style=style or "")
     for part in parts:
-        line.append(part)
+        line.append(shown(part))
     console.print(line, soft_wrap=True)
 
 
@@ -88,12 +113,12 @@ def note(*parts: str | Text) -> None:
     """One line for people on stderr: commentary that a script's stdout should not get."""
     line = Text()
     for part in parts:
-        line.append(part)
+        line.append(shown(part))
     errors.print(line, soft_wrap=True)
 
 
 @contextmanager
 def working(message: str) -> Iterator[None]:
     """A spinner on stderr while something slow runs (nothing when not a terminal)."""
-    with errors.status(Text(message)):
+    with errors.status(shown(message)):
         yield

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
-from shipwise.cli.output import Exit, console, fail, print_json
+from shipwise.cli.output import Exit, console, fail, print_json, say, table
 from shipwise.cli.remote import Remote, api_path, resolve
 
 
@@ -62,36 +62,38 @@ def rollback(
 
 def _show_rollback(release: str, answer: dict[str, Any]) -> None:
     off = answer.get("switched_off") or []
-    console.print(f"[bold red]Rolled back {release}[/] ({answer['release']['status']}).")
+    say(Text(f"Rolled back {release}", style="bold red"), f" ({answer['release']['status']}).")
     if off:
-        table = Table("flag", "environment", title="Switched off", title_justify="left")
-        for item in off:
-            table.add_row(item["flag"], item["environment"])
-        console.print(table)
+        rows = ((item["flag"], item["environment"]) for item in off)
+        console.print(table(("flag", "environment"), rows, title="Switched off"))
     else:
-        console.print("No flag of the release was on anywhere.")
+        say("No flag of the release was on anywhere.")
     if answer.get("plans_stopped"):
         plans = ", ".join(f"#{n}" for n in answer["plans_stopped"])
-        console.print(f"Rollout plans stopped: {plans}.")
-    console.print("\n[bold]Still to do, by a person:[/]")
+        say(f"Rollout plans stopped: {plans}.")
+    say()
+    say(Text("Still to do, by a person:", style="bold"))
     for number, item in enumerate(answer.get("still_to_do") or [], start=1):
-        console.print(f"  {number}. {item}")
+        say(f"  {number}. {item}")
     commands = answer.get("git_commands") or []
     if commands:
-        console.print("\n[bold]Revert the code:[/]")
+        say()
+        say(Text("Revert the code:", style="bold"))
         for command in commands:
-            console.print(f"  {command}", highlight=False)
+            say(f"  {command}")
 
 
 def _show_drill(report: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(report)
     elif report["succeeded"]:
-        console.print(
-            f"[green]Drill succeeded[/] in {report['environment']}: {report['detail']}; "
-            f"restored {', '.join(report['restored']) or 'nothing'}. Recorded for the gates."
+        restored = ", ".join(report["restored"]) or "nothing"
+        say(
+            Text("Drill succeeded", style="green"),
+            f" in {report['environment']}: {report['detail']}; "
+            f"restored {restored}. Recorded for the gates.",
         )
     else:
-        console.print(f"[red]Drill FAILED[/] in {report['environment']}: {report['detail']}")
+        say(Text("Drill FAILED", style="red"), f" in {report['environment']}: {report['detail']}")
     if not report["succeeded"]:
         raise typer.Exit(Exit.NO)

@@ -25,7 +25,7 @@ class TokenKind(StrEnum):
 class Action(StrEnum):
     READ = "read"  # see projects, flags, segments, audit
     WRITE_FLAGS = "write-flags"  # create and configure flags and segments
-    KILL = "kill"  # the kill switch
+    KILL = "kill"  # the kill switch, and rolling a release back
     MANAGE_ENVIRONMENTS = "manage-environments"
     MANAGE_TOKENS = "manage-tokens"
     MANAGE_PROJECTS = "manage-projects"  # create projects (global admins only)
@@ -42,17 +42,20 @@ class Action(StrEnum):
 _RELEASING = frozenset(
     {Action.MANAGE_RELEASES, Action.APPROVE, Action.PROMOTE, Action.REPORT, Action.ROLLOUT}
 )
+# Control, then speed of retreat: whatever shows a feature to fewer people (switch it off,
+# kill it, roll its release back) is one step for anyone who may write flags. Whoever may
+# turn a flag off may also kill it; the two verbs are never granted apart.
+_FLAG_WRITING = frozenset({Action.WRITE_FLAGS, Action.KILL})
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.VIEWER: frozenset({Action.READ}),
-    Role.DEVELOPER: frozenset({Action.READ, Action.WRITE_FLAGS}) | _RELEASING,
-    Role.QA: frozenset({Action.READ, Action.WRITE_FLAGS, Action.SIGN_OFF}) | _RELEASING,
-    # Release managers may pull the kill switch, manage the pipeline and its policy, not keys.
-    Role.RELEASE_MANAGER: frozenset(
+    Role.DEVELOPER: frozenset({Action.READ}) | _FLAG_WRITING | _RELEASING,
+    Role.QA: frozenset({Action.READ, Action.SIGN_OFF}) | _FLAG_WRITING | _RELEASING,
+    # Release managers also manage the pipeline and its policy and override plans, not keys.
+    Role.RELEASE_MANAGER: _FLAG_WRITING
+    | frozenset(
         {
             Action.READ,
-            Action.WRITE_FLAGS,
-            Action.KILL,
             Action.MANAGE_ENVIRONMENTS,
             Action.SIGN_OFF,
             Action.MANAGE_POLICY,

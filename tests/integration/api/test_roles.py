@@ -2,10 +2,11 @@
 the global admin and each kind of SDK key: each gets exactly what its role allows.
 
 The expectations are written out here, endpoint by endpoint, from the product's rules
-(viewers read; developers and QA also change flags and segments and run rollout plans;
-release managers also pull the kill switch, add environments, and skip or approve a
-plan's steps; project admins also manage tokens; only global admins create projects,
-read every project's audit log and verify the chain; SDK keys never use the admin API),
+(viewers read; developers and QA also change flags and segments, run rollout plans and
+retreat: switch a flag off, kill it or roll its release back, equally; release managers
+also add environments and skip or approve a plan's steps; project admins also manage
+tokens; only global admins create projects, read every project's audit log and verify
+the chain; SDK keys never use the admin API),
 not derived from the code under test. A request that is refused must also change nothing.
 """
 
@@ -37,7 +38,6 @@ PRINCIPALS = (
 ANY_API_TOKEN = {"viewer", "developer", "qa", "release-manager", "admin", "other-admin", "global"}
 MEMBERS = {"viewer", "developer", "qa", "release-manager", "admin", "global"}
 FLAG_WRITERS = {"developer", "qa", "release-manager", "admin", "global"}
-KILLERS = {"release-manager", "admin", "global"}
 PIPELINE_MANAGERS = {"release-manager", "admin", "global"}
 TOKEN_MANAGERS = {"admin", "global"}
 GLOBAL_ADMINS = {"global"}
@@ -96,7 +96,7 @@ ENDPOINTS = [
     Endpoint("POST", f"{RULES}/enable", FLAG_WRITERS),
     Endpoint("POST", f"{RULES}/disable", FLAG_WRITERS),
     Endpoint("POST", f"{RULES}/rollout", FLAG_WRITERS, {"percentage": 10}),
-    Endpoint("POST", f"{RULES}/kill", KILLERS, {"reason": "drill by {who}"}),
+    Endpoint("POST", f"{RULES}/kill", FLAG_WRITERS, {"reason": "drill by {who}"}),
     Endpoint("GET", f"{P}/segments", MEMBERS),
     Endpoint("POST", f"{P}/segments", FLAG_WRITERS, {"name": "s-{who}", "constraints": []}),
     Endpoint("GET", f"{P}/segments/beta", MEMBERS),
@@ -143,7 +143,7 @@ ENDPOINTS = [
     Endpoint("GET", f"{P}/releases/rel-1/pr-body", MEMBERS),
     Endpoint("POST", f"{P}/deploys", RELEASERS, {"environment": "dev", "commit": COMMIT}),
     Endpoint("POST", f"{P}/ci", RELEASERS, {"commit": COMMIT, "context": "ci", "state": "success"}),
-    Endpoint("POST", f"{P}/releases/rb-{{who}}/rollback", KILLERS, {"reason": "by {who}"}),
+    Endpoint("POST", f"{P}/releases/rb-{{who}}/rollback", FLAG_WRITERS, {"reason": "by {who}"}),
     Endpoint(
         "POST",
         f"{P}/releases/drill-1/rollback-drill",
@@ -345,3 +345,37 @@ def test_the_table__covers_every_admin_route(world: World) -> None:
     }
     covered = {_route(e) for e in ENDPOINTS if e.path.startswith("/api/v1/")}
     assert covered == routes
+
+
+# Permission before validation: a body that is missing, of the wrong shape or not JSON at
+# all must not earn a 422 that describes the route to a token that may not use it.
+NOT_ALLOWED_TO = [
+    pytest.param(endpoint, who, broken, id=f"{who}-{endpoint.label()}-{broken}")
+    for endpoint in ENDPOINTS
+    if endpoint.path.startswith("/api/v1/")
+    for who in ("viewer", "server")
+    if who not in endpoint.allowed
+    for broken in ("missing", "wrong-shape", "not-json")
+]
+BROKEN_BODIES: dict[str, dict[str, Any]] = {
+    "missing": {},
+    "wrong-shape": {"json": {"unknown-field": [1], "reason": 7, "key": "Not A Key"}},
+    "not-json": {"content": b'{"reason": ', "headers": {"Content-Type": "application/json"}},
+}
+
+
+@pytest.mark.parametrize(("endpoint", "who", "broken"), NOT_ALLOWED_TO)
+def test_endpoint__with_a_broken_body_from_a_token_that_may_not__is_refused_403_not_422(
+    world: World, endpoint: Endpoint, who: str, broken: str
+) -> None:
+    # Given a token whose role (or kind) may not use the endpoint, and a broken body
+    before = newest_audit_id(world.admin)
+    path = PLAN_OF.sub(lambda m: str(world.plans[m.group(1)]), _fill(endpoint.path, who, "1"))
+
+    with as_token(world.server, world.secrets[who]) as client:
+        response = client.request(endpoint.method, path, **BROKEN_BODIES[broken])
+
+    # Then the answer is about permission, and nothing was written
+    assert response.status_code == 403, f"{who}: {response.status_code} {response.text}"
+    assert response.json()["error"]["status"] == 403
+    assert newest_audit_id(world.admin) == before

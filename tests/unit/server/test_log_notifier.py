@@ -86,3 +86,20 @@ def test_log_notifier__is_named_log_and_closes() -> None:
     notifier = LogNotifier()
     assert notifier.name == "log"
     notifier.close()
+
+
+def test_send__with_hidden_characters_in_the_title_and_fields__shows_them_escaped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a reason and a flag name that hold a bidirectional override and an escape
+    tricky = replace(
+        NOTIFICATION, title="Rolled back: \u202eerror spike\u2028FORGED", flag="a\x1b[2Jb"
+    )
+
+    [record] = _records(caplog, tricky)
+
+    # Then the line holds them escaped, so it can neither reorder nor clear the screen
+    message = record.getMessage()
+    assert message.startswith("Rolled back: \\u202eerror spike FORGED | ")
+    assert "flag=a\\u001b[2Jb" in message
+    assert not any(c in message for c in "\u202e\x1b\u2028")

@@ -12,12 +12,18 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, Field
 
+from shipwise.domain.access import Action
 from shipwise.server.api.admin_routing import admin_router
-from shipwise.server.api.auth import PrincipalDep, ServicesDep
+from shipwise.server.api.auth import ServicesDep, may, only_global_admins
 from shipwise.server.api.schemas import KEY_REGEX, errors
 from shipwise.server.ports import AuditFilter, AuditRecord
+from shipwise.server.services.principal import Principal
 
 router = admin_router("audit")
+MayReadAudit = Annotated[
+    Principal, may(Action.READ, every_project="read the audit log of every project")
+]
+GlobalAdmin = Annotated[Principal, only_global_admins("verify the audit chain")]
 
 
 class AuditRecordOut(BaseModel):
@@ -81,7 +87,7 @@ _Word = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
 )
 def audit_log(
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayReadAudit,
     project: Annotated[str | None, Query(pattern=KEY_REGEX)] = None,
     target_type: _Word = None,
     target_key: _Word = None,
@@ -102,7 +108,7 @@ def audit_log(
     summary="Check the audit log's hash chain (global admins)",
     responses=errors(),
 )
-def verify(services: ServicesDep, who: PrincipalDep) -> VerifyOut:
+def verify(services: ServicesDep, who: GlobalAdmin) -> VerifyOut:
     checked, breaks = services.audit.verify(who)
     return VerifyOut(
         ok=not breaks,

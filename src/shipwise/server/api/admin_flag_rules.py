@@ -20,7 +20,7 @@ from pydantic import Field, StrictBool, StrictInt
 
 from shipwise.server.api.admin_flags import EnvironmentRules
 from shipwise.server.api.admin_routing import admin_router
-from shipwise.server.api.auth import PrincipalDep, ServicesDep
+from shipwise.server.api.auth import MayKill, MayRead, MayWriteFlags, ServicesDep
 from shipwise.server.api.schemas import (
     EnvironmentKey,
     FlagKey,
@@ -101,7 +101,7 @@ def get_rules(
     environment: EnvironmentKey,
     response: Response,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayRead,
 ) -> FlagConfigOut:
     config = services.flags.config(who, project, key, environment)
     return _answer(response, project, key, environment, config)
@@ -119,7 +119,7 @@ def put_rules(
     body: RulesIn,
     response: Response,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayWriteFlags,
     if_match: IfMatch = None,
 ) -> FlagConfigOut:
     version = require_if_match(if_match)
@@ -141,7 +141,7 @@ def enable(
     environment: EnvironmentKey,
     response: Response,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayWriteFlags,
     if_match: IfMatch = None,
 ) -> FlagConfigOut:
     version = _optional_version(if_match)
@@ -160,7 +160,7 @@ def disable(
     environment: EnvironmentKey,
     response: Response,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayWriteFlags,
     if_match: IfMatch = None,
 ) -> FlagConfigOut:
     version = _optional_version(if_match)
@@ -180,7 +180,7 @@ def rollout(
     body: RolloutIn,
     response: Response,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayWriteFlags,
     if_match: IfMatch = None,
 ) -> FlagConfigOut:
     version = _optional_version(if_match)
@@ -202,7 +202,7 @@ def kill(
     body: KillIn,
     response: Response,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayKill,
     if_match: IfMatch = None,
 ) -> FlagConfigOut:
     version = _optional_version(if_match)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from shipwise.domain.flags import FlagKind
 from shipwise.server.api.admin_routing import admin_router
-from shipwise.server.api.auth import PrincipalDep, ServicesDep
+from shipwise.server.api.auth import MayRead, MayWriteFlags, ServicesDep
 from shipwise.server.api.schemas import (
     Description,
     FlagKey,
@@ -122,7 +122,7 @@ class FlagList(BaseModel):
     summary="Every flag of the project, with its rules per environment",
     responses=errors(404, 422),
 )
-def list_flags(project: ProjectKey, services: ServicesDep, who: PrincipalDep) -> FlagList:
+def list_flags(project: ProjectKey, services: ServicesDep, who: MayRead) -> FlagList:
     return FlagList(flags=[FlagOut.of_view(v) for v in services.flags.all(who, project)])
 
 
@@ -133,7 +133,7 @@ def list_flags(project: ProjectKey, services: ServicesDep, who: PrincipalDep) ->
     responses=errors(404, 409, 422),
 )
 def create_flag(
-    project: ProjectKey, body: FlagIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, body: FlagIn, services: ServicesDep, who: MayWriteFlags
 ) -> FlagOut:
     view = services.flags.create(
         who, project, body.key, body.kind.value, body.owner, body.description, body.tags
@@ -146,9 +146,7 @@ def create_flag(
     summary="One flag, with its rules per environment",
     responses=errors(404, 422),
 )
-def get_flag(
-    project: ProjectKey, key: FlagKey, services: ServicesDep, who: PrincipalDep
-) -> FlagOut:
+def get_flag(project: ProjectKey, key: FlagKey, services: ServicesDep, who: MayRead) -> FlagOut:
     return FlagOut.of_view(services.flags.get(who, project, key))
 
 
@@ -158,7 +156,7 @@ def get_flag(
     responses=errors(404, 422),
 )
 def update_flag(
-    project: ProjectKey, key: FlagKey, body: FlagPatch, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, key: FlagKey, body: FlagPatch, services: ServicesDep, who: MayWriteFlags
 ) -> FlagOut:
     services.flags.update_metadata(who, project, key, body.changes())
     return FlagOut.of_view(services.flags.get(who, project, key))

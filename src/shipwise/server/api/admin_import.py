@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field, StrictInt
 
 from shipwise.server.api.admin_routing import admin_router
-from shipwise.server.api.auth import PrincipalDep, ServicesDep
+from shipwise.server.api.auth import MayWriteFlags, ServicesDep
 from shipwise.server.api.schemas import EnvironmentKey, JsonObject, ProjectKey, StrictBody, errors
 
 router = admin_router("import")
@@ -48,7 +48,7 @@ def import_unleash(
     environment: EnvironmentKey,
     document: UnleashDocument,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayWriteFlags,
 ) -> ImportReportOut:
     raw = document.model_dump(exclude_none=True)
     report = services.importing.import_unleash(who, project, environment, raw)

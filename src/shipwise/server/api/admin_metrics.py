@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field
 
 from shipwise.server.api.admin_rollouts import Deleted, FreeJson
 from shipwise.server.api.admin_routing import admin_router
-from shipwise.server.api.auth import PrincipalDep, ServicesDep
-from shipwise.server.api.schemas import Description, Key, ProjectKey, StrictBody, errors
+from shipwise.server.api.auth import MayRead, MayReport, MayRollout, ServicesDep
+from shipwise.server.api.schemas import Description, Key, ProjectKey, StrictBody, Visible, errors
 from shipwise.server.ports import MetricDefinition
 from shipwise.server.services.metric_catalog import public_definition
 
@@ -33,7 +33,9 @@ METRIC = METRICS + "/{name}"
 NAME_RULE = "lowercase letters, digits, '.', '_' and '-', at most 100"
 
 MetricName = Annotated[
-    str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$", description=f"The metric's name: {NAME_RULE}")
+    str,
+    Visible,
+    Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$", description=f"The metric's name: {NAME_RULE}"),
 ]
 PushedValue = Annotated[
     float,
@@ -81,13 +83,13 @@ class Pushed(BaseModel):
 
 
 @router.get(METRICS, summary="The project's metrics", responses=errors(404))
-def list_metrics(project: ProjectKey, services: ServicesDep, who: PrincipalDep) -> MetricList:
+def list_metrics(project: ProjectKey, services: ServicesDep, who: MayRead) -> MetricList:
     return MetricList(metrics=[MetricOut.of(m) for m in services.metric_catalog.all(who, project)])
 
 
 @router.put(METRIC, summary="Define a metric, or change it", responses=errors(404))
 def define_metric(
-    project: ProjectKey, name: MetricName, body: MetricIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, name: MetricName, body: MetricIn, services: ServicesDep, who: MayRollout
 ) -> MetricOut:
     saved = services.metric_catalog.define(
         who, project, name, body.source, body.settings, body.description
@@ -97,14 +99,14 @@ def define_metric(
 
 @router.get(METRIC, summary="One metric", responses=errors(404))
 def get_metric(
-    project: ProjectKey, name: MetricName, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, name: MetricName, services: ServicesDep, who: MayRead
 ) -> MetricOut:
     return MetricOut.of(services.metric_catalog.get(who, project, name))
 
 
 @router.delete(METRIC, summary="Delete a metric", responses=errors(404, 409))
 def delete_metric(
-    project: ProjectKey, name: MetricName, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, name: MetricName, services: ServicesDep, who: MayRollout
 ) -> Deleted:
     services.metric_catalog.delete(who, project, name)
     return Deleted(name=name, deleted=True)
@@ -117,7 +119,7 @@ def delete_metric(
     responses=errors(404),
 )
 def push_value(
-    project: ProjectKey, name: MetricName, body: ValueIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, name: MetricName, body: ValueIn, services: ServicesDep, who: MayReport
 ) -> Pushed:
     services.metric_catalog.push(who, project, name, body.value, body.environment)
     return Pushed(metric=name, value=body.value, environment=body.environment)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from shipwise.domain.pipeline import DEFAULT_PIPELINE, Stage
 from shipwise.server.api.admin_routing import admin_router
-from shipwise.server.api.auth import PrincipalDep, ServicesDep
+from shipwise.server.api.auth import MayCreateProjects, MayManageEnvironments, MayRead, ServicesDep
 from shipwise.server.api.schemas import (
     Branch,
     EnvironmentKey,
@@ -97,7 +97,7 @@ class EnvironmentList(BaseModel):
 
 
 @router.get("/projects", summary="Projects this token may see", responses=errors())
-def list_projects(services: ServicesDep, who: PrincipalDep) -> ProjectList:
+def list_projects(services: ServicesDep, who: MayRead) -> ProjectList:
     return ProjectList(projects=[ProjectOut.of(v) for v in services.projects.all(who)])
 
 
@@ -107,7 +107,7 @@ def list_projects(services: ServicesDep, who: PrincipalDep) -> ProjectList:
     summary="Create a project with its pipeline (global admins)",
     responses=errors(409, 422),
 )
-def create_project(body: ProjectIn, services: ServicesDep, who: PrincipalDep) -> ProjectOut:
+def create_project(body: ProjectIn, services: ServicesDep, who: MayCreateProjects) -> ProjectOut:
     pipeline: tuple[Stage, ...] = DEFAULT_PIPELINE
     if body.environments is not None:
         pipeline = tuple(
@@ -118,7 +118,7 @@ def create_project(body: ProjectIn, services: ServicesDep, who: PrincipalDep) ->
 
 
 @router.get("/projects/{project}", summary="One project", responses=errors(404, 422))
-def get_project(project: ProjectKey, services: ServicesDep, who: PrincipalDep) -> ProjectOut:
+def get_project(project: ProjectKey, services: ServicesDep, who: MayRead) -> ProjectOut:
     return ProjectOut.of(services.projects.get(who, project))
 
 
@@ -127,9 +127,7 @@ def get_project(project: ProjectKey, services: ServicesDep, who: PrincipalDep) -
     summary="The project's environments, in promotion order",
     responses=errors(404, 422),
 )
-def list_environments(
-    project: ProjectKey, services: ServicesDep, who: PrincipalDep
-) -> EnvironmentList:
+def list_environments(project: ProjectKey, services: ServicesDep, who: MayRead) -> EnvironmentList:
     view = services.projects.get(who, project)
     return EnvironmentList(environments=[EnvironmentOut.of(e) for e in view.environments])
 
@@ -141,7 +139,7 @@ def list_environments(
     responses=errors(404, 409, 422),
 )
 def create_environment(
-    project: ProjectKey, body: EnvironmentIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, body: EnvironmentIn, services: ServicesDep, who: MayManageEnvironments
 ) -> EnvironmentOut:
     environment = services.projects.add_environment(who, project, body.key, body.name, body.branch)
     return EnvironmentOut.of(environment)
@@ -153,6 +151,6 @@ def create_environment(
     responses=errors(404, 422),
 )
 def get_environment(
-    project: ProjectKey, environment: EnvironmentKey, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, environment: EnvironmentKey, services: ServicesDep, who: MayRead
 ) -> EnvironmentOut:
     return EnvironmentOut.of(services.projects.environment(who, project, environment))

@@ -20,14 +20,39 @@ from fastapi import Path, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from shipwise.domain.access import Action
 from shipwise.domain.pipeline import KEY_PATTERN
 from shipwise.domain.releases import PromotionDecision, PullRequest, Release
 from shipwise.server.api.admin_routing import admin_router
-from shipwise.server.api.auth import PrincipalDep, ServicesDep
-from shipwise.server.api.schemas import GateOut, Key, Name, ProjectKey, Reason, StrictBody, errors
+from shipwise.server.api.auth import (
+    MayApprove,
+    MayKill,
+    MayManagePolicy,
+    MayManageReleases,
+    MayPromote,
+    MayRead,
+    MayReport,
+    MaySignOff,
+    ServicesDep,
+    may,
+)
+from shipwise.server.api.schemas import (
+    Branch,
+    GateOut,
+    Key,
+    Name,
+    ProjectKey,
+    Reason,
+    StrictBody,
+    Title,
+    errors,
+)
+from shipwise.server.services.principal import Principal
 from shipwise.server.services.releases import gate_dict
 
 router = admin_router("releases")
+# A drill switches flags off and back on, and counts as rehearsing the promotion.
+MayRehearseRollback = Annotated[Principal, may(Action.PROMOTE, Action.WRITE_FLAGS)]
 ReleaseKey = Annotated[str, Path(pattern=KEY_PATTERN.pattern, description="The release's key")]
 Commit = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$", description="A git commit SHA")]
 Text = Annotated[str, Field(max_length=20_000)]
@@ -35,7 +60,7 @@ Text = Annotated[str, Field(max_length=20_000)]
 
 class PullRequestIn(StrictBody):
     number: int = Field(ge=1)
-    title: str = Field(default="", max_length=300)
+    title: Title = ""
     url: str | None = Field(default=None, max_length=500)
 
 
@@ -47,7 +72,7 @@ class ReleaseIn(StrictBody):
     owner: Name | None = None
     flags: list[Key] = Field(default_factory=list, max_length=50)
     commit: Commit | None = None
-    branch: str | None = Field(default=None, max_length=200)
+    branch: Branch | None = None
     pull_requests: list[PullRequestIn] = Field(default_factory=list, max_length=50)
     rollback_plan: Text | None = None
     communication_plan: Text | None = None
@@ -59,7 +84,7 @@ class ReleaseChange(StrictBody):
     title: Name | None = None
     flags: list[Key] | None = Field(default=None, max_length=50)
     commit: Commit | None = None
-    branch: str | None = Field(default=None, max_length=200)
+    branch: Branch | None = None
     pull_requests: list[PullRequestIn] | None = Field(default=None, max_length=50)
     rollback_plan: Text | None = None
     communication_plan: Text | None = None
@@ -206,7 +231,7 @@ def _pulls(items: list[PullRequestIn]) -> list[PullRequest]:
 def list_releases(
     project: ProjectKey,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayRead,
     stage: Annotated[str | None, Query(max_length=63)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
 ) -> ReleaseList:
@@ -227,7 +252,7 @@ def list_releases(
     responses=errors(404, 409),
 )
 def create_release(
-    project: ProjectKey, body: ReleaseIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, body: ReleaseIn, services: ServicesDep, who: MayManageReleases
 ) -> ReleaseOut:
     fields = body.model_dump(exclude={"pull_requests"})
     release = services.releases.create(
@@ -242,7 +267,7 @@ def create_release(
     responses=errors(404),
 )
 def show_release(
-    project: ProjectKey, key: ReleaseKey, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, key: ReleaseKey, services: ServicesDep, who: MayRead
 ) -> ReleaseDetail:
     view = services.releases.show(who, project, key)
     decision = view.decision
@@ -264,7 +289,7 @@ def change_release(
     key: ReleaseKey,
     body: ReleaseChange,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayManageReleases,
 ) -> ReleaseOut:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"pull_requests"})
     for listed in ("flags", "title"):  # null there means "leave it", not "empty it"
@@ -281,7 +306,7 @@ def change_release(
     "/projects/{project}/releases/{key}/approve", summary="Approve", responses=errors(404, 409)
 )
 def approve(
-    project: ProjectKey, key: ReleaseKey, body: StageIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, key: ReleaseKey, body: StageIn, services: ServicesDep, who: MayApprove
 ) -> ReleaseOut:
     return ReleaseOut.of(services.releases.approve(who, project, key, body.stage))
 
@@ -292,7 +317,11 @@ def approve(
     responses=errors(404),
 )
 def check(
-    project: ProjectKey, key: ReleaseKey, body: CheckIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey,
+    key: ReleaseKey,
+    body: CheckIn,
+    services: ServicesDep,
+    who: MayManageReleases,
 ) -> ReleaseOut:
     return ReleaseOut.of(
         services.releases.check_item(who, project, key, body.item, body.note, body.stage)
@@ -303,7 +332,7 @@ def check(
     "/projects/{project}/releases/{key}/signoff", summary="Sign off (QA)", responses=errors(404)
 )
 def sign_off(
-    project: ProjectKey, key: ReleaseKey, body: SignOffIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, key: ReleaseKey, body: SignOffIn, services: ServicesDep, who: MaySignOff
 ) -> ReleaseOut:
     return ReleaseOut.of(services.releases.sign_off(who, project, key, body.kind, body.stage))
 
@@ -314,7 +343,7 @@ def sign_off(
     responses=errors(404),
 )
 def drill(
-    project: ProjectKey, key: ReleaseKey, body: DrillIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, key: ReleaseKey, body: DrillIn, services: ServicesDep, who: MayPromote
 ) -> ReleaseOut:
     release = services.releases.record_drill(
         who, project, key, body.environment, body.succeeded, body.detail
@@ -326,7 +355,11 @@ def drill(
     "/projects/{project}/releases/{key}/abandon", summary="Abandon", responses=errors(404, 409)
 )
 def abandon(
-    project: ProjectKey, key: ReleaseKey, body: AbandonIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey,
+    key: ReleaseKey,
+    body: AbandonIn,
+    services: ServicesDep,
+    who: MayManageReleases,
 ) -> ReleaseOut:
     return ReleaseOut.of(services.releases.abandon(who, project, key, body.reason))
 
@@ -337,7 +370,7 @@ def abandon(
     responses=errors(404, 409),
 )
 def promote(
-    project: ProjectKey, key: ReleaseKey, body: PromoteIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, key: ReleaseKey, body: PromoteIn, services: ServicesDep, who: MayPromote
 ) -> PromotionOut:
     release, decision = services.releases.promote(who, project, key, body.environment)
     out = DecisionOut.of(decision)
@@ -355,7 +388,7 @@ def gates(
     project: ProjectKey,
     key: ReleaseKey,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayRead,
     environment: Annotated[str | None, Query(pattern=KEY_PATTERN.pattern)] = None,
 ) -> DecisionOut:
     return DecisionOut.of(services.releases.gate_check(who, project, key, environment))
@@ -368,7 +401,7 @@ def gates(
     responses=errors(404),
 )
 def pr_body(
-    project: ProjectKey, key: ReleaseKey, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, key: ReleaseKey, services: ServicesDep, who: MayRead
 ) -> PlainTextResponse:
     text = services.releases.pr_body(who, project, key)
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
@@ -378,7 +411,7 @@ def pr_body(
     "/projects/{project}/deploys", status_code=201, summary="Record a deploy", responses=errors(404)
 )
 def report_deploy(
-    project: ProjectKey, body: DeployIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, body: DeployIn, services: ServicesDep, who: MayReport
 ) -> dict[str, bool]:
     services.releases.report_deploy(who, project, body.environment, body.commit, body.succeeded)
     return {"recorded": True}
@@ -388,20 +421,20 @@ def report_deploy(
     "/projects/{project}/ci", status_code=201, summary="Record a CI result", responses=errors(404)
 )
 def report_ci(
-    project: ProjectKey, body: CiIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, body: CiIn, services: ServicesDep, who: MayReport
 ) -> dict[str, bool]:
     services.releases.report_ci(who, project, body.commit, body.context, body.state)
     return {"recorded": True}
 
 
 @router.get("/projects/{project}/policy", summary="The policy in force", responses=errors(404))
-def get_policy(project: ProjectKey, services: ServicesDep, who: PrincipalDep) -> PolicyOut:
+def get_policy(project: ProjectKey, services: ServicesDep, who: MayRead) -> PolicyOut:
     return PolicyOut.of(services.releases.effective_policy(who, project))
 
 
 @router.put("/projects/{project}/policy", summary="Apply shipwise.toml", responses=errors(404))
 def put_policy(
-    project: ProjectKey, body: PolicyIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, body: PolicyIn, services: ServicesDep, who: MayManagePolicy
 ) -> PolicyOut:
     services.releases.apply_policy(who, project, body.source)
     return PolicyOut.of(services.releases.effective_policy(who, project))
@@ -440,7 +473,7 @@ class DrillRunOut(BaseModel):
     responses=errors(404, 409),
 )
 def rollback(
-    project: ProjectKey, key: ReleaseKey, body: RollbackIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, key: ReleaseKey, body: RollbackIn, services: ServicesDep, who: MayKill
 ) -> RollbackOut:
     report = services.rollback.rollback(who, project, key, body.reason)
     return RollbackOut(
@@ -458,7 +491,11 @@ def rollback(
     responses=errors(404, 409),
 )
 def rollback_drill(
-    project: ProjectKey, key: ReleaseKey, body: DrillRunIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey,
+    key: ReleaseKey,
+    body: DrillRunIn,
+    services: ServicesDep,
+    who: MayRehearseRollback,
 ) -> DrillRunOut:
     report = services.rollback.drill(who, project, key, body.environment, body.sample)
     return DrillRunOut(

@@ -28,7 +28,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from shipwise.domain.plan_format import plan_to_dict
 from shipwise.domain.rollout import PlanSpec, step_label
 from shipwise.server.api.admin_routing import admin_router
-from shipwise.server.api.auth import PrincipalDep, ServicesDep
+from shipwise.server.api.auth import MayOverrideRollout, MayRead, MayRollout, ServicesDep
 from shipwise.server.api.schemas import (
     KEY_REGEX,
     JsonObject,
@@ -36,6 +36,7 @@ from shipwise.server.api.schemas import (
     ProjectKey,
     Reason,
     StrictBody,
+    Visible,
     errors,
 )
 from shipwise.server.ports import RolloutCheck, RolloutPlanRecord
@@ -46,7 +47,7 @@ PLAN = PLANS + "/{plan_id}"
 TEMPLATES = "/projects/{project}/rollout-templates"
 
 PlanId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The plan's number")]
-TemplateName = Annotated[str, Path(pattern=KEY_REGEX, description="The template's name")]
+TemplateName = Annotated[str, Visible, Path(pattern=KEY_REGEX, description="The template's name")]
 
 
 def _without_nul(value: Any, where: str = "") -> None:
@@ -213,7 +214,7 @@ class Deleted(BaseModel):
 def list_plans(
     project: ProjectKey,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayRead,
     flag: Annotated[str | None, Query(pattern=KEY_REGEX)] = None,
     environment: Annotated[str | None, Query(pattern=KEY_REGEX)] = None,
     active: Annotated[bool, Query(description="Only plans still under way")] = False,
@@ -226,7 +227,7 @@ def list_plans(
 
 @router.post(PLANS, status_code=201, summary="Start a rollout plan", responses=errors(404, 409))
 def start_plan(
-    project: ProjectKey, body: StartIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, body: StartIn, services: ServicesDep, who: MayRollout
 ) -> PlanOut:
     plan = services.rollouts.start(
         who,
@@ -241,31 +242,25 @@ def start_plan(
 
 
 @router.get(PLAN, summary="A rollout plan and where it stands", responses=errors(404))
-def get_plan(
-    project: ProjectKey, plan_id: PlanId, services: ServicesDep, who: PrincipalDep
-) -> PlanOut:
+def get_plan(project: ProjectKey, plan_id: PlanId, services: ServicesDep, who: MayRead) -> PlanOut:
     return PlanOut.of(services.rollouts.get(who, project, plan_id))
 
 
 @router.get(PLAN + "/timeline", summary="A plan's checks and decisions", responses=errors(404))
-def timeline(
-    project: ProjectKey, plan_id: PlanId, services: ServicesDep, who: PrincipalDep
-) -> Timeline:
+def timeline(project: ProjectKey, plan_id: PlanId, services: ServicesDep, who: MayRead) -> Timeline:
     checks = services.rollouts.timeline(who, project, plan_id)
     return Timeline(plan=plan_id, checks=[CheckOut.of(c) for c in checks])
 
 
 @router.post(PLAN + "/pause", summary="Hold a plan where it is", responses=errors(404, 409))
 def pause(
-    project: ProjectKey, plan_id: PlanId, body: ReasonIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, plan_id: PlanId, body: ReasonIn, services: ServicesDep, who: MayRollout
 ) -> PlanOut:
     return PlanOut.of(services.rollouts.pause(who, project, plan_id, body.reason))
 
 
 @router.post(PLAN + "/resume", summary="Carry on from the paused step", responses=errors(404, 409))
-def resume(
-    project: ProjectKey, plan_id: PlanId, services: ServicesDep, who: PrincipalDep
-) -> PlanOut:
+def resume(project: ProjectKey, plan_id: PlanId, services: ServicesDep, who: MayRollout) -> PlanOut:
     return PlanOut.of(services.rollouts.resume(who, project, plan_id))
 
 
@@ -273,14 +268,18 @@ def resume(
     PLAN + "/approve", summary="Approve leaving the current step", responses=errors(404, 409)
 )
 def approve(
-    project: ProjectKey, plan_id: PlanId, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, plan_id: PlanId, services: ServicesDep, who: MayOverrideRollout
 ) -> PlanOut:
     return PlanOut.of(services.rollouts.approve(who, project, plan_id))
 
 
 @router.post(PLAN + "/skip", summary="Move to the next step now", responses=errors(404, 409))
 def skip(
-    project: ProjectKey, plan_id: PlanId, body: ReasonIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey,
+    plan_id: PlanId,
+    body: ReasonIn,
+    services: ServicesDep,
+    who: MayOverrideRollout,
 ) -> PlanOut:
     return PlanOut.of(services.rollouts.skip(who, project, plan_id, body.reason))
 
@@ -291,7 +290,7 @@ def skip(
     responses=errors(404, 409),
 )
 def abort(
-    project: ProjectKey, plan_id: PlanId, body: ReasonIn, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, plan_id: PlanId, body: ReasonIn, services: ServicesDep, who: MayRollout
 ) -> PlanOut:
     return PlanOut.of(services.rollouts.abort(who, project, plan_id, body.reason))
 
@@ -300,7 +299,7 @@ def abort(
 
 
 @router.get(TEMPLATES, summary="The project's rollout templates", responses=errors(404))
-def list_templates(project: ProjectKey, services: ServicesDep, who: PrincipalDep) -> TemplateList:
+def list_templates(project: ProjectKey, services: ServicesDep, who: MayRead) -> TemplateList:
     templates = services.rollouts.templates(who, project)
     return TemplateList(templates=[TemplateOut.of(n, s) for n, s in templates.items()])
 
@@ -311,7 +310,7 @@ def save_template(
     name: TemplateName,
     body: TemplateIn,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayRollout,
 ) -> TemplateOut:
     spec = services.rollouts.save_template(who, project, name, body.plan)
     return TemplateOut.of(name, spec)
@@ -319,7 +318,7 @@ def save_template(
 
 @router.delete(TEMPLATES + "/{name}", summary="Delete a rollout template", responses=errors(404))
 def delete_template(
-    project: ProjectKey, name: TemplateName, services: ServicesDep, who: PrincipalDep
+    project: ProjectKey, name: TemplateName, services: ServicesDep, who: MayRollout
 ) -> Deleted:
     services.rollouts.delete_template(who, project, name)
     return Deleted(name=name, deleted=True)

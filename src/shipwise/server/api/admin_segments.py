@@ -15,7 +15,7 @@ from fastapi import Response
 from pydantic import BaseModel, Field
 
 from shipwise.server.api.admin_routing import admin_router
-from shipwise.server.api.auth import PrincipalDep, ServicesDep
+from shipwise.server.api.auth import MayRead, MayWriteFlags, ServicesDep
 from shipwise.server.api.schemas import (
     Description,
     IfMatch,
@@ -83,7 +83,7 @@ def _answer(response: Response, segment: SegmentRecord) -> SegmentOut:
 @router.get(
     "/projects/{project}/segments", summary="The project's segments", responses=errors(404, 422)
 )
-def list_segments(project: ProjectKey, services: ServicesDep, who: PrincipalDep) -> SegmentList:
+def list_segments(project: ProjectKey, services: ServicesDep, who: MayRead) -> SegmentList:
     return SegmentList(segments=[SegmentOut.of(s) for s in services.segments.all(who, project)])
 
 
@@ -98,7 +98,7 @@ def create_segment(
     body: SegmentIn,
     response: Response,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayWriteFlags,
 ) -> SegmentOut:
     segment = services.segments.create(who, project, body.name, body.constraints, body.description)
     return _answer(response, segment)
@@ -114,7 +114,7 @@ def get_segment(
     name: SegmentName,
     response: Response,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayRead,
 ) -> SegmentOut:
     return _answer(response, services.segments.get(who, project, name))
 
@@ -130,7 +130,7 @@ def put_segment(
     body: SegmentUpdate,
     response: Response,
     services: ServicesDep,
-    who: PrincipalDep,
+    who: MayWriteFlags,
     if_match: IfMatch = None,
 ) -> SegmentOut:
     version = require_if_match(if_match)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from shipwise.domain.access import Role, TokenKind
 from shipwise.server.api.admin_routing import admin_router
-from shipwise.server.api.auth import PrincipalDep, ServicesDep
+from shipwise.server.api.auth import MayManageTokens, ServicesDep
 from shipwise.server.api.schemas import (
     KEY_REGEX,
     Expiry,
@@ -93,7 +93,7 @@ ProjectFilter = Annotated[
 
 @router.get("/tokens", summary="Tokens and SDK keys, without secrets", responses=errors(404, 422))
 def list_tokens(
-    services: ServicesDep, who: PrincipalDep, project: ProjectFilter = None
+    services: ServicesDep, who: MayManageTokens, project: ProjectFilter = None
 ) -> TokenList:
     return TokenList(tokens=[TokenOut.of(v) for v in services.tokens.all(who, project)])
 
@@ -104,7 +104,7 @@ def list_tokens(
     summary="Create an api token or an SDK key; the secret is shown this once",
     responses=errors(404, 422),
 )
-def create_token(body: TokenIn, services: ServicesDep, who: PrincipalDep) -> IssuedTokenOut:
+def create_token(body: TokenIn, services: ServicesDep, who: MayManageTokens) -> IssuedTokenOut:
     issued = services.tokens.create(
         who,
         name=body.name,
@@ -120,10 +120,10 @@ def create_token(body: TokenIn, services: ServicesDep, who: PrincipalDep) -> Iss
 @router.get(
     "/tokens/{token_id}", summary="One token, without its secret", responses=errors(404, 422)
 )
-def get_token(token_id: TokenId, services: ServicesDep, who: PrincipalDep) -> TokenOut:
+def get_token(token_id: TokenId, services: ServicesDep, who: MayManageTokens) -> TokenOut:
     return TokenOut.of(services.tokens.get(who, token_id))
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke a token, for good", responses=errors(404, 422))
-def revoke_token(token_id: TokenId, services: ServicesDep, who: PrincipalDep) -> TokenOut:
+def revoke_token(token_id: TokenId, services: ServicesDep, who: MayManageTokens) -> TokenOut:
     return TokenOut.of(services.tokens.revoke(who, token_id))

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, NamedTuple
+from datetime import datetime
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, Header, Request
 
-from shipwise.domain.access import TokenKind
+from shipwise.domain.access import Action, TokenKind, allows
+from shipwise.domain.pipeline import KEY_PATTERN
 from shipwise.server.bootstrap import Services
 from shipwise.server.services.errors import Forbidden
 from shipwise.server.services.principal import Principal
@@ -44,9 +46,67 @@ def principal(
     return services(request).tokens.authenticate(secret_from(authorization))
 
 
+class Permission:
+    """An admin route's permission, as the dependency that yields its ``Principal``:
+    ``who: Annotated[Principal, may(Action.APPROVE)]``.
+
+    FastAPI calls dependencies before it reports an invalid path, query or body, so a
+    token that may not do this gets its 403 first, never a 422 that describes the route
+    to it (``AdminRoute`` does the same for bodies that are not JSON at all). The project
+    is the path's ``{project}``, else the ``?project=`` filter; without one only the role
+    is checked here, and the service checks the project it finds. The services check
+    again either way: they are the authority, this is the order of the answers.
+    """
+
+    def __init__(
+        self,
+        actions: tuple[Action, ...],
+        *,
+        every_project: str | None = None,
+        global_only: str | None = None,
+    ) -> None:
+        self.actions = actions
+        # What only a global admin may do: without a project (read every project's log),
+        # or at all (verify the audit chain).
+        self.every_project = every_project
+        self.global_only = global_only
+
+    def __call__(self, request: Request) -> Principal:
+        who = principal(request, request.headers.get("authorization"))
+        who.require_api_token()
+        if self.global_only is not None:
+            who.require_global_admin(self.global_only)
+        if who.global_admin:
+            return who
+        key = request.path_params.get("project") or request.query_params.get("project")
+        if key is None and self.every_project is not None:
+            who.require_global_admin(self.every_project)
+        if key is not None and KEY_PATTERN.fullmatch(key):
+            project = services(request).projects.get(who, key).project  # 404, or 403 elsewhere
+            for action in self.actions:
+                who.require(action, project)
+            return who
+        for action in self.actions:
+            if who.role is None or not allows(who.role, action):
+                raise Forbidden(f"role {who.role} may not {action}")
+        return who
+
+
+def may(*actions: Action, every_project: str | None = None) -> Any:
+    """The ``Depends`` marker of a route that needs every one of ``actions``."""
+    return Depends(Permission(actions, every_project=every_project))
+
+
+def only_global_admins(what: str) -> Any:
+    """The ``Depends`` marker of a route for global admins alone (``what`` they do)."""
+    return Depends(Permission((), global_only=what))
+
+
 class SdkKey(NamedTuple):
     kind: TokenKind
     environment_id: int
+    token_id: int | None = None  # for streams, which end when their key stops working
+    expires_at: datetime | None = None
 
 
 async def authenticate_sdk(request: Request, kinds: tuple[TokenKind, ...]) -> SdkKey:
@@ -60,7 +120,7 @@ async def authenticate_sdk(request: Request, kinds: tuple[TokenKind, ...]) -> Sd
     if who.kind not in kinds or who.environment_id is None:
         wanted = " or ".join(f"a {k} key" for k in kinds)
         raise Forbidden(f"this endpoint needs {wanted}; this is a {who.kind} token")
-    return SdkKey(who.kind, who.environment_id)
+    return SdkKey(who.kind, who.environment_id, who.token_id, who.expires_at)
 
 
 async def published_for(request: Request, kinds: tuple[TokenKind, ...]) -> PublishedSnapshot:
@@ -82,6 +142,22 @@ def sdk_key(kinds: tuple[TokenKind, ...]) -> Callable[[Request], Awaitable[SdkKe
 
 ServicesDep = Annotated[Services, Depends(services)]
 PrincipalDep = Annotated[Principal, Depends(principal)]
+
+# Who may: the principal of an admin route, its permission checked before anything else.
+MayRead = Annotated[Principal, may(Action.READ)]
+MayWriteFlags = Annotated[Principal, may(Action.WRITE_FLAGS)]
+MayKill = Annotated[Principal, may(Action.KILL)]
+MayCreateProjects = Annotated[Principal, may(Action.MANAGE_PROJECTS)]
+MayManageEnvironments = Annotated[Principal, may(Action.MANAGE_ENVIRONMENTS)]
+MayManageTokens = Annotated[Principal, may(Action.MANAGE_TOKENS)]
+MayManageReleases = Annotated[Principal, may(Action.MANAGE_RELEASES)]
+MayApprove = Annotated[Principal, may(Action.APPROVE)]
+MaySignOff = Annotated[Principal, may(Action.SIGN_OFF)]
+MayPromote = Annotated[Principal, may(Action.PROMOTE)]
+MayReport = Annotated[Principal, may(Action.REPORT)]
+MayManagePolicy = Annotated[Principal, may(Action.MANAGE_POLICY)]
+MayRollout = Annotated[Principal, may(Action.ROLLOUT)]
+MayOverrideRollout = Annotated[Principal, may(Action.OVERRIDE_ROLLOUT)]
 ServerKey = Annotated[SdkKey, Depends(sdk_key(SERVER))]
 FrontendKey = Annotated[SdkKey, Depends(sdk_key(FRONTEND))]
 AnySdkKey = Annotated[SdkKey, Depends(sdk_key(ANY_SDK))]

@@ -3,7 +3,9 @@ body and its OpenAPI entries, path parameters and If-Match. Each resource's own 
 and answer models sit beside its routes (``admin_*``).
 
 Requests forbid unknown fields and constrain every value, so a typo or a wrong type is
-a 422 naming the field before any service runs. Strings are limited to what every
+a 422 naming the field before any service runs. Names, keys and titles are one visible
+line (``domain.text``: no control, bidirectional or zero-width characters, not only
+whitespace). Strings are limited to what every
 database column takes (no NUL, within its length): a value PostgreSQL would refuse
 must be refused here, as a 422, not there, as a 500. Rules (strategies, variants,
 dependencies, constraints) stay JSON objects in the Unleash shapes; the engine's parser
@@ -17,13 +19,23 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Header, Path
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
 from shipwise.domain.pipeline import KEY_PATTERN, KEY_RULE
+from shipwise.domain.text import name_problem
 
 KEY_REGEX = KEY_PATTERN.pattern
-_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"  # one line: names, owners, branches
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+_LONGEST_NAME = 300  # titles; names 200, token names 100, keys 63
 
 
 def _encodable(value: str) -> str:
@@ -45,20 +57,55 @@ def _encodable_json(value: Any) -> Any:
     return value
 
 
-def _text(max_length: int, pattern: str = _NO_CONTROL, min_length: int = 1) -> Any:
-    constraints = StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
+def _text(max_length: int, min_length: int = 1) -> Any:
+    """Free text (reasons, descriptions): several lines, anything storable. Shown
+    through ``domain.text.inert``, so what it holds cannot disguise a line."""
+    constraints = StringConstraints(min_length=min_length, max_length=max_length, pattern=_NO_NUL)
     return Annotated[str, constraints, AfterValidator(_encodable)]
 
 
-Key = Annotated[str, StringConstraints(pattern=KEY_REGEX), Field(description=KEY_RULE)]
-Name = _text(200)
-Branch = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x20\x7f~^:?*\[\\]{1,200}$")]
+def _visible(value: Any) -> Any:
+    """Names, keys and titles are one visible line (``domain.text``): the 422 names the
+    hidden character and where it is, before a pattern's vaguer "should match". Text
+    longer than any name is left to the length limit, which says so without a scan."""
+    if not isinstance(value, str) or len(value) > _LONGEST_NAME:
+        return value
+    if (problem := name_problem(value)) is not None:
+        raise PydanticCustomError("hidden_character", problem)
+    return value
+
+
+Visible = BeforeValidator(_visible)
+
+
+def _name(max_length: int) -> Any:
+    return Annotated[
+        str,
+        Visible,
+        StringConstraints(min_length=1, max_length=max_length),
+        AfterValidator(_encodable),
+    ]
+
+
+Key = Annotated[
+    str,
+    Visible,
+    StringConstraints(pattern=KEY_REGEX),
+    Field(description=KEY_RULE),
+]
+Name = _name(200)
+Title = _name(300)
+Branch = Annotated[
+    str,
+    Visible,
+    StringConstraints(pattern=r"^[^\x00-\x20\x7f~^:?*\[\\]{1,200}$"),
+]
 TimeZone = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_+\-/]{1,64}$")]
-Description = _text(4000, _NO_NUL, min_length=0)
-Owner = _text(200)
-Tag = Annotated[str, StringConstraints(pattern=KEY_REGEX)]
-Reason = _text(1000, _NO_NUL)
-TokenName = _text(100)  # the audit log's actor column holds the name plus a label
+Description = _text(4000, min_length=0)
+Owner = _name(200)
+Tag = Annotated[str, Visible, StringConstraints(pattern=KEY_REGEX)]
+Reason = _text(1000)
+TokenName = _name(100)  # the audit log's actor column holds the name plus a label
 Stickiness = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$")]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_encodable_json)]
 
@@ -139,10 +186,14 @@ Expiry = Annotated[AwareDatetime | None, AfterValidator(_storable)]
 
 # -- path parameters -------------------------------------------------------------------
 
-ProjectKey = Annotated[str, Path(pattern=KEY_REGEX, description="The project's key")]
-EnvironmentKey = Annotated[str, Path(pattern=KEY_REGEX, description="The environment's key")]
-FlagKey = Annotated[str, Path(pattern=KEY_REGEX, description="The flag's key")]
-SegmentName = Annotated[str, Path(pattern=KEY_REGEX, description="The segment's name")]
+
+# A key in the path (PUT creates by it): a hidden character is named, as in a body.
+ProjectKey = Annotated[str, Visible, Path(pattern=KEY_REGEX, description="The project's key")]
+EnvironmentKey = Annotated[
+    str, Visible, Path(pattern=KEY_REGEX, description="The environment's key")
+]
+FlagKey = Annotated[str, Visible, Path(pattern=KEY_REGEX, description="The flag's key")]
+SegmentName = Annotated[str, Visible, Path(pattern=KEY_REGEX, description="The segment's name")]
 TokenId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The token's id")]
 
 

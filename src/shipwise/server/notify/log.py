@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 
+from shipwise.domain.text import inert
 from shipwise.server.ports import Notification
 
 LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "critical": logging.ERROR}
@@ -28,8 +29,8 @@ FIELDS = ("kind", "project", "release", "flag", "environment", "severity")
 def _value(value: str) -> str:
     text = " ".join(value.split())  # one line, whatever the value holds
     if not text or any(c in text for c in ' "=\\'):
-        return json.dumps(text, ensure_ascii=False)
-    return text
+        text = json.dumps(text, ensure_ascii=False)
+    return inert(text)  # nothing that could reorder the line or drive a terminal
 
 
 def describe(notification: Notification) -> str:
@@ -39,7 +40,7 @@ def describe(notification: Notification) -> str:
         value = getattr(notification, name)
         if value is not None:
             pairs.append(f"{name}={_value(str(value))}")
-    title = " ".join(notification.title.split())
+    title = inert(" ".join(notification.title.split()))
     return f"{title} | {' '.join(pairs)}"
 
 
