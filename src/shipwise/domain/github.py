@@ -18,6 +18,9 @@ Events read, in GitHub's documented payload shapes::
 Anything else (other events, other actions, a neutral check suite, a deployment still
 pending) is an ``Ignored`` fact whose ``reason`` says why, never an error.
 
+CI results and deployment statuses carry GitHub's time of the event (``updated_at``, else
+``created_at``, in UTC): which one stands is decided by it (``github_order``).
+
 A pull request names its release with a line of its body: ``Release: rel-12`` (any
 case, the key optionally in backticks; one line per release).
 
@@ -36,6 +39,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -185,6 +189,7 @@ class CiStatus:
     context: str  # the check's name: a status context, or a check suite's app
     state: CiState
     sender: str
+    at: datetime  # when GitHub says it happened, not when it arrived
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +199,7 @@ class DeploymentStatus:
     state: DeployState
     ref: str  # the branch, tag or sha that was deployed
     sender: str
+    at: datetime  # when GitHub says it happened, not when it arrived
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +339,7 @@ def _status(payload: Mapping[str, Any]) -> Fact:
         context=_text(payload, "context", 200),
         state=state,
         sender=_login(payload, "sender"),
+        at=_event_time(payload),
     )
 
 
@@ -361,7 +368,8 @@ def _check_suite(payload: Mapping[str, Any]) -> Fact:
     state = _CONCLUSIONS.get(conclusion)
     if state is None:
         return Ignored(f"{context} on {sha[:12]} concluded {conclusion}: neither a pass nor a fail")
-    return CiStatus(sha=sha, context=context, state=state, sender=_login(payload, "sender"))
+    at = _event_time(suite, "check_suite")  # a completed suite's updated_at: its completion
+    return CiStatus(sha=sha, context=context, state=state, sender=_login(payload, "sender"), at=at)
 
 
 def _deployment_status(payload: Mapping[str, Any]) -> Fact:
@@ -379,6 +387,7 @@ def _deployment_status(payload: Mapping[str, Any]) -> Fact:
         state=state,
         ref=_text(deployment, "ref", 300, "deployment"),
         sender=_login(payload, "sender"),
+        at=_event_time(status, "deployment_status"),
     )
 
 
@@ -474,3 +483,17 @@ def _sha(payload: Mapping[str, Any], key: str, at: str = "") -> str:
 
 def _login(payload: Mapping[str, Any], key: str, at: str = "") -> str:
     return _text(_object(payload, key, at), "login", 100, _path(at, key))
+
+
+def _event_time(payload: Mapping[str, Any], at: str = "") -> datetime:
+    """``updated_at``, else ``created_at``: ISO 8601 with a zone (without one the event
+    could not be put in order, so it is refused rather than guessed), given in UTC."""
+    key = "updated_at" if payload.get("updated_at") is not None else "created_at"
+    raw = _text(payload, key, 64, at)
+    try:
+        moment: datetime | None = datetime.fromisoformat(raw)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise MalformedPayload(_path(at, key), f"{raw!r} is not an ISO 8601 time with a zone")
+    return moment.astimezone(UTC)  # one zone, so stored and compared times agree

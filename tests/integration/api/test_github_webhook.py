@@ -12,77 +12,33 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tests.support.clock import ManualClock
+from tests.support.github_webhooks import (
+    EVENTS,
+    HEAD,
+    MERGE,
+    NEW_HEAD,
+    SECRET,
+    WEDNESDAY_10,
+    P,
+    deliver,
+    fixture,
+    gate,
+    new_release,
+    newest_audit,
+    ok,
+    payload,
+    state,
+)
 from tests.support.server import RunningServer, running_server
 
 from shipwise.domain.github import sign
-
-SECRET = "whsec-for-tests-only"
-P = "/api/v1/projects/default"
-HOOK = "/webhooks/github/default"
-WEDNESDAY_10 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # inside business hours
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "github"
-HEAD = "4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39"
-NEW_HEAD = "1d3f5b7d9f1b3d5f7b9d1f3b5d7f9b1d3f5b7d9f"
-MERGE = "b7e4d1c8a5f2e9b6c3d0a7f4e1b8c5d2a9f6e3b0"
-EVENTS = {
-    "pull_request.opened": "pull_request",
-    "pull_request.synchronize": "pull_request",
-    "pull_request.closed.merged": "pull_request",
-    "pull_request_review.submitted": "pull_request_review",
-    "push": "push",
-    "status": "status",
-    "check_suite.completed": "check_suite",
-    "deployment_status": "deployment_status",
-}
-
-
-def payload(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{name}.json").read_text())  # type: ignore[no-any-return]
-
-
-def deliver(
-    server: RunningServer,
-    event: str,
-    data: dict[str, Any] | bytes,
-    *,
-    secret: str | None = SECRET,
-    signature: str | None = None,
-    content_type: str = "application/json",
-) -> httpx.Response:
-    """POST a delivery as GitHub does: the raw body signed with ``secret`` (None: no
-    signature header), or with ``signature`` as given."""
-    body = data if isinstance(data, bytes) else json.dumps(data).encode()
-    headers = {
-        "X-GitHub-Event": event,
-        "X-GitHub-Delivery": str(uuid.uuid4()),
-        "Content-Type": content_type,
-        "User-Agent": "GitHub-Hookshot/044aadd",
-    }
-    if signature is not None:
-        headers["X-Hub-Signature-256"] = signature
-    elif secret is not None:
-        headers["X-Hub-Signature-256"] = sign(secret.encode(), body)
-    return httpx.post(f"{server.url}{HOOK}", content=body, headers=headers, timeout=10)
-
-
-def fixture(server: RunningServer, name: str) -> httpx.Response:
-    response = deliver(server, EVENTS[name], payload(name))
-    assert response.status_code == 202, response.text
-    return response
-
-
-def ok(response: httpx.Response) -> Any:
-    assert response.is_success, response.text
-    return response.json()
 
 
 @pytest.fixture
@@ -106,37 +62,7 @@ def admin(server: RunningServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def release(admin: httpx.Client) -> str:
-    body = {
-        "title": "New checkout",
-        "kind": "feature",
-        "key": "rel-1",
-        "owner": "alice",
-        "branch": "feature/new-checkout",
-        "rollback_plan": "Revert the merge commit.",
-    }
-    return str(ok(admin.post(f"{P}/releases", json=body))["key"])
-
-
-def state(admin: httpx.Client, key: str) -> dict[str, Any]:
-    """Everything a delivery could change: the release with its next gates, the gates of
-    production (CI, deploys, approvals there), and the whole audit log."""
-    return {
-        "release": ok(admin.get(f"{P}/releases/{key}")),
-        "production": ok(
-            admin.get(f"{P}/releases/{key}/gates", params={"environment": "production"})
-        ),
-        "audit": ok(admin.get("/api/v1/audit", params={"limit": 500}))["records"],
-    }
-
-
-def gate(admin: httpx.Client, key: str, name: str, environment: str = "dev") -> dict[str, Any]:
-    gates = ok(admin.get(f"{P}/releases/{key}/gates", params={"environment": environment}))
-    return next(g for g in gates["gates"] if g["gate"] == name)  # type: ignore[no-any-return]
-
-
-def newest_audit(admin: httpx.Client, key: str) -> list[dict[str, Any]]:
-    records = ok(admin.get("/api/v1/audit", params={"project": "default", "target_key": key}))
-    return records["records"]  # type: ignore[no-any-return]
+    return new_release(admin)
 
 
 # -- refused before anything is read ---------------------------------------------------------
@@ -261,10 +187,14 @@ def test_pull_request_without_release_line__links_by_its_head_branch(
 def test_pull_request_delivered_twice__changes_the_release_once(
     server: RunningServer, admin: httpx.Client, release: str
 ) -> None:
+    """The same event in a second delivery of its own (re-serialised, so not a repeat of
+    the first delivery's body): applying it again changes nothing."""
     fixture(server, "pull_request.opened")
     after_first = state(admin, release)
-    again = fixture(server, "pull_request.opened").json()
-    assert again["applied"] == []
+    body = json.dumps(payload("pull_request.opened"), indent=2).encode()
+    again = deliver(server, "pull_request", body)
+    assert again.status_code == 202, again.text
+    assert again.json()["applied"] == []
     assert state(admin, release) == after_first
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,10 @@ def payload(name: str) -> dict[str, Any]:
 
 def body(data: dict[str, Any]) -> bytes:
     return json.dumps(data).encode()
+
+
+def at(moment: str) -> datetime:
+    return datetime.fromisoformat(moment).replace(tzinfo=UTC)
 
 
 # -- the signature ---------------------------------------------------------------------------
@@ -256,7 +261,9 @@ def test_parse__push_of_a_tag_or_a_deletion__ignored(changes: dict[str, Any], re
 
 def test_parse__status__sha_context_and_state() -> None:
     fact = parse_event("status", body(payload("status")))
-    assert fact == CiStatus(HEAD, "ci/tests", CiState.SUCCESS, sender="ci-bot")
+    assert fact == CiStatus(
+        HEAD, "ci/tests", CiState.SUCCESS, sender="ci-bot", at=at("2026-12-02T09:20:55")
+    )
 
 
 @pytest.mark.parametrize("state", ["pending", "failure", "error"])
@@ -282,7 +289,9 @@ def test_parse__check_suite_completed__app_is_the_context(conclusion: str, state
     data = payload("check_suite.completed")
     data["check_suite"]["conclusion"] = conclusion
     fact = parse_event("check_suite", body(data))
-    assert fact == CiStatus(HEAD, "GitHub Actions", state, sender="ci-bot")
+    assert fact == CiStatus(
+        HEAD, "GitHub Actions", state, sender="ci-bot", at=at("2026-12-02T09:21:14")
+    )
 
 
 @pytest.mark.parametrize(
@@ -308,7 +317,12 @@ def test_parse__check_suite_without_a_pass_or_fail__ignored(
 def test_parse__deployment_status_success__environment_sha_and_state() -> None:
     fact = parse_event("deployment_status", body(payload("deployment_status")))
     assert fact == DeploymentStatus(
-        environment="staging", sha=HEAD, state=DeployState.SUCCESS, ref="staging", sender="ci-bot"
+        environment="staging",
+        sha=HEAD,
+        state=DeployState.SUCCESS,
+        ref="staging",
+        sender="ci-bot",
+        at=at("2026-12-02T09:50:55"),
     )
 
 
@@ -333,6 +347,58 @@ def test_parse__deployment_status_states__only_finished_ones_are_facts(
     else:
         assert isinstance(fact, DeploymentStatus)
         assert fact.state is expected
+
+
+# -- the events' own times, and their order --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event", "name", "path"),
+    [
+        pytest.param("status", "status", (), id="status"),
+        pytest.param("check_suite", "check_suite.completed", ("check_suite",), id="check suite"),
+        pytest.param(
+            "deployment_status", "deployment_status", ("deployment_status",), id="deployment"
+        ),
+    ],
+)
+def test_parse__event_time__updated_at_else_created_at_in_utc(
+    event: str, name: str, path: tuple[str, ...]
+) -> None:
+    data = payload(name)
+    inner = data
+    for key in path:
+        inner = inner[key]
+    inner["updated_at"] = "2026-12-02T11:20:55+02:00"  # GitHub Enterprise may send a zone
+    fact = parse_event(event, body(data))
+    assert isinstance(fact, CiStatus | DeploymentStatus)
+    assert fact.at == at("2026-12-02T09:20:55")
+    assert fact.at.tzinfo is UTC
+    del inner["updated_at"]
+    inner["created_at"] = "2026-12-02T09:00:00Z"
+    fact = parse_event(event, body(data))
+    assert isinstance(fact, CiStatus | DeploymentStatus)
+    assert fact.at == at("2026-12-02T09:00:00")
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        pytest.param(None, "missing", id="neither time"),
+        pytest.param("yesterday", "not an ISO 8601 time with a zone", id="not a time"),
+        pytest.param("2026-12-02T09:20:55", "not an ISO 8601 time with a zone", id="no zone"),
+    ],
+)
+def test_parse__status_without_a_usable_time__raises_naming_the_field(
+    value: str | None, problem: str
+) -> None:
+    data = payload("status")
+    del data["updated_at"]
+    data["created_at"] = value
+    with pytest.raises(MalformedPayload) as raised:
+        parse_event("status", body(data))
+    assert raised.value.field == "created_at"
+    assert problem in raised.value.problem
 
 
 # -- everything else -------------------------------------------------------------------------

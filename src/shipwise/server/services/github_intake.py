@@ -42,24 +42,31 @@ feeds), else for the release's next stage; never for an environment the release 
 reached. A request for changes is reported and records nothing (Shipwise has no veto
 evidence: an approval the reviewer gave earlier stands until the content changes).
 
-CI and deploys. Every ``status`` and completed ``check_suite`` is recorded for its
-commit. A finished ``deployment_status`` is recorded for the Shipwise environment whose
-key is GitHub's environment name (in any case), else whose branch it is; another name
-is skipped.
+CI and deploys: ``github_ci``, in the order the events happened, not the order they
+arrived.
+
+Repeats. Every delivery but a ping must carry ``X-GitHub-Delivery`` (GitHub always sends
+it; without it a repeat could not be recognised, so it is refused with 422). A delivery
+whose id, or whose signed body, the project already received changes nothing and
+answers as a duplicate with what the first one did. The claim is in the delivery's own
+transaction: a delivery that failed is not remembered, and can be redelivered. Ids are
+kept ``DELIVERY_RETENTION`` (GitHub redelivers only from the last few days); older ones
+are forgotten by the next delivery to the project, after which the payload times
+(``github_ci``) still keep an old CI result or deploy from overriding a newer one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from shipwise.domain import github, release_flow
 from shipwise.domain.github import (
     CiStatus,
     DeploymentStatus,
-    DeployState,
     Ignored,
     Ping,
     PullRequestEdited,
@@ -71,16 +78,22 @@ from shipwise.domain.github import (
     ReviewState,
     ReviewSubmitted,
 )
-from shipwise.domain.policy_model import Policy
 from shipwise.domain.releases import ApproverRole, PullRequest, Release, ReleaseStatus
-from shipwise.server.ports import AuditEntry, Clock, Environment, Project, Store, Transaction
+from shipwise.server.ports import Clock, GitHubDelivery, Store
 from shipwise.server.services._common import project_or_404
 from shipwise.server.services.errors import Invalid, ServiceError, Unauthenticated
+from shipwise.server.services.github_ci import on_ci, on_deploy
+from shipwise.server.services.github_delivery import Delivery
 from shipwise.server.services.releases import ReleaseService, next_stage
 
-__all__ = ["GitHubIntake", "IntakeSummary", "WebhookNotConfigured"]
+__all__ = ["DELIVERY_RETENTION", "GitHubIntake", "IntakeSummary", "WebhookNotConfigured"]
 
 SECRET_VARIABLE = "SHIPWISE_GITHUB_WEBHOOK_SECRET"  # noqa: S105 - its name, not a secret
+
+# How long a delivery's id and body digest are remembered. GitHub redelivers (by hand or
+# through its API) only deliveries of the past 3 days and never retries on its own, so
+# 30 days covers every genuine repeat with room to spare, at one small row per delivery.
+DELIVERY_RETENTION = timedelta(days=30)
 
 
 class WebhookNotConfigured(ServiceError):
@@ -98,59 +111,7 @@ class IntakeSummary:
     delivery: str | None
     applied: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
-
-
-@dataclass
-class _Delivery:
-    """One delivery being applied: its transaction, and the summary it is writing."""
-
-    tx: Transaction
-    project: Project
-    policy: Policy
-    environments: list[Environment]
-    now: datetime
-    actor: str
-    why: str  # the audit records' reason: which delivery
-    applied: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-
-    def audit(
-        self,
-        action: str,
-        target_type: str,
-        target_key: str,
-        *,
-        environment: str | None = None,
-        before: Mapping[str, Any] | None = None,
-        after: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.tx.append_audit(
-            AuditEntry(
-                actor=self.actor,
-                action=action,
-                target_type=target_type,
-                target_key=target_key,
-                project=self.project.key,
-                environment=environment,
-                before=before,
-                after=after,
-                reason=self.why,
-            )
-        )
-
-    def environment_fed_by(self, branch: str) -> Environment | None:
-        return next((e for e in self.environments if e.branch == branch), None)
-
-    def is_work(self, pull: PullRequestInfo) -> bool:
-        return self.environment_fed_by(pull.head_branch) is None
-
-    def save(self, before: Release, after: Release, what: str) -> Release:
-        saved = self.tx.save_release(after)
-        self.audit(
-            "release.update", "release", before.key, before=_view(before), after=_view(saved)
-        )
-        self.applied.append(f"{before.key}: {what}")
-        return saved
+    duplicate: bool = False  # the project had received it already: nothing changed
 
 
 class GitHubIntake:
@@ -189,56 +150,79 @@ class GitHubIntake:
     def receive(
         self, project_key: str, event: str, delivery: str | None, body: bytes
     ) -> IntakeSummary:
-        """Apply one authenticated delivery to the project, all of it or nothing."""
+        """Apply one authenticated delivery to the project, all of it or nothing; a
+        delivery the project already received changes nothing (``duplicate``)."""
+        if delivery is None:
+            raise Invalid(
+                "no X-GitHub-Delivery header: Shipwise needs GitHub's delivery id to tell a "
+                "repeated delivery from a new one (GitHub sends it with every delivery)",
+                field="X-GitHub-Delivery",
+            )
         try:
             fact = github.parse_event(event, body)
         except github.MalformedPayload as error:
             raise Invalid(f"this {event} delivery cannot be read: {error}", field="body") from None
         summary = IntakeSummary(project_key, event, delivery)
-        if isinstance(fact, Ignored | Ping):
-            self.ping(project_key)
-            reason = fact.reason if isinstance(fact, Ignored) else "a ping changes nothing"
-            return replace(summary, skipped=(reason,))
+        now = self._clock()
+        receipt = GitHubDelivery(delivery, event, hashlib.sha256(body).hexdigest(), now)
         with self._store.transaction() as tx:
             project = project_or_404(tx, project_key)
-            applying = _Delivery(
+            earlier = tx.claim_delivery(project.id, receipt)
+            if earlier is not None:
+                return replace(summary, duplicate=True, skipped=_repeat(receipt, earlier))
+            tx.forget_deliveries(project.id, now - DELIVERY_RETENTION)
+            if isinstance(fact, Ignored | Ping):
+                reason = fact.reason if isinstance(fact, Ignored) else "a ping changes nothing"
+                tx.settle_delivery(project.id, delivery, (), (reason,))
+                return replace(summary, skipped=(reason,))
+            applying = Delivery(
                 tx=tx,
                 project=project,
                 policy=self._releases.policy_for(tx, project),
                 environments=tx.list_environments(project.id),
-                now=self._clock(),
+                now=now,
                 actor=f"github:{fact.sender}",
-                why=f"GitHub {event} delivery {delivery or '(no id)'}",
+                why=f"GitHub {event} delivery {delivery}",
             )
             _HANDLERS[type(fact)](applying, fact)
+            tx.settle_delivery(project.id, delivery, applying.applied, applying.skipped)
         return replace(summary, applied=tuple(applying.applied), skipped=tuple(applying.skipped))
+
+
+def _repeat(receipt: GitHubDelivery, earlier: GitHubDelivery) -> tuple[str, ...]:
+    """The answer to a repeated delivery: which one it repeats, and what that one did."""
+    same = "delivery" if earlier.delivery == receipt.delivery else "body as delivery"
+    when = earlier.received_at.strftime("%Y-%m-%d %H:%M:%SZ")
+    first = f"duplicate: the same {same} {earlier.delivery} ({earlier.event}) was received at "
+    did = "; ".join(earlier.applied) or "nothing"
+    return (f"{first}{when} and applied {did}; nothing changed",)
 
 
 # -- pull requests ---------------------------------------------------------------------------
 
 
-def _on_pull_request(d: _Delivery, fact: PullRequestOpened | PullRequestEdited) -> None:
+def _on_pull_request(d: Delivery, fact: PullRequestOpened | PullRequestEdited) -> None:
     _link(d, fact.pull)
 
 
-def _on_pushed(d: _Delivery, fact: PullRequestPushed) -> None:
+def _on_pushed(d: Delivery, fact: PullRequestPushed) -> None:
     for release in _link(d, fact.pull):
         if d.is_work(fact.pull):
             _follow(d, release, fact.before, fact.after, f"new commits on #{fact.pull.number}")
 
 
-def _on_merged(d: _Delivery, fact: PullRequestMerged) -> None:
+def _on_merged(d: Delivery, fact: PullRequestMerged) -> None:
     pull = fact.pull
     for release in _link(d, pull):
         _carry_merge(d, release, pull)
 
 
-def _link(d: _Delivery, pull: PullRequestInfo) -> list[Release]:
+def _link(d: Delivery, pull: PullRequestInfo) -> list[Release]:
     """The releases in progress ``pull`` belongs to, each with the pull request recorded."""
     return [_record_pull(d, release, pull) for release in _releases_of(d, pull)]
 
 
-def _releases_of(d: _Delivery, pull: PullRequestInfo) -> list[Release]:
+def _releases_of(d: Delivery, pull: PullRequestInfo) -> list[Release]:
     project_id, number = d.project.id, pull.number
     found: list[Release] = []
     if pull.release_keys:
@@ -284,7 +268,7 @@ def _lists(release: Release, pull: PullRequestInfo) -> bool:
     )
 
 
-def _record_pull(d: _Delivery, release: Release, pull: PullRequestInfo) -> Release:
+def _record_pull(d: Delivery, release: Release, pull: PullRequestInfo) -> Release:
     """``release`` listing ``pull`` as it is now; a work pull request also gives a release
     without a commit its head, and its opener becomes one of the authors."""
     listed = next((p for p in release.pull_requests if p.number == pull.number), None)
@@ -320,7 +304,7 @@ def _record_pull(d: _Delivery, release: Release, pull: PullRequestInfo) -> Relea
     return d.save(release, changed, "; ".join(done) or f"#{pull.number} updated")
 
 
-def _carry_merge(d: _Delivery, release: Release, pull: PullRequestInfo) -> None:
+def _carry_merge(d: Delivery, release: Release, pull: PullRequestInfo) -> None:
     merge = pull.merge_commit
     environment = d.environment_fed_by(pull.base_branch)
     if merge is None or environment is None or _same(release.commit, merge):
@@ -340,7 +324,7 @@ def _carry_merge(d: _Delivery, release: Release, pull: PullRequestInfo) -> None:
     )
 
 
-def _follow(d: _Delivery, release: Release, before: str | None, after: str, why: str) -> None:
+def _follow(d: Delivery, release: Release, before: str | None, after: str, why: str) -> None:
     """Move ``release``'s commit from ``before`` to ``after`` if it was there (or had none)."""
     if _same(release.commit, after):
         return
@@ -355,7 +339,7 @@ def _follow(d: _Delivery, release: Release, before: str | None, after: str, why:
     d.save(release, moved, f"commit {old} → {after[:12]} ({why}); earlier approvals withdrawn")
 
 
-def _on_push(d: _Delivery, fact: Push) -> None:
+def _on_push(d: Delivery, fact: Push) -> None:
     if d.environment_fed_by(fact.branch) is not None:
         d.skipped.append(f"{fact.branch} feeds an environment: a push there names no release")
         return
@@ -371,7 +355,7 @@ def _on_push(d: _Delivery, fact: Push) -> None:
 # -- reviews ---------------------------------------------------------------------------------
 
 
-def _on_review(d: _Delivery, fact: ReviewSubmitted) -> None:
+def _on_review(d: Delivery, fact: ReviewSubmitted) -> None:
     for release in _link(d, fact.pull):
         problem = _review_problem(d, release, fact)
         if problem is not None:
@@ -399,7 +383,7 @@ def _on_review(d: _Delivery, fact: ReviewSubmitted) -> None:
         d.applied.append(f"{release.key}: {fact.reviewer} approved it for {stage} (code owner)")
 
 
-def _review_problem(d: _Delivery, release: Release, fact: ReviewSubmitted) -> str | None:
+def _review_problem(d: Delivery, release: Release, fact: ReviewSubmitted) -> str | None:
     """Why the review records no approval, or None when it does."""
     reviewer, owners = fact.reviewer, d.policy.code_owners
     if fact.state is ReviewState.CHANGES_REQUESTED:
@@ -419,7 +403,7 @@ def _review_problem(d: _Delivery, release: Release, fact: ReviewSubmitted) -> st
     return None
 
 
-def _approval_stage(d: _Delivery, release: Release, pull: PullRequestInfo) -> str | None:
+def _approval_stage(d: Delivery, release: Release, pull: PullRequestInfo) -> str | None:
     """The environment ``pull`` merges into, else the release's next stage; None when
     the release is already there or past it."""
     order = [s.environment for s in d.policy.stages]
@@ -430,71 +414,18 @@ def _approval_stage(d: _Delivery, release: Release, pull: PullRequestInfo) -> st
     return fed.key if order.index(fed.key) > reached else None
 
 
-# -- CI and deploys --------------------------------------------------------------------------
-
-
-def _on_ci(d: _Delivery, fact: CiStatus) -> None:
-    d.tx.add_ci_result(d.project.id, fact.sha, fact.context, fact.state.value, d.now)
-    d.audit(
-        "ci.report",
-        "commit",
-        fact.sha,
-        after={"context": fact.context, "state": fact.state.value},
-    )
-    d.applied.append(f"CI {fact.context}: {fact.state.value} on {fact.sha[:12]}")
-
-
-def _on_deploy(d: _Delivery, fact: DeploymentStatus) -> None:
-    environment = _environment_named(d.environments, fact.environment)
-    if environment is None:
-        known = ", ".join(e.key for e in d.environments)
-        d.skipped.append(
-            f"GitHub environment {fact.environment!r} is none of {d.project.key}'s ({known}): "
-            "name it after one, or after its branch"
-        )
-        return
-    succeeded = fact.state is DeployState.SUCCESS
-    d.tx.add_deploy(d.project.id, environment.key, fact.sha, succeeded, d.actor, d.now)
-    d.audit(
-        "deploy.report",
-        "deploy",
-        fact.sha,
-        environment=environment.key,
-        after={"commit": fact.sha, "succeeded": succeeded, "github_environment": fact.environment},
-    )
-    outcome = "deployed to" if succeeded else f"deploy ({fact.state.value}) to"
-    d.applied.append(f"{fact.sha[:12]} {outcome} {environment.key}")
-
-
-def _environment_named(environments: list[Environment], name: str) -> Environment | None:
-    """By key, then by key in any case (GitHub's names are case-insensitive), then by branch."""
-    by_key = {e.key: e for e in environments}
-    found = by_key.get(name) or by_key.get(name.lower())
-    return found or next((e for e in environments if e.branch == name), None)
-
-
-_HANDLERS: dict[type, Callable[[_Delivery, Any], None]] = {
+_HANDLERS: dict[type, Callable[[Delivery, Any], None]] = {
     PullRequestOpened: _on_pull_request,
     PullRequestEdited: _on_pull_request,
     PullRequestPushed: _on_pushed,
     PullRequestMerged: _on_merged,
     ReviewSubmitted: _on_review,
     Push: _on_push,
-    CiStatus: _on_ci,
-    DeploymentStatus: _on_deploy,
+    CiStatus: on_ci,
+    DeploymentStatus: on_deploy,
 }
 
 # -- small helpers ---------------------------------------------------------------------------
-
-
-def _view(release: Release) -> dict[str, Any]:
-    return {
-        "commit": release.commit,
-        "pull_requests": [p.number for p in release.pull_requests],
-        "merged": [p.number for p in release.pull_requests if p.merged],
-        "authors": list(release.authors),
-        "content_version": release.content_version,
-    }
 
 
 def _same(one: str | None, other: str | None) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shipwise.domain.github_order import Recorded
 from shipwise.domain.releases import (
     Approval,
     ApproverRole,
@@ -265,12 +266,42 @@ class ReleaseQueries:
         return Evidence(approvals, checks, signoffs, ci, deploys, drills)
 
     def add_ci_result(
-        self, project_id: int, commit: str, context: str, state: str, at: datetime
+        self,
+        project_id: int,
+        commit: str,
+        context: str,
+        state: str,
+        at: datetime,
+        event_at: datetime | None = None,
     ) -> None:
         self.session.add(
-            CiResultRow(project_id=project_id, commit=commit, context=context, state=state, at=at)
+            CiResultRow(
+                project_id=project_id,
+                commit=commit,
+                context=context,
+                state=state,
+                at=at,
+                event_at=event_at,
+            )
         )
         self.session.flush()
+
+    def last_ci_event(self, project_id: int, commit: str, context: str) -> Recorded | None:
+        row = self.session.scalar(
+            select(CiResultRow)
+            .where(
+                CiResultRow.project_id == project_id,
+                CiResultRow.commit == commit,
+                CiResultRow.context == context,
+                CiResultRow.event_at.is_not(None),
+            )
+            # Of the same instant, the last recorded: the one that was let replace the other.
+            .order_by(CiResultRow.event_at.desc(), CiResultRow.id.desc())
+            .limit(1)
+        )
+        if row is None or row.event_at is None:
+            return None
+        return Recorded(_utc(row.event_at), row.state)
 
     def add_deploy(
         self,
@@ -280,6 +311,7 @@ class ReleaseQueries:
         succeeded: bool,
         reported_by: str,
         at: datetime,
+        event_at: datetime | None = None,
     ) -> None:
         self.session.add(
             DeployRow(
@@ -289,9 +321,26 @@ class ReleaseQueries:
                 succeeded=succeeded,
                 reported_by=reported_by,
                 at=at,
+                event_at=event_at,
             )
         )
         self.session.flush()
+
+    def last_deploy_event(self, project_id: int, environment: str, commit: str) -> Recorded | None:
+        row = self.session.scalar(
+            select(DeployRow)
+            .where(
+                DeployRow.project_id == project_id,
+                DeployRow.environment == environment,
+                DeployRow.commit == commit,
+                DeployRow.event_at.is_not(None),
+            )
+            .order_by(DeployRow.event_at.desc(), DeployRow.id.desc())
+            .limit(1)
+        )
+        if row is None or row.event_at is None:
+            return None
+        return Recorded(_utc(row.event_at), "success" if row.succeeded else "failure")
 
     # -- policy ---------------------------------------------------------------------
 

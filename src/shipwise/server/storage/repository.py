@@ -26,6 +26,7 @@ from shipwise.server.ports import (
     SegmentRecord,
     TokenRecord,
 )
+from shipwise.server.storage.delivery_repository import DeliveryQueries
 from shipwise.server.storage.release_repository import ReleaseQueries
 from shipwise.server.storage.rollout_repository import RolloutQueries
 from shipwise.server.storage.tables import (
@@ -147,7 +148,7 @@ def _audit(row: AuditRow) -> AuditRecord:
     return AuditRecord(row.id, utc(row.at), entry, row.previous_hash, row.hash)
 
 
-class SqlTransaction(ReleaseQueries, RolloutQueries):
+class SqlTransaction(ReleaseQueries, RolloutQueries, DeliveryQueries):
     def __init__(
         self,
         session: Session,

@@ -214,7 +214,10 @@ class CiResultRow(Base):
     commit: Mapped[str] = mapped_column(String(64))
     context: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16))
-    at: Mapped[datetime]
+    at: Mapped[datetime]  # when Shipwise recorded it (the gates order by this)
+    # When the source says it happened (a GitHub delivery's payload); None when reported
+    # through the API. GitHub deliveries are recorded only in this order (github_intake).
+    event_at: Mapped[datetime | None]
 
 
 class DeployRow(Base):
@@ -227,6 +230,7 @@ class DeployRow(Base):
     at: Mapped[datetime]
     succeeded: Mapped[bool] = mapped_column(default=True)
     reported_by: Mapped[str] = mapped_column(String(200))
+    event_at: Mapped[datetime | None]  # as for ci_results
 
 
 class PolicyRow(Base):
@@ -371,3 +375,24 @@ class RunnerLeaseRow(Base):
     name: Mapped[str] = mapped_column(String(63), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
+
+
+class GitHubDeliveryRow(Base):
+    """A GitHub delivery a project received (``X-GitHub-Delivery``, and the digest of the
+    signed body), kept for ``github_intake.DELIVERY_RETENTION`` so a repeat changes
+    nothing; ``applied`` and ``skipped`` are what it did, for the answer to a repeat."""
+
+    __tablename__ = "github_deliveries"
+    __table_args__ = (
+        UniqueConstraint("project_id", "delivery", name="uq_github_deliveries_delivery"),
+        UniqueConstraint("project_id", "body_sha256", name="uq_github_deliveries_body"),
+        Index("ix_github_deliveries_received", "project_id", "received_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    delivery: Mapped[str] = mapped_column(String(100))
+    event: Mapped[str] = mapped_column(String(64))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    applied: Mapped[list[Any]]
+    skipped: Mapped[list[Any]]
