@@ -114,6 +114,7 @@ class Client:
         self._events = EventBook()
         self._attributed: tuple[Attribution, ...] = ()
         self._event_sender: EventSender | None = None
+        self._key_rejection: str | None = None
         if isinstance(url, Snapshot):
             raise TypeError("pass a snapshot by name: Client(snapshot=...)")
         if url is None:
@@ -142,7 +143,7 @@ class Client:
             stream=stream,
             timeout=timeout,
         )
-        online = Online(settings, self._replace, self.exposures)
+        online = Online(settings, self._replace, self.exposures, self._key_refused)
         start = online.cached() or snapshot
         self._snapshot = start if start is not None else Snapshot(FlagState())
         self._install(self._snapshot)
@@ -270,6 +271,18 @@ class Client:
     def snapshot(self) -> Snapshot:
         return self._snapshot
 
+    @property
+    def key_rejection(self) -> str | None:
+        """None while the server accepts the SDK key; once it refuses it (unknown,
+        revoked, expired, or not a server key: 401 or 403, on the stream or a poll), the
+        server's reason. The client then stops syncing for good, logs it once as an
+        error, and keeps evaluating the last snapshot it had: a refused key does not
+        come back, so build a new ``Client`` with a new key."""
+        return self._key_rejection
+
+    def _key_refused(self, problem: str) -> None:
+        self._key_rejection = problem  # from the sync thread; one reference write
+
     # -- evaluation -----------------------------------------------------------------
 
     def is_enabled(self, name: str, context: Context | None = None, default: bool = False) -> bool:
@@ -370,6 +383,8 @@ class Client:
     # -- exposures ------------------------------------------------------------------
 
     def _count_unknown(self, name: str, answer: bool) -> None:
+        if name.__class__ is not str:  # a name JSON cannot carry would stop every batch
+            return
         counters = self._unknown.get(name)
         if counters is None:
             counters = self._unknown.setdefault(name, FlagCounters())

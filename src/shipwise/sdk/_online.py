@@ -71,8 +71,9 @@ def _instance_id() -> str:
 class Online:
     """Starts from the cache, then keeps the client current and sends its exposures.
 
-    ``install`` receives every new snapshot; ``read_totals`` gives the exposure totals.
-    Both are called from this object's threads.
+    ``install`` receives every new snapshot; ``read_totals`` gives the exposure totals;
+    ``rejected`` hears, once, why the server refused the key (syncing has ended then).
+    All are called from this object's threads.
     """
 
     def __init__(
@@ -80,9 +81,11 @@ class Online:
         settings: Settings,
         install: Callable[[Snapshot], None],
         read_totals: Callable[[], Mapping[str, FlagExposure]],
+        rejected: Callable[[str], None] | None = None,
     ) -> None:
         self._settings = settings
         self._install = install
+        self._rejected = rejected
         self._cache = None if settings.cache_path is None else SnapshotCache(settings.cache_path)
         self._document: bytes | None = None  # the document of the snapshot installed last
         url, key, timeout = settings.url, settings.sdk_key, settings.timeout
@@ -92,6 +95,7 @@ class Online:
             self._deliver,
             stream=settings.stream,
             refresh_interval=settings.refresh_interval,
+            rejected=self._key_refused,
         )
         self._metrics = None
         if settings.metrics_interval is not None:
@@ -132,6 +136,17 @@ class Online:
         self._sync.stop()
         if self._metrics is not None:
             self._metrics.close()
+
+    def _key_refused(self, problem: str) -> None:
+        """The server refused the key for good (called once, on the sync thread)."""
+        log.error(
+            "shipwise: %s (key %s). Flag sync has stopped: the client keeps evaluating "
+            "the last snapshot it had; give it a new key (shipwise token create --kind server)",
+            problem,
+            key_prefix(self._settings.sdk_key),
+        )
+        if self._rejected is not None:
+            self._rejected(problem)
 
     def _deliver(self, document: bytes) -> bool:
         """A snapshot document from the server: compile it, install it, cache it."""

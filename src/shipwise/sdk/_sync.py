@@ -14,11 +14,18 @@ costs a 304 and no body. With ``stream=False`` it only polls.
 Nothing here raises into the application and nothing here is on the evaluation path:
 failures are logged (once per kind, see ``Health``) and retried; the application keeps
 evaluating the last snapshot it had.
+
+Except one failure, which no retry can mend: the server refusing the key itself (401 or
+403 on the stream or the poll, or the stream's last ``rejected`` event when the key is
+revoked or expires while it is open). Then the thread tells ``rejected`` why, once, and
+ends: no more streams, no more polls. A revoked or expired key never works again; the
+application keeps its last snapshot and needs a new key.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import random
 import socket
@@ -42,6 +49,9 @@ JOIN_TIMEOUT = 2.0
 
 # Takes a snapshot document; True if it is now the client's (or already was).
 Deliver = Callable[[bytes], bool]
+# Told, once, why the server refused the key; syncing has ended.
+Rejected = Callable[[str], None]
+KEY_REFUSED = frozenset({401, 403})  # unknown, revoked, expired, or the wrong kind of key
 
 
 def backoff(
@@ -52,6 +62,16 @@ def backoff(
     [d/2, d], so clients cut off together by a server restart do not return together."""
     delay = min(cap, base * 2.0 ** min(failures, 30))
     return delay / 2 + rand() * delay / 2
+
+
+def _rejected_event(data: str) -> str:
+    """Why, from the ``data`` of the stream's ``rejected`` event (the API's error shape)."""
+    try:
+        error = json.loads(data)["error"]
+        status, message = int(error["status"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        status, message = 401, data[:200] or "no explanation"
+    return f"the server refused the SDK key ({status}): {message}"
 
 
 def _abort(response: httpx.Response) -> None:
@@ -74,9 +94,12 @@ class Synchronizer:
         refresh_interval: float,
         retry: float = 1.0,
         max_backoff: float = MAX_BACKOFF,
+        rejected: Rejected | None = None,
     ) -> None:
         self._http = http  # owned: closed when the thread ends
         self._deliver = deliver
+        self._on_rejected = rejected
+        self._rejection: str | None = None
         self._streaming = stream
         self._refresh_interval = refresh_interval
         self._retry = retry
@@ -92,6 +115,11 @@ class Synchronizer:
 
     def start(self) -> None:
         self._thread.start()
+
+    @property
+    def rejection(self) -> str | None:
+        """Why the server refused the key, once it has; syncing has ended then."""
+        return self._rejection
 
     def stop(self) -> None:
         """Stop syncing: end an open stream now and wait briefly for the thread. A thread
@@ -116,7 +144,7 @@ class Synchronizer:
     def _loop(self) -> None:
         failures = 0  # stream attempts in a row that delivered nothing
         next_stream = next_poll = time.monotonic()
-        while not self._stopping.is_set():
+        while not self._stopping.is_set() and self._rejection is None:
             now = time.monotonic()
             if self._streaming and now >= next_stream:
                 if self._attempt(self._stream_once):
@@ -130,6 +158,7 @@ class Synchronizer:
             if now >= next_poll:
                 self._attempt(self._poll)
                 next_poll = time.monotonic() + self._refresh_interval
+                continue  # a refused key ends the loop now, not after the next wait
             wake = min(next_poll, next_stream) if self._streaming else next_poll
             self._stopping.wait(max(0.0, wake - time.monotonic()))
 
@@ -153,7 +182,11 @@ class Synchronizer:
                 if response.status_code != 200:
                     response.read()
                     status = response.status_code
-                    self._health.fail(refusal(response) or f"{STREAM_PATH} answered {status}")
+                    problem = refusal(response) or f"{STREAM_PATH} answered {status}"
+                    if status in KEY_REFUSED:
+                        self._reject(problem)
+                    else:
+                        self._health.fail(problem)
                     return False
                 content_type = response.headers.get("content-type", "")
                 if not content_type.startswith("text/event-stream"):
@@ -170,6 +203,9 @@ class Synchronizer:
                         event = decoder.decode(line)
                         if decoder.retry is not None:
                             self._retry = max(MIN_RETRY, decoder.retry / 1000)
+                        if event is not None and event.event == "rejected":
+                            self._reject(_rejected_event(event.data))
+                            break
                         if event is None or event.event != "snapshot":
                             continue
                         if self._stopping.is_set():
@@ -187,7 +223,7 @@ class Synchronizer:
                 return False
             log.debug("shipwise: the flag stream dropped (%s); reconnecting", describe(error))
             return True
-        if not self._stopping.is_set():
+        if not self._stopping.is_set() and self._rejection is None:
             log.debug("shipwise: the server ended the flag stream; reconnecting")
         return delivered
 
@@ -215,10 +251,25 @@ class Synchronizer:
             return True
         if response.status_code != 200:
             status = response.status_code
-            self._health.fail(refusal(response) or f"{SNAPSHOT_PATH} answered {status}")
+            problem = refusal(response) or f"{SNAPSHOT_PATH} answered {status}"
+            if status in KEY_REFUSED:
+                self._reject(problem)
+            else:
+                self._health.fail(problem)
             return False
         if self._stopping.is_set() or not self._deliver(response.content):
             return False
         self._etag = response.headers.get("etag")
         self._health.ok("polling")
         return True
+
+    def _reject(self, problem: str) -> None:
+        """The key itself was refused: end syncing (the loop sees ``rejection``)."""
+        if self._rejection is not None:
+            return
+        self._rejection = problem
+        if self._on_rejected is not None:
+            try:
+                self._on_rejected(problem)
+            except Exception:  # the listener's bug must not keep a dead key syncing
+                log.exception("shipwise: unexpected error reporting the refused key")

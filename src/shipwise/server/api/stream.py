@@ -9,6 +9,11 @@ wake-up, a generator step and a response wrapper each. A subscriber that cannot 
 write within ``SEND_TIMEOUT`` is dropped (its SDK reconnects and starts from the
 snapshot), so one stalled client never holds up the rest.
 
+A stream lives only as long as its key: when the key is revoked (on any instance: the
+bus carries revocations too) or reaches its expiry time (a timer set when the stream
+opens), the stream gets a last ``rejected`` event saying why, in the API's error shape,
+and is closed; reconnecting gets a 401.
+
 The bus may report changes from any thread; they hop onto the event loop here.
 """
 
@@ -22,9 +27,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from shipwise.domain.access import TokenKind
-from shipwise.server.api.errors import error_body
-from shipwise.server.ports import Change
-from shipwise.server.services.errors import Forbidden, ServiceError
+from shipwise.server.api.errors import error_body, service_error_response
+from shipwise.server.ports import Change, StorageUnavailable
+from shipwise.server.services.errors import Forbidden, ServiceError, Unavailable
 from shipwise.server.services.snapshots import PublishedSnapshot, SnapshotService
 from shipwise.server.services.tokens import TokenService
 
@@ -41,31 +46,45 @@ _HEADERS = [
 ]
 
 
+REVOKED = "this SDK key was revoked; create a new one with `shipwise token create`"
+EXPIRED = "this SDK key has expired; create a new one with `shipwise token create`"
+
+
 def _body(data: bytes) -> dict[str, Any]:
     return {"type": "http.response.body", "body": data, "more_body": True}
 
 
-class Subscriber:
-    __slots__ = ("closed", "environment_id", "send", "sent")
+def rejected_event(message: str) -> bytes:
+    """The stream's last event: why the server stopped accepting its key (401)."""
+    data = json.dumps(error_body(401, message, None), separators=(",", ":"))
+    return f"event: rejected\ndata: {data}\n\n".encode()
 
-    def __init__(self, environment_id: int, send: Send) -> None:
+
+class Subscriber:
+    __slots__ = ("closed", "environment_id", "send", "sent", "token_id")
+
+    def __init__(self, environment_id: int, send: Send, token_id: int | None = None) -> None:
         self.environment_id = environment_id
         self.send = send
+        self.token_id = token_id
         self.sent = 0  # newest revision this subscriber has been sent
         self.closed = asyncio.Event()
 
 
 class Subscription:
     """A queue-fed subscription, for streams that render their own events (the Unleash
-    streaming API). Holds only the newest snapshot: a slow reader skips stale ones."""
+    streaming API). Holds only the newest snapshot: a slow reader skips stale ones.
+    ``None`` in the queue ends the stream: its key was revoked or has expired."""
 
-    __slots__ = ("environment_id", "queue")
+    __slots__ = ("environment_id", "expiry", "queue", "token_id")
 
-    def __init__(self, environment_id: int) -> None:
+    def __init__(self, environment_id: int, token_id: int | None = None) -> None:
         self.environment_id = environment_id
-        self.queue: asyncio.Queue[PublishedSnapshot] = asyncio.Queue(maxsize=1)
+        self.token_id = token_id
+        self.expiry: asyncio.TimerHandle | None = None
+        self.queue: asyncio.Queue[PublishedSnapshot | None] = asyncio.Queue(maxsize=1)
 
-    def offer(self, snapshot: PublishedSnapshot) -> None:
+    def offer(self, snapshot: PublishedSnapshot | None) -> None:
         if self.queue.full():
             self.queue.get_nowait()
         self.queue.put_nowait(snapshot)
@@ -76,6 +95,11 @@ class Broadcaster:
         self._snapshots = snapshots
         self._subscribers: dict[int, set[Subscriber]] = {}
         self._subscriptions: dict[int, set[Subscription]] = {}
+        # Revocations this instance has heard of (a revoked token never comes back): a
+        # stream whose key was checked just before its revocation, and that opens just
+        # after the notice, is caught here when it subscribes.
+        self._revoked_tokens: set[int] = set()
+        self._leaving: set[Subscriber] = set()  # rejected, their last event not yet sent
         self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -93,7 +117,7 @@ class Broadcaster:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for subscribers in self._subscribers.values():
+        for subscribers in [*self._subscribers.values(), self._leaving]:
             for subscriber in subscribers:
                 subscriber.closed.set()
 
@@ -172,6 +196,51 @@ class Broadcaster:
                     log.warning("dropping a stream that stopped reading")
                     self._drop(subscriber)
 
+    # -- keys that stop working -------------------------------------------------------
+
+    def on_revoked(self, token_id: int) -> None:
+        """Bus listener for revocations; safe to call from any thread."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._revoked, token_id)
+
+    def _revoked(self, token_id: int) -> None:
+        self._revoked_tokens.add(token_id)
+        streams = [
+            s
+            for subscribers in self._subscribers.values()
+            for s in subscribers
+            if s.token_id == token_id
+        ]
+        if streams:
+            self._reject(streams, REVOKED)
+        for subscriptions in self._subscriptions.values():
+            for subscription in list(subscriptions):
+                if subscription.token_id == token_id:
+                    self._end(subscription)
+
+    def _end(self, subscription: Subscription) -> None:
+        """End a queue-fed stream whose key stopped working: out of the fan-out now,
+        then ``None`` tells its reader to close."""
+        self.unsubscribe(subscription)
+        subscription.offer(None)
+
+    def _reject(self, streams: list[Subscriber], message: str) -> None:
+        """Take ``streams`` out of every fan-out now, then (in turn, on the sender) send
+        each its last event and close it."""
+        for subscriber in streams:
+            self._drop_from_fan_out(subscriber)
+        self._leaving.update(streams)
+        goodbye = _body(rejected_event(message))
+
+        async def close() -> None:
+            await self._write_all(list(streams), goodbye, None)
+            for subscriber in streams:
+                subscriber.closed.set()
+            self._leaving.difference_update(streams)
+
+        self._enqueue(close)
+
     async def _welcome(self, subscriber: Subscriber) -> None:
         snapshot = await self._snapshot(subscriber.environment_id)
         message = _body(b"retry: 1000\n\n" + snapshot.stream_event)
@@ -184,21 +253,39 @@ class Broadcaster:
     # -- subscribers ------------------------------------------------------------------
 
     def _add(self, subscriber: Subscriber) -> None:
+        if subscriber.token_id in self._revoked_tokens:
+            self._reject([subscriber], REVOKED)  # not one snapshot for a revoked key
+            return
         self._subscribers.setdefault(subscriber.environment_id, set()).add(subscriber)
         self._enqueue(lambda: self._welcome(subscriber))
 
     def _drop(self, subscriber: Subscriber) -> None:
         subscriber.closed.set()
+        self._drop_from_fan_out(subscriber)
+
+    def _drop_from_fan_out(self, subscriber: Subscriber) -> None:
         subscribers = self._subscribers.get(subscriber.environment_id)
         if subscribers is not None:
             subscribers.discard(subscriber)
 
-    def subscribe(self, environment_id: int) -> Subscription:
-        subscription = Subscription(environment_id)
+    def subscribe(
+        self, environment_id: int, token_id: int | None = None, expires_in: float | None = None
+    ) -> Subscription:
+        """A queue-fed subscription for the key ``token_id``, good for ``expires_in``
+        more seconds (call on the event loop)."""
+        subscription = Subscription(environment_id, token_id)
+        if token_id is not None and token_id in self._revoked_tokens:
+            subscription.offer(None)
+            return subscription
         self._subscriptions.setdefault(environment_id, set()).add(subscription)
+        if expires_in is not None:
+            loop = asyncio.get_running_loop()
+            subscription.expiry = loop.call_later(expires_in, self._end, subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
+        if subscription.expiry is not None:
+            subscription.expiry.cancel()
         subscriptions = self._subscriptions.get(subscription.environment_id)
         if subscriptions is not None:
             subscriptions.discard(subscription)
@@ -207,11 +294,24 @@ class Broadcaster:
         direct = sum(len(s) for s in self._subscribers.values())
         return direct + sum(len(s) for s in self._subscriptions.values())
 
-    async def serve(self, environment_id: int, send: Send, receive: Receive) -> None:
-        """Hold one stream open until the client leaves or the server stops."""
+    async def serve(
+        self,
+        environment_id: int,
+        send: Send,
+        receive: Receive,
+        *,
+        token_id: int | None = None,
+        expires_in: float | None = None,
+    ) -> None:
+        """Hold one stream open until the client leaves, the server stops, or the key
+        (``token_id``, good for ``expires_in`` more seconds) stops working."""
         await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-        subscriber = Subscriber(environment_id, send)
+        subscriber = Subscriber(environment_id, send, token_id)
         self._add(subscriber)
+        expiry = None
+        if expires_in is not None:
+            loop = asyncio.get_running_loop()
+            expiry = loop.call_later(expires_in, self._reject, [subscriber], EXPIRED)
 
         async def wait_for_disconnect() -> None:
             while (await receive())["type"] != "http.disconnect":
@@ -223,6 +323,8 @@ class Broadcaster:
             await subscriber.closed.wait()
         finally:
             watcher.cancel()
+            if expiry is not None:
+                expiry.cancel()
             self._drop(subscriber)
         with contextlib.suppress(OSError, RuntimeError):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -247,7 +349,16 @@ class StreamEndpoint:
         except ServiceError as error:
             await _reply_error(send, error)
             return
-        await self._broadcaster.serve(principal.environment_id, send, receive)
+        except StorageUnavailable as error:  # the key could not be looked up: a JSON 503
+            await service_error_response(Unavailable.storage(error))(scope, receive, send)
+            return
+        await self._broadcaster.serve(
+            principal.environment_id,
+            send,
+            receive,
+            token_id=principal.token_id,
+            expires_in=self._tokens.seconds_left(principal.expires_at),
+        )
 
 
 async def _reply_error(send: Send, error: ServiceError) -> None:

@@ -137,9 +137,12 @@ async def delta(request: Request) -> Response:
 
 @router.get("/streaming", summary="Server-sent events: the state, then every change")
 async def streaming(request: Request) -> StreamingResponse:
-    environment_id = (await authenticate_sdk(request, SERVER)).environment_id
+    key = await authenticate_sdk(request, SERVER)
+    environment_id = key.environment_id
     broadcaster: Broadcaster = request.app.state.broadcaster
-    subscription = broadcaster.subscribe(environment_id)  # before reading: miss nothing
+    expires_in = services(request).tokens.seconds_left(key.expires_at)
+    # Before reading: miss nothing. It ends when the key is revoked or expires.
+    subscription = broadcaster.subscribe(environment_id, key.token_id, expires_in)
     snapshots = services(request).snapshots
     initial = await asyncio.to_thread(snapshots.current, environment_id)
 
@@ -153,6 +156,8 @@ async def streaming(request: Request) -> StreamingResponse:
                 except TimeoutError:
                     yield b": ping\n\n"
                     continue
+                if published is None:
+                    return  # the key was revoked or has expired: reconnecting gets a 401
                 if published.revision > sent:
                     sent = published.revision
                     yield _deltas.get(environment_id, published.engine).updated

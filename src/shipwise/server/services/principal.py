@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from shipwise.domain.access import Action, Role, TokenKind, allows
 from shipwise.server.ports import Project
@@ -21,6 +22,7 @@ class Principal:
     # Who the token stands for in the release process (approvals, authorship): an api
     # token is named after its person, e.g. "alice".
     person: str = "system"
+    expires_at: datetime | None = None  # when the token stops working (streams end then)
 
     def require_api_token(self) -> None:
         """Raise Forbidden for SDK keys: they read their environment, nothing else."""

@@ -13,13 +13,23 @@ from datetime import datetime
 from typing import TypeVar
 
 from shipwise.domain.access import Action, Role, TokenKind
-from shipwise.server.ports import AuditEntry, Clock, Project, Store, TokenRecord, Transaction
+from shipwise.server.ports import (
+    AuditEntry,
+    ChangeBus,
+    Clock,
+    Project,
+    Store,
+    TokenRecord,
+    Transaction,
+)
 from shipwise.server.services._common import audit, environment_or_404, project_or_404
 from shipwise.server.services.errors import Invalid, NotFound, Unauthenticated
 from shipwise.server.services.principal import Principal
 
 PREFIXES = {TokenKind.API: "sw_api_", TokenKind.SERVER: "sw_srv_", TokenKind.FRONTEND: "sw_fe_"}
-CACHE_SECONDS = 5.0  # a revocation on another instance takes effect within this
+# A revocation reaches every instance at once through the bus; should a notice be
+# lost (a LISTEN connection down), a cached key still stops working within this.
+CACHE_SECONDS = 5.0
 MAX_NAME = 100  # the audit log's actor (200 characters) holds the name and a label
 
 
@@ -43,11 +53,15 @@ class IssuedToken:
 
 
 class TokenService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, bus: ChangeBus | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._bus = bus  # carries revocations to the other instances
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._cache_lock = threading.Lock()
+        # Bumped by every ``forget``: a database read that began before a revocation
+        # must not put the revoked key back into the cache when it ends after it.
+        self._generation = 0
 
     def create(
         self,
@@ -173,6 +187,7 @@ class TokenService:
         if cached is not None and cached[0] > now:
             principal = cached[1]
         else:
+            generation = self._generation
             with self._store.read() as tx:
                 record = tx.find_token(digest)
             if record is None:
@@ -189,8 +204,25 @@ class TokenService:
                     )
                 ttl = min(ttl, (expires - self._clock()).total_seconds())
             with self._cache_lock:
-                self._cache[digest] = (now + ttl, principal)
+                if generation == self._generation:
+                    self._cache[digest] = (now + ttl, principal)
         return principal
+
+    def seconds_left(self, expires_at: datetime | None) -> float | None:
+        """Seconds from now (by this service's clock) until ``expires_at``, a token's
+        expiry; None for a token that never expires."""
+        if expires_at is None:
+            return None
+        return max(0.0, (expires_at - self._clock()).total_seconds())
+
+    def forget(self, token_id: int) -> None:
+        """Drop a revoked token from this instance's cache: its next request goes to
+        the database and is refused. The bus calls this on every instance."""
+        with self._cache_lock:
+            self._generation += 1
+            stale = [d for d, (_, p) in self._cache.items() if p.token_id == token_id]
+            for digest in stale:
+                del self._cache[digest]
 
     def all(self, principal: Principal, project_key: str | None) -> list[TokenView]:
         """A project's tokens; without a project, every token for a global admin and the
@@ -217,8 +249,10 @@ class TokenService:
             return names.view(record)
 
     def revoke(self, principal: Principal, token_id: int) -> TokenView:
-        """Revoke a token for good (again: nothing changes). It stops working on every
-        instance within ``CACHE_SECONDS``, and on this one at once."""
+        """Revoke a token for good (again: nothing changes). It stops working on this
+        instance at once, and on every other as soon as the bus carries the revocation
+        there (milliseconds; ``CACHE_SECONDS`` at worst, should the notice be lost);
+        its open streams end then too."""
         with self._store.transaction() as tx:
             names = _Names(tx)
             record = tx.get_token(token_id)
@@ -241,8 +275,9 @@ class TokenService:
                     "revoked_at": revoked.revoked_at.isoformat() if revoked.revoked_at else None
                 },
             )
-        with self._cache_lock:
-            self._cache.clear()
+        self.forget(token_id)  # here at once, before the bus has carried anything
+        if self._bus is not None:
+            self._bus.publish_revocation(token_id)
         return TokenView(revoked, project.key if project else None, names.environment(revoked))
 
 
@@ -293,6 +328,7 @@ def _principal(record: TokenRecord) -> Principal:
         global_admin=global_admin,
         token_id=record.id,
         person=record.name,
+        expires_at=record.expires_at,
     )
 
 

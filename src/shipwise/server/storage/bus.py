@@ -1,9 +1,11 @@
-"""Change fan-out: "environment E is at revision R" reaches every listener of every
-server instance.
+"""Change fan-out: "environment E is at revision R" and "token T was revoked" reach
+every listener of every server instance.
 
 ``LocalBus`` serves one process (SQLite). ``PostgresBus`` uses PostgreSQL's own
 LISTEN/NOTIFY: a commit anywhere NOTIFYs, and each instance's listener thread hands the
-change to its local listeners — the origin included, so every instance takes one path.
+message to its local listeners — the origin included, so every instance takes one path.
+Revocations have a channel of their own, so an instance that predates them never sees
+a payload it cannot read; one LISTEN connection hears both, in commit order.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import psycopg
 
@@ -18,29 +21,52 @@ from shipwise.server.ports import Change
 
 log = logging.getLogger(__name__)
 CHANNEL = "shipwise_changes"
+REVOCATIONS = "shipwise_revocations"
 Listener = Callable[[Change], None]
+RevocationListener = Callable[[int], None]
+M = TypeVar("M", Change, int)
 
 
 class LocalBus:
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
+        self._revocation_listeners: list[RevocationListener] = []
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def subscribe_revocations(self, listener: RevocationListener) -> None:
+        self._revocation_listeners.append(listener)
 
     def publish(self, changes: Sequence[Change]) -> None:
         for change in changes:
             self._deliver(change)
 
+    def publish_revocation(self, token_id: int) -> None:
+        self._revoked(token_id)
+
     def _deliver(self, change: Change) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(change)
-            except Exception:
-                log.exception("change listener failed for %s", change)
+        _call_each(self._listeners, change)
+
+    def _revoked(self, token_id: int) -> None:
+        _call_each(self._revocation_listeners, token_id)
 
     def close(self) -> None:
         self._listeners.clear()
+        self._revocation_listeners.clear()
+
+
+def _call_each(listeners: Sequence[Callable[[M], None]], message: M) -> None:
+    for listener in list(listeners):
+        try:
+            listener(message)
+        except Exception:
+            log.exception("bus listener failed for %s", message)
+
+
+def _change(payload: str) -> Change:
+    environment_id, revision = payload.split(":")
+    return Change(int(environment_id), int(revision))
 
 
 def _psycopg_url(sqlalchemy_url: str) -> str:
@@ -61,27 +87,56 @@ class PostgresBus(LocalBus):
             raise RuntimeError("could not LISTEN on PostgreSQL within 10 s")
 
     def publish(self, changes: Sequence[Change]) -> None:
-        payloads = [f"{c.environment_id}:{c.revision}" for c in changes]
+        self._notify(CHANNEL, [f"{c.environment_id}:{c.revision}" for c in changes])
+
+    def publish_revocation(self, token_id: int) -> None:
+        self._notify(REVOCATIONS, [str(token_id)])
+
+    def _notify(self, channel: str, payloads: Sequence[str]) -> None:
         with self._sender_lock:
-            if self._sender is None or self._sender.closed:
-                self._sender = psycopg.connect(self._url, autocommit=True)
-            for payload in payloads:
-                self._sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+            try:
+                self._send(channel, payloads)
+            except psycopg.OperationalError:
+                # The kept connection dies with a PostgreSQL restart and says so only
+                # when used: one try on a fresh one (a repeated payload is harmless).
+                if self._sender is not None:
+                    self._sender.close()
+                self._sender = None
+                self._send(channel, payloads)
+
+    def _send(self, channel: str, payloads: Sequence[str]) -> None:
+        if self._sender is None or self._sender.closed:
+            self._sender = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+        for payload in payloads:
+            self._sender.execute("SELECT pg_notify(%s, %s)", (channel, payload))
 
     def _listen(self) -> None:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._url, autocommit=True) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
+                    connection.execute(f"LISTEN {REVOCATIONS}")
                     self._ready.set()
                     while not self._stop.is_set():
                         for notice in connection.notifies(timeout=0.5, stop_after=None):
-                            environment_id, revision = notice.payload.split(":")
-                            self._deliver(Change(int(environment_id), int(revision)))
+                            self._heard(notice.channel, notice.payload)
             except psycopg.OperationalError:
                 if not self._stop.is_set():
                     log.warning("lost the PostgreSQL LISTEN connection; reconnecting")
                     self._stop.wait(1)
+
+    def _heard(self, channel: str, payload: str) -> None:
+        # A payload this version cannot read (another version's, a NOTIFY by hand) is
+        # logged and skipped: it must not end the listener thread.
+        try:
+            message = int(payload) if channel == REVOCATIONS else _change(payload)
+        except ValueError:
+            log.warning("ignoring an unreadable NOTIFY on %s: %r", channel, payload[:100])
+            return
+        if isinstance(message, Change):
+            self._deliver(message)
+        else:
+            self._revoked(message)
 
     def close(self) -> None:
         self._stop.set()
