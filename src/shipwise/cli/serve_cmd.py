@@ -7,7 +7,7 @@ import signal
 import socket
 import sys
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,11 +15,33 @@ from shipwise.cli import database
 from shipwise.cli.options import DatabaseUrlOption, DataDirOption
 from shipwise.cli.output import fail, note
 
+if TYPE_CHECKING:
+    from shipwise.server.api.limits import BodyLimits
+
 HostOption = Annotated[
     str, typer.Option("--host", envvar="SHIPWISE_HOST", help="The address to listen on.")
 ]
 PortOption = Annotated[
     int, typer.Option("--port", envvar="SHIPWISE_PORT", min=1, max=65535, help="The port.")
+]
+MaxBodyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--max-body",
+        envvar="SHIPWISE_MAX_BODY",
+        metavar="CLASS=SIZE",
+        help="A body size limit for a class of routes, e.g. webhook=25MiB (repeatable; "
+        "the variable takes several, space-separated). Classes and defaults: evaluate=64KiB, "
+        "reports=2MiB, admin=1MiB, imports=10MiB, webhook=10MiB; larger bodies get 413.",
+    ),
+]
+JsonDepthOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-json-depth",
+        envvar="SHIPWISE_MAX_JSON_DEPTH",
+        help="How deep a request's JSON may nest (default 64, at most 256).",
+    ),
 ]
 
 
@@ -31,13 +53,18 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="On first start, load the demo flags into 'default'.")
     ] = False,
+    max_body: MaxBodyOption = None,
+    max_json_depth: JsonDepthOption = None,
 ) -> None:
     """Run the server: admin API, SDK APIs, streams. Migrates the database first.
 
     On first start with an empty database it creates an admin token and prints it once,
     with the URL (or uses SHIPWISE_ADMIN_TOKEN). Stop it with Ctrl-C.
     """
-    settings = database.settings(data_dir, database_url, host=host, port=port, demo=demo)
+    limits = _body_limits(max_body, max_json_depth)
+    settings = database.settings(
+        data_dir, database_url, host=host, port=port, demo=demo, body_limits=limits
+    )
     _check_port_free(host, port)
     with database.server_extra():
         from shipwise.server.serve import serve as run_server  # noqa: PLC0415 (lazy)
@@ -58,6 +85,16 @@ def serve(
         if stop.code not in {0, None}:
             fail("the server could not start; the lines above say why")
     note("Shipwise stopped.")
+
+
+def _body_limits(sizes: list[str] | None, depth: int | None) -> BodyLimits:
+    with database.server_extra():
+        from shipwise.server.api.limits import BodyLimits  # noqa: PLC0415 (lazy)
+
+    try:
+        return BodyLimits().overridden(sizes or (), depth)
+    except ValueError as error:
+        fail(f"--max-body/--max-json-depth: {error}")
 
 
 def _stop(_signal: int, _frame: FrameType | None) -> None:

@@ -49,7 +49,7 @@ def serve(settings: Settings) -> None:
     announce(services, settings)
     if settings.runner:
         services.start_runner(settings.runner_interval, settings.runner_lease)
-    app = create_app(services)
+    app = create_app(services, settings.body_limits)
     tune_garbage_collector()
     try:
         uvicorn.run(
