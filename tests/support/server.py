@@ -48,6 +48,7 @@ def running_server(
     admin_token: str = ADMIN_TOKEN,
     clock: Clock | None = None,
     github_webhook_secret: str | None = None,
+    database_busy_timeout: float = 10.0,
 ) -> Iterator[RunningServer]:
     port = free_port()
     settings = Settings(
@@ -56,6 +57,7 @@ def running_server(
         admin_token=admin_token,
         port=port,
         github_webhook_secret=github_webhook_secret,
+        database_busy_timeout=database_busy_timeout,
     )
     services = build(settings) if clock is None else build(settings, clock)
     config = uvicorn.Config(

@@ -78,6 +78,8 @@ def database_errors(url: str) -> Iterator[None]:
         from alembic.util import CommandError  # noqa: PLC0415 (lazy)
         from sqlalchemy import exc  # noqa: PLC0415 (lazy)
 
+        from shipwise.server.ports import StorageUnavailable  # noqa: PLC0415 (lazy)
+
     where = shown(url)
     try:
         yield
@@ -102,6 +104,8 @@ def database_errors(url: str) -> Iterator[None]:
             f"the database {where} refused: {_first_line(error)}",
             hint="Check that the database user may create and alter tables in it.",
         )
+    except StorageUnavailable as error:  # the storage adapter's words for a driver error
+        fail(f"{where}: {error.problem}", hint=f"{error.advice[:1].upper()}{error.advice[1:]}.")
     except CommandError as error:
         fail(
             f"cannot migrate {where}: {error}",

@@ -112,7 +112,9 @@ def metric_sources(settings: Settings) -> dict[str, MetricSource]:
 def open_database(settings: Settings, clock: Clock = system_clock) -> Database:
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Database(settings.resolved_database_url, clock=clock)
+    return Database(
+        settings.resolved_database_url, clock=clock, busy_timeout=settings.database_busy_timeout
+    )
 
 
 def build(settings: Settings, clock: Clock = system_clock) -> Services:
@@ -132,7 +134,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         projects=ProjectService(database),
         flags=FlagService(database),
         segments=SegmentService(database),
-        tokens=TokenService(database, clock),
+        tokens=TokenService(database, clock, bus),
         audit=AuditService(database),
         snapshots=snapshots,
         importing=ImportService(database),
@@ -146,6 +148,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         runner=RolloutRunner(database, clock, observer, notifications),
     )
     bus.subscribe(services.snapshots.on_change)
+    bus.subscribe_revocations(services.tokens.forget)  # before any stream hears of it
     first_start, services.first_admin_secret = services.tokens.bootstrap_admin(settings.admin_token)
     if first_start and not services.projects.all(SYSTEM):
         services.projects.create(SYSTEM, "default", "Default project")

@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from shipwise.domain.audit import ChainedRecord
+from shipwise.domain.github_order import Recorded
 from shipwise.domain.releases import Evidence, Release
 from shipwise.domain.rollout import PlanSpec, PlanState
 
@@ -20,6 +22,41 @@ Clock = Callable[[], datetime]
 class KeyTaken(Exception):
     """A new project, environment, flag or segment whose key a concurrent transaction
     took first (the database's unique constraint said so, at insert)."""
+
+
+class StorageProblem(StrEnum):
+    """What is wrong with the database, in the words an operator acts on."""
+
+    DISK_FULL = "disk full"
+    LOCKED = "database locked"
+    BUSY = "database busy"
+    UNREACHABLE = "database unreachable"
+    READ_ONLY = "database read-only"
+    IO_ERROR = "disk I/O error"
+    ERROR = "database error"  # a probe failed in a way none of the above names
+
+
+class StorageUnavailable(Exception):
+    """The database cannot do this now (the storage adapter's translation of a driver
+    error, so nothing above it imports the driver). The unit of work was rolled back;
+    ``advice`` says what to do, ``retry_after`` when trying again makes sense."""
+
+    def __init__(self, problem: StorageProblem, advice: str, retry_after: int) -> None:
+        super().__init__(f"{problem}: {advice}")
+        self.problem = problem
+        self.advice = advice
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class StorageHealth:
+    """What a live probe of the database found. ``readable`` False: nothing that needs
+    the database can be served (a load balancer should look elsewhere)."""
+
+    ok: bool
+    readable: bool
+    problem: StorageProblem | None = None
+    advice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +221,13 @@ class ReleaseStore(Protocol):
     ) -> None: ...
     def evidence(self, project_id: int, release: Release) -> Evidence: ...
     def add_ci_result(
-        self, project_id: int, commit: str, context: str, state: str, at: datetime
+        self,
+        project_id: int,
+        commit: str,
+        context: str,
+        state: str,
+        at: datetime,
+        event_at: datetime | None = None,
     ) -> None: ...
     def add_deploy(
         self,
@@ -194,9 +237,52 @@ class ReleaseStore(Protocol):
         succeeded: bool,
         reported_by: str,
         at: datetime,
+        event_at: datetime | None = None,
     ) -> None: ...
+    def last_ci_event(self, project_id: int, commit: str, context: str) -> Recorded | None:
+        """The newest result with an ``event_at`` for the commit and context."""
+        ...
+
+    def last_deploy_event(self, project_id: int, environment: str, commit: str) -> Recorded | None:
+        """The newest deploy with an ``event_at`` of the commit to the environment
+        (state ``success`` or ``failure``)."""
+        ...
+
     def get_policy_source(self, project_id: int) -> tuple[str, int] | None: ...
     def save_policy_source(self, project_id: int, source: str, at: datetime) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubDelivery:
+    """A GitHub delivery a project received: ``delivery`` is ``X-GitHub-Delivery``,
+    ``body_sha256`` the digest of the signed body."""
+
+    delivery: str
+    event: str
+    body_sha256: str
+    received_at: datetime
+    applied: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+class GitHubDeliveryStore(Protocol):
+    """The deliveries each project received, so a repeat is recognised."""
+
+    def claim_delivery(self, project_id: int, delivery: GitHubDelivery) -> GitHubDelivery | None:
+        """Record ``delivery`` as received, or return the earlier one it repeats (the same
+        id or the same body). A project's deliveries are claimed one at a time: the claim
+        holds until this transaction ends."""
+        ...
+
+    def settle_delivery(
+        self, project_id: int, delivery: str, applied: Sequence[str], skipped: Sequence[str]
+    ) -> None:
+        """Keep what the claimed ``delivery`` did, for the answer to a repeat."""
+        ...
+
+    def forget_deliveries(self, project_id: int, before: datetime) -> int:
+        """Drop the project's deliveries received before ``before``; how many."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +429,7 @@ class RolloutStore(Protocol):
         ...
 
 
-class Transaction(ReleaseStore, RolloutStore, Protocol):
+class Transaction(ReleaseStore, RolloutStore, GitHubDeliveryStore, Protocol):
     """One unit of work: everything done through it commits together, or not at all."""
 
     # projects and environments
@@ -445,12 +531,24 @@ class Store(Protocol):
         """A read-only unit of work (no audit, no revision bumps)."""
         ...
 
+    def health(self) -> StorageHealth:
+        """Probe the database (cheap: meant to be called every second); may block."""
+        ...
+
+    def cached_health(self) -> StorageHealth | None:
+        """The last probe's answer while still current, without blocking; else None."""
+        ...
+
 
 class ChangeBus(Protocol):
-    """Carries "environment E is now at revision R" to every server instance's streams."""
+    """Carries "environment E is now at revision R" to every server instance's streams,
+    and "token T was revoked" to every instance's token cache and streams. Listeners
+    are called in the order they subscribed."""
 
     def publish(self, changes: Sequence[Change]) -> None: ...
     def subscribe(self, listener: Callable[[Change], None]) -> None: ...
+    def publish_revocation(self, token_id: int) -> None: ...
+    def subscribe_revocations(self, listener: Callable[[int], None]) -> None: ...
     def close(self) -> None: ...
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from shipwise.server.api.limits import DEFAULT_LIMITS, BodyLimits
 from shipwise.server.clocks import AcceleratedClock, system_clock
 
 
@@ -15,6 +16,8 @@ from shipwise.server.clocks import AcceleratedClock, system_clock
 class Settings:
     data_dir: Path = Path("shipwise-data")
     database_url: str | None = None  # default: SQLite in data_dir
+    # SQLite: seconds a write waits for another process's lock before answering 503.
+    database_busy_timeout: float = 10.0
     admin_token: str | None = None  # the first admin token, instead of a generated one
     host: str = "127.0.0.1"
     port: int = 4242
@@ -26,6 +29,7 @@ class Settings:
     runner_interval: float = 1.0  # seconds between the runner's rounds
     runner_lease: float = 15.0  # SQLite: seconds before a silent runner's lease lapses
     metric_timeout: float = 5.0  # seconds a pulled metric source may take
+    body_limits: BodyLimits = DEFAULT_LIMITS  # request sizes and JSON depth (api/limits.py)
     # Simulations and tests: run on an accelerated clock (see ``clocks.AcceleratedClock``).
     clock_speed: float = 1.0
     clock_start: str | None = None  # ISO time the simulated clock starts at
@@ -48,6 +52,9 @@ class Settings:
         values: dict[str, object] = {
             "data_dir": Path(os.environ.get("SHIPWISE_DATA_DIR", "shipwise-data")),
             "database_url": os.environ.get("SHIPWISE_DATABASE_URL") or None,
+            "database_busy_timeout": float(
+                os.environ.get("SHIPWISE_DATABASE_BUSY_TIMEOUT", "10") or 10
+            ),
             "admin_token": os.environ.get("SHIPWISE_ADMIN_TOKEN") or None,
             "github_webhook_secret": os.environ.get("SHIPWISE_GITHUB_WEBHOOK_SECRET") or None,
             "notify_webhook_url": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_URL") or None,

@@ -1,14 +1,19 @@
 """The rollout runner's loop: in one thread of ``shipwise serve`` (or its own process,
 ``shipwise runner``), every few seconds, take or keep the runner lock and, while this
 process holds it, check the plans that are due. Only the holder acts, so with several
-server instances exactly one runs plans; when it dies, another takes over."""
+server instances exactly one runs plans; when it dies, another takes over.
+
+While the database cannot serve (a full disk, a lock, a database that is down) the loop
+keeps going: it says once that the runner is paused and why, retries every round, and
+says once that it carries on. A plan's step is applied in one transaction, so a round
+cut short by storage leaves the plan due, and the next round applies it once."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
-from shipwise.server.ports import RunnerLock
+from shipwise.server.ports import RunnerLock, StorageProblem, StorageUnavailable
 from shipwise.server.services.runner import RolloutRunner
 
 log = logging.getLogger(__name__)
@@ -23,13 +28,18 @@ class RunnerLoop:
         self._nudged = threading.Event()
         self._thread = threading.Thread(target=self._run, name="shipwise-runner", daemon=True)
         self.holding = False
+        self.storage_problem: StorageProblem | None = None  # why the last round stopped
 
     def start(self) -> None:
         self._thread.start()
 
     def run_once(self) -> bool:
         """One round: True if this process held the lock and checked the due plans."""
-        held = self._lock.acquire()
+        try:
+            held = self._lock.acquire()
+        except StorageUnavailable:
+            self.holding = False  # not renewed: another instance may take over
+            raise
         if held != self.holding:
             log.info("rollout runner %s", "active here" if held else "standing by")
             self.holding = held
@@ -46,8 +56,21 @@ class RunnerLoop:
             self._nudged.clear()
             try:
                 self.run_once()
+            except StorageUnavailable as error:
+                if error.problem != self.storage_problem:
+                    log.warning(
+                        "rollout runner paused: storage unavailable (%s): %s; retrying every %g s",
+                        error.problem,
+                        error.advice,
+                        self._interval,
+                    )
+                self.storage_problem = error.problem
             except Exception:  # a bad round must not end the loop; the next retries
                 log.exception("rollout runner round failed")
+            else:
+                if self.storage_problem is not None:
+                    log.warning("rollout runner carries on: storage works again")
+                    self.storage_problem = None
             self._nudged.wait(self._interval)
 
     def stop(self) -> None:

@@ -6,21 +6,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from shipwise import __version__
 from shipwise.server.api import admin, frontend, ofrep, sdk, unleash, webhooks
+from shipwise.server.api.bounds import BoundedRequests
 from shipwise.server.api.errors import install_error_handlers
+from shipwise.server.api.health import health_response
+from shipwise.server.api.limits import DEFAULT_LIMITS, BodyLimits
 from shipwise.server.api.stream import Broadcaster, StreamEndpoint
 from shipwise.server.bootstrap import Services
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, limits: BodyLimits = DEFAULT_LIMITS) -> FastAPI:
     broadcaster = Broadcaster(services.snapshots)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         broadcaster.start()
         services.bus.subscribe(broadcaster.on_change)
+        services.bus.subscribe_revocations(broadcaster.on_revoked)
         yield
         await broadcaster.stop()
 
@@ -32,6 +37,9 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.broadcaster = broadcaster
+    app.state.body_limits = limits
+    # Every request is held to its route's limits before a route reads it (limits.py).
+    app.add_middleware(BoundedRequests, limits=limits)
     install_error_handlers(app)
     # A plain ASGI route: the stream writes go straight to each connection (stream.py).
     app.router.add_route(
@@ -44,8 +52,14 @@ def create_app(services: Services) -> FastAPI:
     for module in (sdk, unleash, frontend, ofrep, admin, webhooks):
         app.include_router(module.router)
 
-    @app.get("/health", tags=["meta"], summary="Liveness and the streams this instance holds")
-    async def health() -> dict[str, object]:
-        return {"status": "ok", "version": __version__, "streams": broadcaster.subscriber_count()}
+    @app.get(
+        "/health",
+        tags=["meta"],
+        summary="Liveness, the database's state and the streams this instance holds",
+        response_description="ok, or degraded: writes fail (disk full, locked, read-only)",
+        responses={503: {"description": "The database cannot be read: route traffic elsewhere"}},
+    )
+    async def health() -> JSONResponse:
+        return await health_response(services.database, broadcaster.subscriber_count())
 
     return app

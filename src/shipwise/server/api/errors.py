@@ -1,5 +1,7 @@
 """Every error leaves as JSON with the HTTP status, a message a person can act on, and
-the field at fault: ``{"error": {"status": 422, "message": "...", "field": "..."}}``."""
+the field at fault: ``{"error": {"status": 422, "message": "...", "field": "..."}}``.
+A database that cannot serve (full disk, lock, down) is a 503 with ``Retry-After`` and
+``problem`` naming it, on every route."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from shipwise.server.services.errors import ServiceError
+from shipwise.server.ports import StorageUnavailable
+from shipwise.server.services.errors import ServiceError, Unavailable
 
 NO_ENDPOINT = "no endpoint"  # starts the 404 for a path no route serves
 
@@ -40,6 +43,17 @@ def whole_body_problem(error: RequestValidationError) -> str | None:
     return None
 
 
+def service_error_response(error: ServiceError) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, Unavailable):
+        headers["Retry-After"] = str(error.retry_after)
+    body = error_body(error.status, error.message, error.field)
+    body["error"].update(error.details())  # type: ignore[attr-defined]
+    return JSONResponse(body, error.status, headers=headers or None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -55,10 +69,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, error: ServiceError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-        body = error_body(error.status, error.message, error.field)
-        body["error"].update(error.details())  # type: ignore[attr-defined]
-        return JSONResponse(body, error.status, headers=headers)
+        return service_error_response(error)
+
+    @app.exception_handler(StorageUnavailable)
+    async def storage_unavailable(_request: Request, error: StorageUnavailable) -> JSONResponse:
+        return service_error_response(Unavailable.storage(error))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -28,7 +28,9 @@ async def snapshot(
     who: ServerKey,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    published = services.snapshots.current(who.environment_id)
+    published = services.snapshots.cached(who.environment_id)
+    if published is None:  # the database, off the event loop (a lock may hold it 10 s)
+        published = await asyncio.to_thread(services.snapshots.current, who.environment_id)
     headers = {"ETag": published.etag, "Cache-Control": "no-cache"}
     if if_none_match is not None and published.etag in {
         t.strip() for t in if_none_match.split(",")
@@ -53,7 +55,9 @@ class MetricsBatch(BaseModel):
 
 @router.post("/metrics", status_code=202, summary="Exposure counts from an SDK")
 async def metrics(batch: MetricsBatch, services: ServicesDep, who: AnySdkKey) -> dict[str, Any]:
-    accepted = services.metrics.record_exposures(
+    # A write: in a worker thread, so a locked or slow database holds this request only.
+    accepted = await asyncio.to_thread(
+        services.metrics.record_exposures,
         who.environment_id,
         batch.app_name,
         {name: (c.yes, c.no, dict(c.variants)) for name, c in batch.flags.items()},

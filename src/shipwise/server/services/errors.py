@@ -7,10 +7,14 @@ what is wrong and, where it helps, what to do next.
     ├── Conflict          409  a stale version (If-Match) or a duplicate key
     ├── PreconditionRequired 428  a write that must carry If-Match did not
     ├── Unauthenticated   401  no token, an unknown, revoked or expired one
-    └── Forbidden         403  the token's role or kind does not allow it
+    ├── Forbidden         403  the token's role or kind does not allow it
+    └── Unavailable       503  the database cannot do it now (full disk, lock, down);
+                               ``retry_after`` seconds, and what to do meanwhile
 """
 
 from __future__ import annotations
+
+from shipwise.server.ports import StorageUnavailable
 
 
 class ServiceError(Exception):
@@ -48,3 +52,28 @@ class Unauthenticated(ServiceError):
 
 class Forbidden(ServiceError):
     status = 403
+
+
+class Unavailable(ServiceError):
+    status = 503
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        retry_after: int = 5,
+        problem: str | None = None,
+    ) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+        self.problem = problem
+
+    @classmethod
+    def storage(cls, error: StorageUnavailable) -> Unavailable:
+        """The storage adapter's report, as the API answers it."""
+        message = f"storage unavailable ({error.problem}): {error.advice}"
+        return cls(message, retry_after=error.retry_after, problem=str(error.problem))
+
+    def details(self) -> dict[str, object]:
+        return {"problem": self.problem} if self.problem else {}

@@ -3,6 +3,10 @@
 SQLite is the embedded default (one file in the data directory, WAL mode). PostgreSQL
 serves several server instances; migrations then run under an advisory lock so two
 instances starting together do not both migrate.
+
+A unit of work that meets a full disk, a lock held too long or a database that does not
+answer is rolled back whole (the flag, its audit record and the chain head go together
+or not at all) and raises the port's ``StorageUnavailable`` (``errors.py``).
 """
 
 from __future__ import annotations
@@ -17,46 +21,89 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from shipwise.server.ports import Change, ChangeBus
+from shipwise.server.ports import (
+    Change,
+    ChangeBus,
+    StorageHealth,
+    StorageProblem,
+    StorageUnavailable,
+)
+from shipwise.server.storage.errors import RETRY_AFTER, Trouble, first_line, translate
+from shipwise.server.storage.probe import StorageProbe
 from shipwise.server.storage.repository import SqlTransaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x5348_4950  # "SHIP": the PostgreSQL advisory lock key for migrations
+BUSY_TIMEOUT = 10.0  # seconds a write waits for another's lock: then "database locked"
+CONNECT_TIMEOUT = 5  # seconds to open a PostgreSQL connection: then "unreachable"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def create_database_engine(url: str) -> Engine:
+def create_database_engine(url: str, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+
+        def pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
+            cursor.close()
+
+        event.listen(engine, "connect", pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT},
+    )
+
+    # PostgreSQL's lock_timeout is SQLite's busy timeout: a write behind a lock held
+    # elsewhere (a `LOCK TABLE` in psql) answers 503 instead of waiting for ever. Set
+    # per session, not as a startup option, which PgBouncer refuses by default.
+    def lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {round(busy_timeout * 1000)}")
+        dbapi_connection.commit()
+
+    event.listen(engine, "connect", lock_timeout)
+    return engine
 
 
 class Database:
     """The ``Store`` port over SQLAlchemy."""
 
     def __init__(
-        self, url: str, bus: ChangeBus | None = None, clock: Callable[[], datetime] | None = None
+        self,
+        url: str,
+        bus: ChangeBus | None = None,
+        clock: Callable[[], datetime] | None = None,
+        busy_timeout: float = BUSY_TIMEOUT,
     ) -> None:
         self.url = url
-        self.engine = create_database_engine(url)
+        self.engine = create_database_engine(url, busy_timeout)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._bus = bus
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._busy_timeout = busy_timeout
         # SQLite allows one writer; queueing writers here beats "database is locked".
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._trouble = Trouble(self.engine.url.render_as_string(hide_password=True))
+        database = self.engine.url.database
+        self._probe = StorageProbe(
+            self.engine,
+            self._trouble,
+            self._write_lock,
+            Path(database) if self.is_sqlite and database and database != ":memory:" else None,
+            round(busy_timeout * 1000),
+        )
 
     def attach_bus(self, bus: ChangeBus) -> None:
         self._bus = bus
@@ -67,6 +114,8 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
             if not self.is_sqlite:
+                # Another instance migrating may take longer than a write's lock wait.
+                connection.execute(text("SET LOCAL lock_timeout = 0"))
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
                 )
@@ -85,22 +134,65 @@ class Database:
     def transaction(self) -> Iterator[SqlTransaction]:
         """A write unit of work. Changes it records are published after commit."""
         lock = self._write_lock
-        if lock is not None:
-            lock.acquire()
+        # Writers queued behind a long write (or one stuck on another process's lock)
+        # give up when SQLite would: a 503 each, not a pile of requests waiting for ever.
+        if lock is not None and not lock.acquire(timeout=self._busy_timeout):
+            waited = f"another write of this server held the database for {self._busy_timeout:g} s"
+            self._trouble.note(StorageProblem.BUSY, True, waited)
+            raise StorageUnavailable(
+                StorageProblem.BUSY, f"{waited}; retry shortly", RETRY_AFTER[StorageProblem.BUSY]
+            )
         try:
             changes: list[Change] = []
-            with self._sessions() as session, session.begin():
+            with self._translated(writing=True), self._sessions() as session, session.begin():
                 yield SqlTransaction(session, self._clock, changes, self.is_sqlite)
         finally:
             if lock is not None:
                 lock.release()
+        self._trouble.over(writing=True)
         if changes and self._bus is not None:
-            self._bus.publish(changes)
+            self._publish(self._bus, changes)
+
+    def _publish(self, bus: ChangeBus, changes: list[Change]) -> None:
+        try:
+            bus.publish(changes)
+        except Exception as error:  # the bus's own driver, whichever it is; others re-raised
+            translated = translate(error, self.is_sqlite)
+            if translated is None:
+                raise
+            # Saved but unheard: say so, so the person repeats it (a repeat announces it).
+            self._trouble.note(translated.problem, True, first_line(error))
+            raise StorageUnavailable(
+                translated.problem,
+                "the change was saved but other instances were not told of it, so SDK "
+                f"streams may not have it yet: {translated.advice}; repeat the change",
+                translated.retry_after,
+            ) from error
 
     @contextmanager
     def read(self) -> Iterator[SqlTransaction]:
-        with self._sessions() as session, session.begin():
+        with self._translated(writing=False), self._sessions() as session, session.begin():
             yield SqlTransaction(session, self._clock, None, self.is_sqlite)
+        self._trouble.over(writing=False)
+
+    @contextmanager
+    def _translated(self, writing: bool) -> Iterator[None]:
+        """Driver errors an operator must act on leave as ``StorageUnavailable``; the
+        session has rolled back and closed by the time they get here."""
+        try:
+            yield
+        except (DBAPIError, PoolTimeout) as error:
+            translated = translate(error, self.is_sqlite)
+            if translated is None:
+                raise
+            self._trouble.note(translated.problem, writing, first_line(error))
+            raise translated from error
+
+    def health(self) -> StorageHealth:
+        return self._probe.health()
+
+    def cached_health(self) -> StorageHealth | None:
+        return self._probe.cached()
 
     def session(self) -> Session:
         return self._sessions()

@@ -4,6 +4,9 @@ PostgreSQL: a session-level advisory lock held on a connection of its own. If th
 process dies, its connection closes and the server frees the lock at once; the next
 instance to ask takes over. SQLite (one machine): a lease row with an expiry that the
 holder renews; a holder that stops renewing loses it when it expires.
+
+A database that cannot serve (``errors.py``) raises ``StorageUnavailable`` from
+``acquire``, so the loop says why it paused instead of "standing by".
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from shipwise.server.storage.errors import translate
 from shipwise.server.storage.tables import RunnerLeaseRow
 
 log = logging.getLogger(__name__)
@@ -53,8 +57,11 @@ class PostgresAdvisoryLock:
             connection.close()
             return False
         except DBAPIError as error:
-            log.warning("runner lock lost: %s", error)
             self._drop()
+            translated = translate(error, sqlite=False)
+            if translated is not None:
+                raise translated from error
+            log.warning("runner lock lost: %s", error)
             return False
 
     def _drop(self) -> None:
@@ -120,7 +127,13 @@ class SqliteLease:
                     .values(holder=self.holder, expires_at=now + self._ttl)
                 )
                 return bool(result.rowcount)
-        except (IntegrityError, DBAPIError) as error:
+        except IntegrityError as error:
+            log.debug("runner lease not taken: %s", error)
+            return False
+        except DBAPIError as error:
+            translated = translate(error, sqlite=True)
+            if translated is not None:
+                raise translated from error
             log.debug("runner lease not taken: %s", error)
             return False
 
