@@ -53,7 +53,15 @@ def expiry(text: str | None) -> datetime | None:
 @token_app.command("create")
 def create(
     kind: KindOption,
-    project: Annotated[str | None, typer.Option("--project", "-p", help="The project.")] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            "-p",
+            envvar="SHIPWISE_PROJECT",
+            help="The project (SDK keys: 'default' unless given).",
+        ),
+    ] = None,
     environment: Annotated[
         str | None,
         typer.Option("--environment", "-e", help="The environment (for SDK keys)."),
@@ -76,6 +84,8 @@ def create(
     rest goes to stderr.
     """
     until = expiry(expires)
+    if environment is not None and project is None:
+        project = "default"  # as every other command that names an environment
     where = "/".join(p for p in (project, environment) if p) or "every project"
     body: dict[str, Any] = {
         "name": name or f"{kind.value} {where}",

@@ -13,6 +13,18 @@ def _snapshot_status(server: RunningServer, key: str) -> int:
     return httpx.get(f"{server.url}/sdk/v1/snapshot", headers=headers, timeout=10).status_code
 
 
+def test_token_create__environment_without_project__is_in_the_default_project(
+    shipwise: Shipwise, remote: tuple[str, ...], server: RunningServer
+) -> None:
+    # When a server key is created as the README writes it: an environment, no project
+    result = shipwise("token", "create", "--name", "web", "--kind", "server", "-e", "dev", *remote)
+
+    # Then it is the default project's dev key, and it works
+    assert result.exit_code == 0, result.output
+    assert "default/dev" in result.stderr
+    assert _snapshot_status(server, result.stdout.strip()) == 200
+
+
 def test_token_create__server_key__secret_alone_on_stdout_and_it_works(
     shipwise: Shipwise, remote: tuple[str, ...], server: RunningServer
 ) -> None:
