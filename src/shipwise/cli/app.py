@@ -19,7 +19,7 @@ from shipwise.cli.gate_cmd import gate_app
 from shipwise.cli.import_cmd import import_app
 from shipwise.cli.metric_cmd import metric_app
 from shipwise.cli.options import JsonOption
-from shipwise.cli.output import console, note, say
+from shipwise.cli.output import console, json_option, note, say
 from shipwise.cli.policy_cmd import policy_app
 from shipwise.cli.project_cmd import project_app
 from shipwise.cli.release_cmd import release_app
@@ -40,6 +40,14 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 snapshot_app = typer.Typer(help="Check, convert and evaluate flag snapshots offline.")
+
+
+@app.callback()
+def _each_invocation() -> None:
+    # A command without --json prints its errors for people, whatever ran before it in
+    # this process (the CLI's own tests invoke many commands in one).
+    json_option(False)
+
 
 app.command(rich_help_panel="Server")(serve)
 app.command(rich_help_panel="Server")(runner)

@@ -7,7 +7,12 @@ from typing import Annotated
 
 import typer
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+from shipwise.cli.output import json_option
+
+JsonOption = Annotated[
+    bool,
+    typer.Option("--json", help="Print JSON for scripts, errors included.", callback=json_option),
+]
 NewKeyArgument = Annotated[
     str,
     typer.Argument(metavar="KEY", help="Lowercase letters, digits, '.', '_' and '-'."),

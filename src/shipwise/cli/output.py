@@ -56,8 +56,24 @@ def shown(value: str | Text, *, keep_newlines: bool = False) -> Text:
     return result
 
 
+class _Mode:
+    """Whether the running command was given ``--json``: then its errors are JSON on
+    stdout too, so a script reads one format. Set by the ``--json`` option's callback
+    (``json_option``), which click runs for every command that has the option."""
+
+    json = False
+
+
+def json_option(value: bool) -> bool:
+    _Mode.json = value
+    return value
+
+
 def fail(message: str, *, hint: str | None = None, code: Exit = Exit.ERROR) -> NoReturn:
-    """Print ``Error: message`` (and what to do next) on stderr and exit with ``code``."""
+    """Print ``Error: message`` (and what to do next) on stderr and exit with ``code``;
+    with ``--json``, also ``{"error": {"message", "hint", "exit_code"}}`` on stdout."""
+    if _Mode.json:
+        print_json({"error": {"message": message, "hint": hint, "exit_code": int(code)}})
     line = Text("Error: ", style="bold red")
     line.append(shown(message))
     errors.print(line, soft_wrap=True)
