@@ -84,7 +84,7 @@ def oversized(text: str | None) -> bool:
 def describe_value(text: str | None) -> str:
     """``text`` for an explanation: quoted, or, when oversized, its start and why no
     constraint matched it."""
-    if text is None or len(text) <= MAX_CONTEXT_VALUE_LENGTH:
+    if text is None or not oversized(text):
         return repr(text)
     return (
         f"{text[:_SHOWN]!r}… ({len(text):,} characters, over the limit of "
