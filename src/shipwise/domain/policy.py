@@ -166,6 +166,8 @@ def _production_stage(environment: str, branch: str, previous: str | None) -> St
         business_hours=True,
         respect_freezes=True,
         one_feature_rolling_out=True,
+        protected=True,
+        testers=None,
     )
 
 

@@ -49,6 +49,12 @@ class StageGates:
     business_hours: bool = False
     respect_freezes: bool = False
     one_feature_rolling_out: bool = False  # at most `max_feature_rollouts` features at once
+    # Protected: nothing shows a feature to more users here except its release (gates, then
+    # its rollout plan) or an approved change request. Reducing exposure is never held up.
+    protected: bool = False
+    # Who sees a release's flags once it is promoted here (unprotected stages only):
+    # "everyone", or the name of a segment (e.g. the QA testers). None: leave flags alone.
+    testers: str | None = "everyone"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,13 @@ class Policy:
         default_factory=lambda: dict(DEFAULT_FIX_WITHIN)
     )
     code_owners: tuple[str, ...] = ()  # people whose approval counts as code-owner review
+    # A change request in a protected environment needs this many people, never its
+    # requester; roles left empty means anyone who may change flags there.
+    change_approvals: ApprovalRule = ApprovalRule(2, frozenset())
+
+    def is_protected(self, environment: str) -> bool:
+        found = self.stage(environment)
+        return found is not None and found.protected
 
     def stage(self, environment: str) -> StageGates | None:
         return next((s for s in self.stages if s.environment == environment), None)

@@ -42,6 +42,9 @@ class ConfigChange:
     expected_version: int | None = None  # from If-Match; None: whatever is current
     reason: str | None = None
     needs: Action = Action.WRITE_FLAGS
+    # What allows this change to show the flag to more users in a protected environment:
+    # "rollout plan #3", "change request #5". None: a hand edit, which may only reduce.
+    authority: str | None = None
 
 
 def _only_switches_off(current: FlagConfig, rules: Mapping[str, Any]) -> bool:
