@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from shipwise import __version__
 from shipwise.server.api import admin, frontend, ofrep, sdk, unleash, webhooks
 from shipwise.server.api.bounds import BoundedRequests
+from shipwise.server.api.docs_assets import install_docs
 from shipwise.server.api.errors import install_error_handlers
 from shipwise.server.api.health import health_response
 from shipwise.server.api.limits import DEFAULT_LIMITS, BodyLimits
@@ -34,6 +35,8 @@ def create_app(services: Services, limits: BodyLimits = DEFAULT_LIMITS) -> FastA
         version=__version__,
         summary="Release control plane: flags, gated promotions, guarded rollouts.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc without a CDN: docs_assets.py
+        redoc_url=None,
     )
     app.state.services = services
     app.state.broadcaster = broadcaster
@@ -51,6 +54,7 @@ def create_app(services: Services, limits: BodyLimits = DEFAULT_LIMITS) -> FastA
     # The hot SDK routes first: the router tries routes in order (~60 µs for all of admin).
     for module in (sdk, unleash, frontend, ofrep, admin, webhooks):
         app.include_router(module.router)
+    install_docs(app)  # after the API's routes: a page for people, not on the hot path
 
     @app.get(
         "/health",
