@@ -28,6 +28,7 @@ PEOPLE = {
     "alice": "developer",
     "bob": "developer",
     "carol": "release-manager",
+    "dana": "release-manager",  # the second pair of eyes on a weakening policy change
     "quinn": "qa",
     "ci": "developer",
 }
@@ -154,12 +155,13 @@ def test_feature__walks_dev_staging_production__refusing_every_unsafe_promotion(
     ok(team.quinn.post(f"{P}/releases/{key}/signoff", json={"kind": "qa", "stage": "staging"}))
 
     refused(team, key, "rollback-drill")  # without a rehearsed rollback
-    ok(
-        team.carol.post(
-            f"{P}/releases/{key}/drills",
-            json={"environment": "staging", "succeeded": True, "detail": "flag off for 50 users"},
-        )
-    )
+    # Promoting into staging switched new-checkout on there for QA, so the drill has
+    # something to switch off; it verifies through the SDK and puts the flag back.
+    on_in_staging = server.services.flags.config(SYSTEM, "default", "new-checkout", "staging")
+    assert on_in_staging.enabled
+    body = {"environment": "staging", "sample": 50}
+    drill = ok(team.carol.post(f"{P}/releases/{key}/rollback-drill", json=body))
+    assert drill["succeeded"] is True, drill
 
     clock.set(datetime(2026, 12, 2, 20, 0, tzinfo=UTC))
     refused(team, key, "business-hours")  # outside business hours
@@ -168,7 +170,11 @@ def test_feature__walks_dev_staging_production__refusing_every_unsafe_promotion(
     freeze = '[[freeze]]\nname = "December freeze"\nstart = 2026-12-01\nend = 2026-12-03\n'
     ok(team.carol.put(f"{P}/policy", json={"source": freeze}))
     refused(team, key, "freeze")  # during a freeze
-    ok(team.carol.put(f"{P}/policy", json={"source": ""}))
+    # Lifting the freeze weakens the policy: it waits for a second release manager.
+    lifted = ok(team.carol.put(f"{P}/policy", json={"source": ""}))["change_request"]["id"]
+    refused(team, key, "freeze")  # still frozen until then
+    ok(team.dana.post(f"{P}/change-requests/{lifted}/approve"))
+    ok(team.dana.post(f"{P}/change-requests/{lifted}/apply"))
 
     # A second feature rolling out at the same time is refused (the first one holds it).
     gates = ok(team.carol.get(f"{P}/releases/{key}/gates", params={"environment": "production"}))

@@ -17,7 +17,13 @@ from shipwise.server.services.principal import SYSTEM
 
 WEDNESDAY_10 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 COMMIT = "4f2a9c1e" * 5
-PEOPLE = {"alice": "developer", "bob": "developer", "carol": "release-manager", "quinn": "qa"}
+PEOPLE = {
+    "alice": "developer",
+    "bob": "developer",
+    "carol": "release-manager",
+    "dana": "release-manager",  # the second pair of eyes on a weakening policy change
+    "quinn": "qa",
+}
 
 
 @pytest.fixture
@@ -73,7 +79,8 @@ def test_feature__walks_to_production_through_the_cli(  # noqa: PLR0915 - the pr
     run("ci", "ci", "report", "--ref", COMMIT, "--context", "tests", "--state", "success")
     run("alice", "release", "approve", key, code=1)  # an author never approves her own
     run("bob", "release", "approve", key)
-    run("carol", "release", "promote", key)
+    promoted = " ".join(run("carol", "release", "promote", key).split())
+    assert "Switched on in dev for the policy's testers: new-checkout." in promoted
     run("ci", "deploy", "report", "--env", "dev", "--ref", COMMIT)
 
     # Into staging: one approval after the dev deploy.
@@ -99,7 +106,10 @@ def test_feature__walks_to_production_through_the_cli(  # noqa: PLR0915 - the pr
     run("carol", "policy", "apply", str(freeze))
     refused("Launch week")
     freeze.write_text("")
-    run("carol", "policy", "apply", str(freeze))
+    waiting = run("carol", "policy", "apply", str(freeze))  # lifting it weakens the policy
+    lifted = waiting.split("change request #", 1)[1].split(",", 1)[0]
+    run("dana", "change", "approve", lifted)
+    run("dana", "change", "apply", lifted)
 
     assert shipwise("gate", "check", key, "--env", "production", *people["ci"]).exit_code == 0
     run("carol", "release", "promote", key)

@@ -171,3 +171,37 @@ def test_a_drill_rehearses_in_staging_verifies_through_the_sdk_and_restores(
         )
     ]
     assert flag_actions[:2] == ["flag.restore", "flag.rollback"]
+
+
+def test_a_drill_where_the_flags_are_already_off_fails_says_why_and_keeps_the_gate_closed(
+    setup: tuple[RunningServer, str], tmp_path: Path
+) -> None:
+    # Given the release in dev only, its flag off in staging
+    server, key = setup
+    services = server.services
+    with services.database.transaction() as tx:
+        project = tx.get_project("default")
+        assert project is not None
+        release = tx.get_release(project.id, key)
+        assert release is not None
+        tx.save_release(replace(release, stage="dev"))
+    services.flags.set_enabled(SYSTEM, "default", "new-checkout", "staging", False)
+    before = services.flags.config(SYSTEM, "default", "new-checkout", "staging")
+
+    # When the rollback is rehearsed in staging from the command line
+    result = Shipwise(tmp_path)("rollback", key, "--drill", "--env", "staging", *admin(server))
+
+    # Then it fails (exit 1), saying why and what to do first, and no flag moved
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.stdout.split())
+    assert (
+        "Drill FAILED in staging: 'new-checkout' is already off in staging, so switching it "
+        f"off proves nothing: promote {key} into staging first (`shipwise release promote "
+        f"{key} --env staging`; it switches the flag on for testers), then drill again"
+    ) in said
+    assert services.flags.config(SYSTEM, "default", "new-checkout", "staging") == before
+    # And the failed drill is what the production gate sees
+    decision = services.releases.gate_check(SYSTEM, "default", key, "production")
+    gate = next(g for g in decision.gates if g.gate == "rollback-drill")
+    assert not gate.passed
+    assert "failed" in gate.detail

@@ -1,5 +1,6 @@
 """Flags of every shape the evaluation APIs must get right, seeded through the services
-into default/production, and contexts that exercise them.
+into default/staging (not protected: these tests are about shapes, not the release
+process), and contexts that exercise them.
 
     on              on for everyone (no strategies)
     off             switched off (has a strategy)
@@ -32,7 +33,7 @@ from shipwise.server.bootstrap import Services
 from shipwise.server.services.principal import SYSTEM
 
 PROJECT = "default"
-ENVIRONMENT = "production"
+ENVIRONMENT = "staging"
 PLANS = ("free", "pro", "beta", "internal")
 COUNTRIES = ("NO", "SE", "DE", "US")
 
@@ -144,7 +145,7 @@ class Seeded:
 
 
 def seed(services: Services) -> Seeded:
-    """Create the flags above in default/production and a server and a frontend key."""
+    """Create the flags above in default/staging and a server and a frontend key."""
     segment = services.segments.save(
         SYSTEM, PROJECT, "beta-countries", [_in("country", "NO", "SE")]
     )

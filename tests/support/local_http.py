@@ -29,6 +29,7 @@ class Request:
     query: dict[str, list[str]]
     headers: Mapping[str, str]
     closing: threading.Event  # set when the server is shutting down
+    body: bytes = b""  # what a POST carried
 
     def first(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -79,13 +80,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
+        self._answer("GET", b"")
+
+    def do_POST(self) -> None:
+        self._answer("POST", self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+    def _answer(self, method: str, body: bytes) -> None:
         split = urlsplit(self.path)
         request = Request(
-            method="GET",
+            method=method,
             path=split.path,
             query=parse_qs(split.query, keep_blank_values=True),
             headers={name.lower(): value for name, value in self.headers.items()},
             closing=self.server.closing,
+            body=body,
         )
         self.server.received.append(request)
         reply = self.server.handle_request_function(request)

@@ -39,5 +39,5 @@ def test_import__sdk_and_engine__load_no_web_framework_orm_or_cli(statement: str
 
 def test_import__probe_sees_heavy_modules__when_they_are_imported() -> None:
     # The probe itself must be able to fail: importing the CLI does load typer and rich.
-    loaded = _modules_after("import shipwise.cli")
+    loaded = _modules_after("import shipwise.cli.app")
     assert {"typer", "rich"} <= loaded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from rich.text import Text
 
 from shipwise.cli import demo as demo_module
 from shipwise.cli.audit_cmd import audit_app
+from shipwise.cli.change_cmd import change_app
 from shipwise.cli.db_cmd import db_app
 from shipwise.cli.deploy_cmd import ci_app, deploy_app
 from shipwise.cli.env_cmd import env_app
@@ -18,14 +20,15 @@ from shipwise.cli.flag_cmd import flag_app
 from shipwise.cli.gate_cmd import gate_app
 from shipwise.cli.import_cmd import import_app
 from shipwise.cli.metric_cmd import metric_app
-from shipwise.cli.options import JsonOption
-from shipwise.cli.output import console, json_option, note, say
+from shipwise.cli.options import JsonOption, SpellingGroup
+from shipwise.cli.output import console, fail, json_option, say
 from shipwise.cli.policy_cmd import policy_app
 from shipwise.cli.project_cmd import project_app
 from shipwise.cli.release_cmd import release_app
 from shipwise.cli.rollback_cmd import rollback
 from shipwise.cli.rollout_cmd import rollout_app
 from shipwise.cli.runner_cmd import runner
+from shipwise.cli.segment_cmd import segment_app
 from shipwise.cli.serve_cmd import serve
 from shipwise.cli.simulate_cmd import simulate
 from shipwise.cli.token_cmd import token_app
@@ -36,14 +39,29 @@ app = typer.Typer(
     "Commands that talk to a server take --url and --token, or SHIPWISE_URL and "
     "SHIPWISE_TOKEN, or url and token from ~/.config/shipwise/config.toml.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion [bash|zsh|fish|…]
     rich_markup_mode="markdown",
+    cls=SpellingGroup,  # old option spellings still work, hidden (cli/options.py)
 )
 snapshot_app = typer.Typer(help="Check, convert and evaluate flag snapshots offline.")
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        # The installed distribution's version, as pip and `pip show shipwise` know it.
+        typer.echo(f"shipwise {metadata.version('shipwise')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _each_invocation() -> None:
+def _each_invocation(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
     # A command without --json prints its errors for people, whatever ran before it in
     # this process (the CLI's own tests invoke many commands in one).
     json_option(False)
@@ -57,12 +75,14 @@ app.add_typer(project_app, name="project", rich_help_panel="Flags")
 app.add_typer(env_app, name="env", rich_help_panel="Flags")
 app.add_typer(flag_app, name="flag", rich_help_panel="Flags")
 app.add_typer(token_app, name="token", rich_help_panel="Flags")
+app.add_typer(segment_app, name="segment", rich_help_panel="Flags")
 app.add_typer(import_app, name="import", rich_help_panel="Flags")
 app.add_typer(release_app, name="release", rich_help_panel="Releases")
 app.add_typer(gate_app, name="gate", rich_help_panel="Releases")
 app.add_typer(deploy_app, name="deploy", rich_help_panel="Releases")
 app.add_typer(ci_app, name="ci", rich_help_panel="Releases")
 app.add_typer(policy_app, name="policy", rich_help_panel="Releases")
+app.add_typer(change_app, name="change", rich_help_panel="Releases")
 app.add_typer(rollout_app, name="rollout", rich_help_panel="Rollouts")
 app.add_typer(metric_app, name="metric", rich_help_panel="Rollouts")
 app.command(rich_help_panel="Releases")(rollback)
@@ -74,21 +94,18 @@ UnleashOption = Annotated[
 
 
 def _load(path: Path, unleash: bool) -> Snapshot:
+    # fail(): exit 2, and with --json the error is JSON on stdout too.
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        note(Text(f"Cannot read {path}:", style="red"), f" {error.strerror}")
-        raise typer.Exit(2) from None
+        fail(f"cannot read {path}: {error.strerror}")
     except ValueError as error:
-        note(Text(f"{path} is not valid JSON:", style="red"), f" {error}")
-        raise typer.Exit(2) from None
+        fail(f"{path} is not valid JSON: {error}")
     try:
         return Snapshot.from_unleash(document) if unleash else Snapshot.load(document)
     except SnapshotError as error:
-        note(Text(f"{path}:", style="red"), f" {error}")
         hint = "without --unleash" if unleash else "with --unleash if it is an Unleash document"
-        note(f"Fix the field named above, or try {hint}.")
-        raise typer.Exit(2) from None
+        fail(f"{path}: {error}", hint=f"Fix the field named above, or try {hint}.")
 
 
 @app.command(rich_help_panel="Offline")
@@ -128,8 +145,7 @@ def explain(
     try:
         parsed: Any = json.loads(context)
     except ValueError as error:
-        note(Text("--context is not valid JSON:", style="red"), f" {error}")
-        raise typer.Exit(2) from None
+        fail(f"--context is not valid JSON: {error}")
     result = _load(path, unleash).explain(flag, parsed)
     if as_json:
         console.print_json(data=result.to_dict())

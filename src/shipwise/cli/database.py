@@ -1,5 +1,6 @@
-"""The database for the operator commands (``serve``, ``db``, ``audit verify``): settings
-from flags and the environment, and database trouble turned into a sentence and exit 2.
+"""The database for the operator commands (``serve``, ``db``, ``audit verify``, ``token
+create --admin``): settings from flags and the environment, and database trouble turned
+into a sentence and exit 2.
 
 Server modules (SQLAlchemy, Alembic, FastAPI) are imported here only when a command runs,
 so ``shipwise demo`` and ``shipwise snapshot`` start fast and work without the server
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from shipwise.cli.output import fail
 
 if TYPE_CHECKING:
+    from shipwise.server.ports import Store
     from shipwise.server.settings import Settings
 
 _DRIVERLESS_POSTGRES = re.compile(r"^postgres(?:ql)?://")
@@ -86,7 +88,8 @@ def database_errors(url: str) -> Iterator[None]:
     except ModuleNotFoundError as error:
         fail(
             f"{where} needs the module {error.name!r}, which is not installed",
-            hint="For PostgreSQL: pip install 'shipwise[postgres]'.",
+            hint="PostgreSQL needs its driver, the postgres extra: "
+            'pip install "shipwise[server,postgres]"',
         )
     except exc.ArgumentError as error:
         fail(
@@ -111,6 +114,34 @@ def database_errors(url: str) -> Iterator[None]:
             f"cannot migrate {where}: {error}",
             hint="A newer Shipwise may have migrated it; run that version (or newer) instead.",
         )
+
+
+@contextmanager
+def existing(settings: Settings) -> Iterator[Store]:
+    """The server's database as it is (never created, never migrated), for the commands
+    that act on it from the server host (``audit verify``, ``token create --admin``);
+    exit 2 when there is no Shipwise database there, or it cannot be used."""
+    url = settings.resolved_database_url
+    file = sqlite_path(url)
+    if file is not None and not file.exists():
+        fail(
+            f"there is no Shipwise database at {file}",
+            hint="Pass the server's --data-dir (or --database-url).",
+        )
+    with server_extra():
+        from shipwise.server.bootstrap import open_database  # noqa: PLC0415 (lazy)
+
+    with database_errors(url):
+        db = open_database(settings)
+        try:
+            if db.current_revision() is None:
+                fail(
+                    f"{shown(url)} is not a Shipwise database (it has no migrations)",
+                    hint="Pass the server's --data-dir or --database-url.",
+                )
+            yield db
+        finally:
+            db.dispose()
 
 
 def _first_line(error: Any) -> str:

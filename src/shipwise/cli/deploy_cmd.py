@@ -50,7 +50,7 @@ class CiState(StrEnum):
 def report_deploy(
     environment: Annotated[
         str,
-        typer.Option("--env", "--environment", "-e", help="Where it was deployed, e.g. staging."),
+        typer.Option("--env", "-e", "--environment", help="Where it was deployed, e.g. staging."),
     ],
     ref: RefOption,
     failed: Annotated[bool, typer.Option("--failed", help="The deploy failed.")] = False,

@@ -4,11 +4,11 @@ Exit codes, exactly (a pipeline step can rely on them):
 
     0  every gate is met: the promotion may proceed
     1  a gate is unmet: the list says which, and what would satisfy each
-    2  anything else: usage, configuration, connection, an unknown release or
-       project, a refused token, a server error
+    2  anything else: usage, configuration, connection, an unknown release,
+       environment or project, a bad token or one of the wrong kind or role, a server
+       error
 
-(An environment the pipeline does not have is an unmet gate, "Pipeline order", whose
-remedy names the environments there are.)
+So a typo in the release's key or the environment never reads as a closed gate.
 
 Asking changes nothing on the server.
 """
@@ -22,7 +22,14 @@ from rich.text import Text
 
 from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
 from shipwise.cli.output import Exit, console, fail, print_json, say
-from shipwise.cli.release_cmd import ReleaseArgument, connect, gate_summary, gates_table, unmet
+from shipwise.cli.release_cmd import (
+    Refusal,
+    ReleaseArgument,
+    connect,
+    gate_summary,
+    gates_table,
+    unmet,
+)
 from shipwise.cli.remote import api_path
 from shipwise.cli.shapes import items
 
@@ -40,8 +47,8 @@ def check(
         str | None,
         typer.Option(
             "--env",
-            "--environment",
             "-e",
+            "--environment",
             help="The environment to promote into, e.g. production. "
             "(default: where the release goes next)",
             show_default=False,
@@ -58,12 +65,7 @@ def check(
     In a CI step before deploying to production:
     shipwise gate check rel-12 --env production
     """
-    try:
-        decision = _decision(key, environment, project, url, token)
-    except typer.Exit:
-        # Remote exits 1 for "not found" and "forbidden"; here 1 means "a gate is unmet"
-        # only, so a pipeline never takes a typo in the release key for a closed gate.
-        raise typer.Exit(Exit.ERROR) from None
+    decision = _decision(key, environment, project, url, token)
     allowed = decision.get("allowed")
     if not isinstance(allowed, bool):
         fail(
@@ -81,8 +83,13 @@ def _decision(
     key: str, environment: str | None, project: str, url: str | None, token: str | None
 ) -> dict[str, Any]:
     path = api_path("projects", project, "releases", key, "gates")
-    with connect(url, token) as remote:
-        answer = remote.get(path, {"environment": environment})
+    try:
+        with connect(url, token, handle={409}) as remote:
+            answer = remote.get(path, {"environment": environment})
+    except Refusal as refusal:
+        # Asking refuses nothing; were the server to answer 409 all the same, it would
+        # not be an unmet gate, and 1 here means only that.
+        fail(refusal.message)
     return dict(answer) if isinstance(answer, dict) else {}
 
 

@@ -186,8 +186,8 @@ def push(
         str | None,
         typer.Option(
             "--env",
-            "--environment",
             "-e",
+            "--environment",
             help="Where it was seen. (default: counts for every environment)",
             show_default=False,
         ),

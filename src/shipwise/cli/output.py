@@ -1,9 +1,13 @@
 """What the CLI prints: tables and sentences for people, JSON for scripts, errors on
 stderr with the next step to take, and one set of exit codes for every command.
 
-    0  ok
-    1  the answer is no: refused, not found, a broken audit chain
-    2  usage, configuration, connection or server error
+    0  yes: done, allowed, intact
+    1  the answer is no: a closed gate, a refusal (the server's 409), a failed rollback
+       drill, a broken audit chain
+    2  a mistake: an unknown name (404), a bad or revoked token (401), a token of the
+       wrong kind or role (403), bad input, configuration, connection or server error
+
+So a typo never reads as a closed gate: only a real "no" exits 1 (docs/ci.md).
 
 Text that comes from users or the server (flag descriptions, error messages) is printed
 as text, never as rich markup, so ``[beta]`` in a description stays ``[beta]``; and it is
@@ -36,8 +40,8 @@ errors = Console(stderr=True)
 
 class Exit(IntEnum):
     OK = 0
-    NO = 1  # refused or not found, as a result
-    ERROR = 2  # usage, configuration, connection or server error
+    NO = 1  # a closed gate or a refusal: the question was understood, the answer is no
+    ERROR = 2  # a mistake: unknown name, token, bad input, config, connection, server
 
 
 def shown(value: str | Text, *, keep_newlines: bool = False) -> Text:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
-from shipwise.cli.output import Exit, fail, note, print_json, say
+from shipwise.cli.output import fail, note, print_json, say
 from shipwise.cli.release_cmd import Refusal, connect
 from shipwise.cli.remote import api_path
 
@@ -41,7 +41,10 @@ def apply(
 ) -> None:
     """Upload a policy file; it takes effect for the next gate checks and promotions.
 
-    A mistake is reported with its line and key (exit 2), and nothing is applied.
+    A mistake is reported with its line and key (exit 2), and nothing is applied. A file
+    that weakens a rule (fewer approvals, a wider window, a gate off, an environment no
+    longer protected) waits for a second release manager or admin: it is recorded as a
+    change request (exit 0) that they approve and apply.
     """
     try:
         source = path.read_text(encoding="utf-8")
@@ -65,6 +68,18 @@ def apply(
         )
     if as_json:
         print_json(answer)
+        return
+    request = answer.get("change_request")
+    if answer.get("applied") is False and isinstance(request, dict):
+        # Recorded, not refused: it takes effect once a second person approves it.
+        number = request["id"]
+        weakens = "; ".join(str(w) for w in answer.get("weakenings") or ())
+        say(
+            f"{path} is change request #{number}, waiting for a second release manager: "
+            f"it weakens {weakens}; they run `shipwise change approve {number} "
+            f"-p {project}` and `shipwise change apply {number} -p {project}`."
+        )
+        say(f"See the request: shipwise change show {number} -p {project}", style="dim")
         return
     version = f" (version {answer['version']})" if answer.get("version") else ""
     say(f"Applied {path} to {project}{version}.")
@@ -101,8 +116,7 @@ def show(
             fail(
                 f"{project} has no uploaded policy: the defaults are in force",
                 hint=f"See them with shipwise policy show -p {project}.",
-                code=Exit.NO,
-            )
+            )  # exit 2: nothing to print is not a refusal
         text = str(answer["source"])
     else:
         text = str(answer.get("effective") or "")

@@ -72,8 +72,9 @@ def create(
     environment: Annotated[
         list[str] | None,
         typer.Option(
-            "--environment",
+            "--env",
             "-e",
+            "--environment",
             help="An environment of the pipeline, in promotion order; repeat for each. "
             "(default: dev, staging, production)",
         ),

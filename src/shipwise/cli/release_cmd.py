@@ -168,6 +168,8 @@ ReleaseArgument = Annotated[
 StageOption = Annotated[
     str | None,
     typer.Option(
+        "--env",
+        "-e",
         "--stage",
         "-s",
         help="The environment it is for. (default: where the release goes next)",
@@ -177,7 +179,11 @@ StageOption = Annotated[
 CommitOption = Annotated[
     str | None,
     typer.Option(
-        "--commit", help="The commit SHA being released.", callback=commit_sha, show_default=False
+        "--ref",
+        "--commit",
+        help="The commit SHA being released (7-64 hex digits).",
+        callback=commit_sha,
+        show_default=False,
     ),
 ]
 BranchOption = Annotated[
@@ -283,7 +289,12 @@ def list_releases(
     stage: Annotated[
         str | None,
         typer.Option(
-            "--stage", "-s", help="Only releases in this environment.", show_default=False
+            "--env",
+            "-e",
+            "--stage",
+            "-s",
+            help="Only releases in this environment.",
+            show_default=False,
         ),
     ] = None,
     status: Annotated[
@@ -435,7 +446,7 @@ def update(
     if not body:
         fail(
             "nothing to change",
-            hint="Give at least one of --title, --commit, --branch, --flag, --pr, "
+            hint="Give at least one of --title, --ref, --branch, --flag, --pr, "
             "--rollback-plan, --communication-plan, --justification.",
         )
     with connect(url, token) as remote:
@@ -525,7 +536,8 @@ def signoff(
     project: ProjectOption = "default",
     kind: Annotated[str, typer.Option(help="What kind of sign-off.")] = "qa",
     stage: Annotated[
-        str, typer.Option("--stage", "-s", help="The environment it was tested in.")
+        str,
+        typer.Option("--env", "-e", "--stage", "-s", help="The environment it was tested in."),
     ] = "staging",
     url: UrlOption = None,
     token: TokenOption = None,
@@ -546,7 +558,7 @@ def drill(
     key: ReleaseArgument,
     environment: Annotated[
         str,
-        typer.Option("--env", "--environment", "-e", help="Where the rollback was rehearsed."),
+        typer.Option("--env", "-e", "--environment", help="Where the rollback was rehearsed."),
     ],
     project: ProjectOption = "default",
     failed: Annotated[bool, typer.Option("--failed", help="The rehearsal did not work.")] = False,
@@ -577,8 +589,8 @@ def promote(
         str | None,
         typer.Option(
             "--env",
-            "--environment",
             "-e",
+            "--environment",
             help="Where to. (default: the next environment)",
             show_default=False,
         ),
@@ -611,6 +623,8 @@ def promote(
     )
     if "HOTFIX" in (release.get("labels") or []):
         say("It went on the hotfix path and is labelled HOTFIX.", style="yellow")
+    if switched := answer.get("switched_on"):
+        say(f"Switched on in {target} for the policy's testers: {', '.join(switched)}.")
 
 
 def _refused(refusal: Refusal, key: str, environment: str | None, as_json: bool) -> NoReturn:
@@ -659,6 +673,7 @@ def pr_body(
     project: ProjectOption = "default",
     url: UrlOption = None,
     token: TokenOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Print the pull-request description (Markdown) to paste into the PR.
 
@@ -666,4 +681,7 @@ def pr_body(
     """
     with connect(url, token) as remote:
         markdown = remote.text(_path(project, key, "pr-body"))
+    if as_json:
+        print_json({"release": key, "body": markdown})
+        return
     typer.echo(markdown, nl=not markdown.endswith("\n"))

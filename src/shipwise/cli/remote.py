@@ -11,7 +11,10 @@ The URL and the token come from, first found first:
        token = "sw_api_..."
 
 Errors from the server (``{"error": {"status", "message", "field"}}``) are printed with
-their message and field; 403, 404 and 409 exit 1 (the answer is no), the rest exit 2.
+their message and field. Only a refusal, 409, exits 1 (the answer is no: a closed gate,
+a conflict); everything else is a mistake and exits 2: an unknown name (404), a bad
+token (401), a token of the wrong kind or role (403), bad input (400, 413, 422, 428),
+a server error (5xx). So a typo in a release's key never reads as a closed gate.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from shipwise.cli.output import Exit, fail
 if TYPE_CHECKING:
     import httpx
 
-ANSWER_IS_NO = frozenset({403, 404, 409})
+REFUSED = frozenset({409})  # exit 1; every other error status exits 2
 TIMEOUT_SECONDS = 30.0
 
 
@@ -139,6 +142,7 @@ class Remote:
         *,
         body: Any = None,
         params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         import httpx  # noqa: PLC0415 (lazy)
 
@@ -148,6 +152,7 @@ class Remote:
                 path,
                 json=body,
                 params={k: v for k, v in (params or {}).items() if v is not None},
+                headers=headers,
             )
         except httpx.TimeoutException:
             fail(
@@ -186,8 +191,13 @@ class Remote:
         fail(
             f"{message} (field: {field})" if field else message,
             hint=_HINTS.get(status) or (_SERVER_FAILED if status >= 500 else None),
-            code=Exit.NO if status in ANSWER_IS_NO else Exit.ERROR,
+            code=exit_code(status),
         )
+
+
+def exit_code(status: int) -> Exit:
+    """The exit for an error answer: 1 for a refusal, 2 for a mistake (see the top)."""
+    return Exit.NO if status in REFUSED else Exit.ERROR
 
 
 _HINTS = {401: "Check the token: --token, SHIPWISE_TOKEN or token in the config file."}

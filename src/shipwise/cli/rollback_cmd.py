@@ -32,7 +32,7 @@ def rollback(
         bool, typer.Option("--drill", help="Rehearse in --env, verify, restore; change nothing.")
     ] = False,
     environment: Annotated[
-        str, typer.Option("--env", "--environment", "-e", help="Where to rehearse (--drill).")
+        str, typer.Option("--env", "-e", "--environment", help="Where to rehearse (--drill).")
     ] = "staging",
     sample: Annotated[
         int, typer.Option("--sample", min=10, max=100_000, help="Users checked per flag (--drill).")

@@ -18,7 +18,13 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
+from shipwise.cli.options import (
+    JsonOption,
+    ProjectOption,
+    ReasonOption,
+    TokenOption,
+    UrlOption,
+)
 from shipwise.cli.output import console, fail, print_json, say, table
 from shipwise.cli.remote import api_path, connect
 from shipwise.cli.shapes import items, when
@@ -39,12 +45,9 @@ rollout_app.add_typer(template_app, name="template")
 PlanId = Annotated[
     int, typer.Argument(metavar="ID", min=1, help="The plan's number, as `rollout list` shows.")
 ]
-ReasonOption = Annotated[
-    str, typer.Option("--reason", "-r", help="Why (kept in the audit log and the notification).")
-]
 EnvOption = Annotated[
     str,
-    typer.Option("--env", "--environment", "-e", help="The environment, e.g. production."),
+    typer.Option("--env", "-e", "--environment", help="The environment, e.g. production."),
 ]
 
 # How a plan's state reads, coloured.
@@ -162,7 +165,7 @@ def list_plans(
     flag: Annotated[str | None, typer.Option(help="Only this flag's plans.")] = None,
     environment: Annotated[
         str | None,
-        typer.Option("--env", "--environment", "-e", help="Only plans in this environment."),
+        typer.Option("--env", "-e", "--environment", help="Only plans in this environment."),
     ] = None,
     active: Annotated[bool, typer.Option("--active", help="Only plans under way.")] = False,
     url: UrlOption = None,

@@ -193,6 +193,58 @@ def _prepare(admin: httpx.Client) -> str:
     return str(token["secret"])
 
 
+COMMIT = "5e1ec7ed" * 5
+# Who walks the release through the gates; the admin opens it, so it is its author.
+TEAM = {"bob": "developer", "carol": "release-manager", "quinn": "qa"}
+
+
+def _through_the_gates(admin: httpx.Client, url: str) -> str:
+    """The flag's release, walked dev -> staging -> production through every gate of the
+    default policy, as a team would: production is protected, and only a release that
+    got there may roll its flag out to its users. Returns the release's key."""
+
+    def ok(client: httpx.Client, path: str, body: dict[str, Any]) -> Any:
+        response = client.post(f"/api/v1/projects/default{path}", json=body)
+        if response.status_code >= 400:
+            raise RuntimeError(f"POST {path}: {response.text}")
+        return response.json()
+
+    people = {}
+    for name, role in TEAM.items():
+        body = {"name": name, "kind": "api", "project": "default", "role": role}
+        secret = admin.post("/api/v1/tokens", json=body).json()["secret"]
+        headers = {"Authorization": f"Bearer {secret}"}
+        people[name] = httpx.Client(base_url=url, headers=headers, timeout=10)
+    bob, carol, quinn = people["bob"], people["carol"], people["quinn"]
+    try:
+        release = ok(
+            admin,
+            "/releases",
+            {
+                "title": "New checkout",
+                "kind": "feature",
+                "flags": [FLAG],
+                "commit": COMMIT,
+                "rollback_plan": f"Turn {FLAG} off; revert the merge.",
+            },
+        )["key"]
+        ok(admin, "/ci", {"commit": COMMIT, "context": "tests", "state": "success"})
+        for environment, approvers in (("dev", [bob]), ("staging", [bob])):
+            for approver in approvers:
+                ok(approver, f"/releases/{release}/approve", {})
+            ok(carol, f"/releases/{release}/promote", {})
+            ok(admin, "/deploys", {"environment": environment, "commit": COMMIT})
+        ok(bob, f"/releases/{release}/approve", {})
+        ok(carol, f"/releases/{release}/approve", {})
+        ok(quinn, f"/releases/{release}/signoff", {"kind": "qa", "stage": "staging"})
+        ok(carol, f"/releases/{release}/rollback-drill", {"environment": "staging"})
+        ok(carol, f"/releases/{release}/promote", {"environment": "production"})
+        return str(release)
+    finally:
+        for client in people.values():
+            client.close()
+
+
 def run(
     scenario: Scenario,
     *,
@@ -213,9 +265,10 @@ def run(
         headers = {"Authorization": f"Bearer {ADMIN}"}
         with httpx.Client(base_url=url, headers=headers, timeout=10) as admin:
             key = _prepare(admin)
+            release = _through_the_gates(admin, url)
             plan = admin.post(
                 "/api/v1/projects/default/rollouts",
-                json={"flag": FLAG, "environment": "production", "plan": PLAN},
+                json={"flag": FLAG, "environment": "production", "plan": PLAN, "release": release},
             )
             if plan.status_code != 201:
                 raise RuntimeError(f"starting the plan failed: {plan.text}")

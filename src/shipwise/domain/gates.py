@@ -9,6 +9,10 @@ Evidence counts only for what it saw: approvals, sign-offs and rollback drills r
 for an earlier ``content_version`` were withdrawn by the change. Authors never approve or
 sign off their own release. Times are judged in the policy's time zone.
 
+Every remedy that a command can satisfy names that command, runnable as written
+(``shipwise release approve rel-3 --env production -p shop``, from ``commands``); the
+words before it say what the command stands for.
+
 The hotfix path (a critical bug fixed from ``main`` goes straight to production with two
 approvals and a written justification) has its own, shorter list: eligibility, the
 justification, the hotfix approvals and CI. It skips the environments in between and
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shipwise.domain import commands
 from shipwise.domain.policy_model import ApprovalRule, Policy, StageGates, Window
 from shipwise.domain.releases import (
     Approval,
@@ -170,14 +175,15 @@ def hotfix_gates(
         raise ValueError("the policy has no environments: there is nowhere to hotfix into")
     results = [_status(release), _hotfix_eligibility(release, target, policy)]
     if release.stage == target:
-        remedy = "nothing to promote: change its content or create a new release"
+        create = commands.create(release)
+        remedy = f"nothing to promote: change its content or create a new release: {create}"
         results.append(_no("order", f"{release.key} is already in {target}", remedy))
     else:
         results.append(_ok("order", f"{_where(release)} → {target} (hotfix path)"))
     if policy.hotfix.require_justification:
         results.append(_justification(release))
     results.append(_approvals(release, target, policy.hotfix.approvals, policy, evidence))
-    results.append(_ci(release.commit, evidence.ci, zone))
+    results.append(_ci(release, evidence.ci, zone))
     for normal in window_gates(policy, target, now):
         results.append(
             _ok(normal.gate, normal.detail if normal.passed else f"{BYPASSED}: {normal.detail}")
@@ -310,7 +316,10 @@ def is_overdue(release: Release, policy: Policy, now: datetime) -> bool:
 def _status(release: Release) -> GateResult:
     if release.status is ReleaseStatus.IN_PROGRESS:
         return _ok("status", "in progress")
-    remedy = "only a release in progress can be promoted: create a new release for more changes"
+    remedy = (
+        "only a release in progress can be promoted; for more changes, create a new "
+        f"release: {commands.create(release)}"
+    )
     return _no("status", f"{release.key} is {release.status.value}", remedy)
 
 
@@ -319,11 +328,16 @@ def _order(release: Release, target: str, policy: Policy) -> GateResult:
     pipeline = " → ".join(environments) or "no environments"
     expected = next_environment(policy, release.stage)
     if target not in environments:
-        remedy = f"promote to {expected}" if expected else f"choose one of {pipeline}"
+        remedy = (
+            f"promote to {expected}: {commands.promote(release, expected)}"
+            if expected
+            else f"choose one of {pipeline}"
+        )
         return _no("order", f"{target!r} is not an environment of {pipeline}", remedy)
     if release.stage is not None and release.stage not in environments:
         detail = f"{release.key} is in {release.stage!r}, which {pipeline} no longer has"
-        return _no("order", detail, "ask a release manager to restore that environment")
+        restore = commands.restore_environment(release, release.stage)
+        return _no("order", detail, f"ask an admin to restore that environment: {restore}")
     if target == expected:
         return _ok("order", f"{_where(release)} → {target}, the next environment")
     if target == release.stage:
@@ -332,7 +346,11 @@ def _order(release: Release, target: str, policy: Policy) -> GateResult:
         detail = f"{target} comes before {release.stage}: releases only move forward"
     else:
         detail = f"{_where(release)}; {target} is not next in {pipeline}"
-    remedy = f"promote to {expected} first" if expected else "it is in the last environment"
+    remedy = (
+        f"promote to {expected} first: {commands.promote(release, expected)}"
+        if expected
+        else "it is in the last environment"
+    )
     return _no("order", detail, remedy)
 
 
@@ -349,9 +367,12 @@ def _one_feature_per_release(context: _Context) -> Iterator[GateResult]:
     else:
         flags = _names(release.flags)
         detail = f"{release.key} carries {len(release.flags)} feature flags: {flags}"
-        yield _no(
-            gate, detail, f"split it: keep one of {flags} here, each other in its own release"
+        keep = commands.split_keep(release, release.flags[0])
+        other = commands.create(release, *release.flags[1:])
+        remedy = (
+            f"split it: keep one of {flags} here ({keep}), each other in its own release ({other})"
         )
+        yield _no(gate, detail, remedy)
 
 
 def _stage_approvals(context: _Context) -> Iterator[GateResult]:
@@ -389,9 +410,10 @@ def _approvals(
     if counted:
         excluded.append(f"{_names(counted)} (already approved)")
     who = f"a {_roles(rule.roles)}" if rule.roles else "anyone"
+    command = commands.approve(release, target)
     remedy = (
         f"needs {missing} more approval{'s' if missing > 1 else ''} from {who} "
-        f"other than {' and '.join(excluded)}"
+        f"other than {' and '.join(excluded)}: {command}"
     )
     return _no("approvals", detail, remedy)
 
@@ -440,9 +462,10 @@ def _signoffs(context: _Context) -> Iterator[GateResult]:
             )
             continue
         detail = "; ".join([f"no {label} sign-off on {tested} for the current content", *notes])
+        command = commands.signoff(release, kind, tested)
         remedy = (
             f"needs {label} to test {tested} and sign off content version "
-            f"{release.content_version}, by someone other than {_names(authors)}"
+            f"{release.content_version}, by someone other than {_names(authors)}: {command}"
         )
         yield _no(gate, detail, remedy)
 
@@ -453,7 +476,11 @@ def _checklist(context: _Context) -> Iterator[GateResult]:
         gate = f"checklist:{item}"
         checks = [c for c in context.evidence.checks if c.item == item and c.stage == target]
         if not checks:
-            remedy = f"someone checks '{item}' for {target}, with a note of what they verified"
+            command = commands.check(context.release, item, target)
+            remedy = (
+                f"someone checks '{item}' for {target}, with a note of what they verified: "
+                f"{command}"
+            )
             yield _no(gate, f"'{item}' is not checked for {target}", remedy)
             continue
         last = max(checks, key=lambda c: c.at)
@@ -463,14 +490,16 @@ def _checklist(context: _Context) -> Iterator[GateResult]:
 
 def _stage_ci(context: _Context) -> Iterator[GateResult]:
     if context.stage.require_ci:
-        yield _ci(context.release.commit, context.evidence.ci, context.zone)
+        yield _ci(context.release, context.evidence.ci, context.zone)
 
 
-def _ci(commit: str | None, ci: Sequence[CiResult], zone: ZoneInfo) -> GateResult:
+def _ci(release: Release, ci: Sequence[CiResult], zone: ZoneInfo) -> GateResult:
     """Green: at least one success for the commit, and no check (context) whose latest
     failure or error is newer than its latest success. Pending runs neither pass nor fail."""
+    commit = release.commit
     if commit is None:
-        remedy = "record the commit being released, then let CI run on it"
+        record = commands.record_commit(release)
+        remedy = f"record the commit being released, then let CI run on it: {record}"
         return _no("ci", "the release has no commit recorded", remedy)
     short = _short(commit)
     by_context: dict[str, list[CiResult]] = {}
@@ -492,14 +521,18 @@ def _ci(commit: str | None, ci: Sequence[CiResult], zone: ZoneInfo) -> GateResul
             pending.append(name)
     if red:
         failed = "; ".join(f"{n} {r.state.lower()} at {_at(r.at, zone)}" for n, r in red)
-        remedy = f"fix {_names([n for n, _ in red])} on {short} and re-run until green"
-        return _no("ci", f"{short} is red in CI: {failed}", remedy)
+        names = [n for n, _ in red]
+        remedy = f"fix {_names(names)} on {short} and re-run until green, reported by: "
+        report = commands.ci_report(release, names)
+        return _no("ci", f"{short} is red in CI: {failed}", remedy + report)
     if green:
         return _ok("ci", f"{short} green in CI ({', '.join(green)})")
     if pending:
         detail = f"CI on {short} has not finished ({', '.join(pending)} pending)"
-        return _no("ci", detail, f"wait for {_names(pending)} to finish green on {short}")
-    return _no("ci", f"no CI result for {short}", f"run CI on {short} and wait for it to pass")
+        remedy = f"wait for {_names(pending)} to finish green on {short}, reported by: "
+        return _no("ci", detail, remedy + commands.ci_report(release, pending))
+    remedy = f"run CI on {short} and report it green: {commands.ci_report(release, ())}"
+    return _no("ci", f"no CI result for {short}", remedy)
 
 
 def _previous_deploy(context: _Context) -> Iterator[GateResult]:
@@ -510,7 +543,10 @@ def _previous_deploy(context: _Context) -> Iterator[GateResult]:
         yield _ok(gate, f"{context.target} is the first environment")
         return
     if commit is None:
-        remedy = f"record the commit being released and deploy it to {previous} first"
+        remedy = (
+            f"record the commit being released and deploy it to {previous} first: "
+            f"{commands.record_commit(context.release)}"
+        )
         yield _no(gate, "the release has no commit recorded", remedy)
         return
     short = _short(commit)
@@ -530,7 +566,8 @@ def _previous_deploy(context: _Context) -> Iterator[GateResult]:
         detail = f"{previous} runs {running}, not {short}"
     else:
         detail = f"nothing has been deployed to {previous}"
-    yield _no(gate, detail, f"deploy {short} to {previous} and test it there first")
+    report = commands.deploy_report(context.release, previous)
+    yield _no(gate, detail, f"deploy {short} to {previous} and test it there first: {report}")
 
 
 def _rollback_plan(context: _Context) -> Iterator[GateResult]:
@@ -543,7 +580,10 @@ def _rollback_plan(context: _Context) -> Iterator[GateResult]:
         return
     flags = context.release.flags
     how = f"how to disable {_names(flags)}" if flags else "how to disable the change"
-    remedy = f"write the rollback plan: {how}, how to revert the code, and who to notify"
+    remedy = (
+        f"write the rollback plan ({how}, how to revert the code, and who to notify): "
+        f"{commands.write_rollback_plan(context.release)}"
+    )
     yield _no("rollback-plan", "no rollback plan written", remedy)
 
 
@@ -567,13 +607,14 @@ def _rollback_drill(context: _Context) -> Iterator[GateResult]:
             "rollback-drill", f"{found}: {current[-1].detail}" if current[-1].detail else found
         )
         return
-    remedy = f"rehearse the rollback plan in {where} and record a successful drill"
+    drill = commands.drill(release, where)
+    remedy = f"rehearse the rollback plan in {where}, which records the drill: {drill}"
     if not (release.rollback_plan or "").strip():
-        remedy = f"write the rollback plan, then {remedy}"
+        remedy = f"write the rollback plan ({commands.write_rollback_plan(release)}), then {remedy}"
     if current:
         detail = f"the last rollback drill in {where} failed at {context.at(current[-1].at)}"
         detail += f": {current[-1].detail}" if current[-1].detail else ""
-        remedy = f"fix the rollback plan, then {remedy}"
+        remedy = f"fix what failed, then {remedy}"
     elif drills:
         detail = (
             f"the last rollback drill in {where} ({context.at(drills[-1].at)}) predates the "
@@ -586,22 +627,28 @@ def _rollback_drill(context: _Context) -> Iterator[GateResult]:
 
 
 def _stage_windows(context: _Context) -> Iterator[GateResult]:
+    retry = (context.release, context.target)
     if context.stage.business_hours:
-        yield _business_hours(context.policy.window, context.now, context.zone)
+        yield _business_hours(context.policy.window, context.now, context.zone, retry)
     if context.stage.respect_freezes:
-        yield _freeze(context.policy, context.now.date())
+        yield _freeze(context.policy, context.now.date(), retry)
 
 
-def _business_hours(window: Window, local: datetime, zone: ZoneInfo) -> GateResult:
+def _business_hours(
+    window: Window, local: datetime, zone: ZoneInfo, retry: tuple[Release, str] | None = None
+) -> GateResult:
+    """``retry``: the release and target whose commands the remedy names (the hotfix
+    path reports these gates as bypassed, with no remedy to give)."""
     hours, moment = _window(window, zone.key), _at(local, zone)
     if local.weekday() in window.weekdays and window.start <= local.time() < window.end:
         return _ok("business-hours", f"{moment} is within business hours ({hours})")
     opening = _next_opening(window, local, zone)
-    remedy = f"promote within business hours ({hours})" + (
-        f"; the next window opens {_at(opening, zone)}"
-        if opening
-        else ": the policy's window allows no time at all, fix it"
-    )
+    if opening is None:
+        remedy = f"the policy's window ({hours}) allows no time at all: fix [window] in it"
+        remedy += f" and apply it: {commands.apply_policy(retry[0])}" if retry else ""
+    else:
+        remedy = f"promote within business hours ({hours}); the next window opens "
+        remedy += _at(opening, zone) + (f": {commands.promote(*retry)}" if retry else "")
     return _no("business-hours", f"{moment} is outside business hours ({hours})", remedy)
 
 
@@ -616,7 +663,7 @@ def _next_opening(window: Window, local: datetime, zone: ZoneInfo) -> datetime |
     return None
 
 
-def _freeze(policy: Policy, today: date) -> GateResult:
+def _freeze(policy: Policy, today: date, retry: tuple[Release, str] | None = None) -> GateResult:
     """Freezes include their first and last day, in the project's time zone."""
     active = [f for f in policy.freezes if f.start <= today <= f.end]
     if not active:
@@ -630,6 +677,7 @@ def _freeze(policy: Policy, today: date) -> GateResult:
         reopen = max(f.end for f in covering) + timedelta(days=1)
     names = "; ".join(f"{f.name!r} ({f.start.isoformat()} to {f.end.isoformat()})" for f in active)
     remedy = f"wait for the freeze to end: promotions reopen on {reopen.isoformat()}"
+    remedy += f", then: {commands.promote(*retry)}" if retry else ""
     return _no("freeze", f"{today.isoformat()} is in the freeze {names}", remedy)
 
 
@@ -656,9 +704,10 @@ def _one_feature_rolling_out(context: _Context) -> Iterator[GateResult]:
         f"{_names(busy)} {'is' if one else 'are'} rolling out in {target} "
         f"(at most {limit} {rollouts} at a time)"
     )
+    watch = commands.rollouts(release, target)
     remedy = (
         f"wait until {_names(busy)} finish{'es' if one else ''} rolling out in {target} "
-        "(released or rolled back), then promote"
+        f"(released or rolled back; {watch}), then promote: {commands.promote(release, target)}"
     )
     yield _no(gate, detail, remedy)
 
@@ -680,9 +729,14 @@ def _hotfix_eligibility(release: Release, target: str, policy: Policy) -> GateRe
     if release.branch != hotfix.branch:
         problems.append(f"it is based on {release.branch or 'no branch'}, not {hotfix.branch}")
     expected = next_environment(policy, release.stage)
-    remedy = f"take the normal path: promote to {expected}" if expected else "take the normal path"
+    remedy = (
+        f"take the normal path: {commands.promote(release, expected)}"
+        if expected
+        else "take the normal path"
+    )
     if release.kind is not ChangeKind.FEATURE and release.severity in hotfix.severities:
-        remedy = f"branch the fix from {hotfix.branch}, or {remedy}"
+        branch = commands.set_branch(release, hotfix.branch)
+        remedy = f"branch the fix from {hotfix.branch} ({branch}), or {remedy}"
     return _no(HOTFIX_PATH, "; ".join(problems), remedy)
 
 
@@ -690,7 +744,11 @@ def _justification(release: Release) -> GateResult:
     text = (release.justification or "").strip()
     if text:
         return _ok("justification", f"written: {_first_line(text)}")
-    remedy = "write why this cannot wait for the normal path: what is broken, for whom, since when"
+    write = commands.write_justification(release)
+    remedy = (
+        "write why this cannot wait for the normal path (what is broken, for whom, since "
+        f"when): {write}"
+    )
     return _no("justification", "no justification written for skipping the pipeline", remedy)
 
 

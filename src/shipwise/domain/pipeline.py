@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shipwise.domain.text import name_problem
+from shipwise.domain.keys import KEY, key_problem
 
-KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-KEY_RULE = (
-    "lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 63"
-)
+# The lowercase rule of every key but a flag's (domain.keys), for callers that match it.
+KEY_PATTERN = re.compile(KEY.pattern)
+KEY_RULE = KEY.rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +27,4 @@ DEFAULT_PIPELINE = (
 )
 
 
-def key_problem(key: str) -> str | None:
-    """Why ``key`` cannot name a project, environment, flag or segment, or None."""
-    if KEY_PATTERN.fullmatch(key):
-        return None
-    hidden = name_problem(key) if len(key) <= 1000 else None  # name what cannot be seen
-    if hidden is not None:
-        return f"{key!r} is not a valid key: it {hidden}"
-    return f"{key!r} is not a valid key: use {KEY_RULE} characters"
+__all__ = ["DEFAULT_PIPELINE", "KEY_PATTERN", "KEY_RULE", "Stage", "key_problem"]

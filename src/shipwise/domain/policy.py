@@ -31,7 +31,13 @@ gates, the last production's, those between staging's)::
                                                          or release-manager
     4. "QA team tests on staging … QA sign-off"        production: signoffs qa on staging
     5. "PR staging → main; two approvals"              production: approvals 2 of code-owner,
-                                                         qa or release-manager; require_ci
+                                                         qa or release-manager; require_ci;
+                                                         protected (the last stage): only the
+                                                         release or a change request with
+                                                         [change_requests] approvals 2 (anyone)
+                                                         shows a feature to more users there
+    2. "test on DEV"; 4. "QA team tests on staging"    dev, staging: testers "everyone" (a
+                                                         promotion switches the flags on there)
     "test in staging first"                            production: require_previous_deploy
                                                          (the same commit deployed to staging)
     "release during business hours"                    production: business_hours; window
@@ -66,6 +72,7 @@ from functools import cache
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from shipwise.domain import policy_protection as protection
 from shipwise.domain.pipeline import key_problem
 from shipwise.domain.policy_model import (
     ApprovalRule,
@@ -521,6 +528,7 @@ _TOP_KEYS = (
     "freeze",
     "sla",
     "hotfix",
+    "change_requests",
     "stage",
 )
 _WINDOW_KEYS = ("weekdays", "start", "end")
@@ -541,6 +549,7 @@ _STAGE_KEYS = (
     "business_hours",
     "respect_freezes",
     "one_feature_rolling_out",
+    *protection.STAGE_KEYS,
 )
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -733,17 +742,21 @@ def _read_duration(section: _Table, name: str) -> timedelta | None:
     )
 
 
-def _read_approvals(owner: _Table, name: str) -> ApprovalRule:
+def _read_approvals(
+    owner: _Table,
+    name: str,
+    any_role: frozenset[ApproverRole] = _ANY_APPROVER,
+    otherwise: str = "or leave approvals out for no approval gate",
+) -> ApprovalRule:
+    """An approvals table; ``roles`` left out is ``any_role``."""
     section = owner.table(name, "approvals", f"write {name} = {_APPROVALS_EXAMPLE}")
     section.only(_APPROVAL_KEYS)
     count = section.integer("count", "1")
     if count < 1:
         section.fail(
-            "count",
-            f"{count} approvals cannot be required; write count = 1 or more, or leave "
-            "approvals out for no approval gate",
+            "count", f"{count} approvals cannot be required; write count = 1 or more, {otherwise}"
         )
-    roles = _ANY_APPROVER
+    roles = any_role
     if section.has("roles"):
         names = section.texts("roles", '["code-owner", "release-manager"]')
         if not names:
@@ -757,6 +770,18 @@ def _read_approvals(owner: _Table, name: str) -> ApprovalRule:
                 )
         roles = frozenset(ApproverRole(role) for role in names)
     return ApprovalRule(count, roles)
+
+
+def _read_change_requests(root: _Table, base: ApprovalRule) -> ApprovalRule:
+    """``[change_requests]``: roles left out means anyone who may change flags."""
+    section = root.table(
+        "change_requests", "[change_requests]", "write [change_requests] (single brackets)"
+    )
+    section.only(protection.CHANGE_REQUEST_KEYS)
+    if not section.has("approvals"):
+        return base
+    otherwise = "as a change request is never approved by its requester alone"
+    return _read_approvals(section, "approvals", frozenset(), otherwise)
 
 
 def _read_hotfix(section: _Table, base: HotfixPolicy, default_branch: str) -> HotfixPolicy:
@@ -790,9 +815,10 @@ def _read_branch(section: _Table, name: str) -> str:
     return branch
 
 
-def _read_stage(section: _Table) -> StageGates:
+def _read_stage(section: _Table, *, last: bool) -> StageGates:
     section.only(_STAGE_KEYS)
     environment = section.text("environment", '"production"')
+    protected, testers = protection.read_protection(section, environment, last=last)
     branch = _read_branch(section, "branch")
     approvals = _read_approvals(section, "approvals") if section.has("approvals") else None
     signoffs: list[tuple[str, str]] = []
@@ -826,6 +852,8 @@ def _read_stage(section: _Table) -> StageGates:
         business_hours=section.boolean("business_hours", False),
         respect_freezes=section.boolean("respect_freezes", False),
         one_feature_rolling_out=section.boolean("one_feature_rolling_out", False),
+        protected=protected,
+        testers=testers,
     )
 
 
@@ -908,6 +936,9 @@ def parse_policy(
     else:
         stages = _default_stages(context, base.stages, known_environments)
     hotfix = _hotfix(root, base.hotfix, stages)
+    change_approvals = base.change_approvals
+    if has("change_requests"):
+        change_approvals = _read_change_requests(root, change_approvals)
     return Policy(
         timezone=timezone,
         stages=stages,
@@ -918,6 +949,7 @@ def parse_policy(
         hotfix=hotfix,
         fix_within=fix_within,
         code_owners=base.code_owners if owners is None else tuple(owners),
+        change_approvals=change_approvals,
     )
 
 
@@ -958,7 +990,8 @@ def _read_stages(root: _Table, known: Sequence[str] | None) -> tuple[StageGates,
     sections = root.tables("stage", "[[stage]]", example)
     if not sections:
         root.fail("stage", f"is empty; {example}, in promotion order")
-    stages = tuple(_read_stage(section) for section in sections)
+    last = len(sections) - 1
+    stages = tuple(_read_stage(section, last=n == last) for n, section in enumerate(sections))
     _check_stages(root, stages, known)
     return stages
 
@@ -1076,6 +1109,8 @@ def _duration(value: timedelta | None) -> str:
 
 def _approvals(rule: ApprovalRule) -> str:
     roles = [role.value for role in ApproverRole if role in rule.roles]
+    if not roles:  # change requests only: anyone may approve
+        return f"{{ count = {rule.count} }}"
     return f"{{ count = {rule.count}, roles = {_toml(roles)} }}"
 
 
@@ -1108,6 +1143,9 @@ def dump_policy(policy: Policy) -> str:
         f"require_justification = {_toml(policy.hotfix.require_justification)}",
         f"label = {_toml(policy.hotfix.label)}",
     ]
+    lines += protection.change_requests_lines(
+        policy.change_approvals, _approvals(policy.change_approvals)
+    )
     for freeze in policy.freezes:
         lines += ["", "[[freeze]]", f"name = {_toml(freeze.name)}"]
         lines += [f"start = {_toml(freeze.start)}", f"end = {_toml(freeze.end)}"]
@@ -1144,5 +1182,9 @@ def _dump_stage(stage: StageGates) -> list[str]:
         f"business_hours = {_toml(stage.business_hours)}",
         f"respect_freezes = {_toml(stage.respect_freezes)}",
         f"one_feature_rolling_out = {_toml(stage.one_feature_rolling_out)}",
+        f"protected = {_toml(stage.protected)}",
     ]
+    if not stage.protected:  # a protected stage's rollout plan decides who sees a feature
+        testers = protection.NOBODY if stage.testers is None else stage.testers
+        lines.append(f"testers = {_toml(testers)}  # who sees its flags once a release is here")
     return lines

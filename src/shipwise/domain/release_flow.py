@@ -36,7 +36,7 @@ from shipwise.domain.gates import (
     is_hotfix_eligible,
     next_environment,
 )
-from shipwise.domain.pipeline import key_problem
+from shipwise.domain.keys import FLAG_KEY
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.releases import (
     Evidence,
@@ -242,8 +242,8 @@ def _text(value: str | None) -> str | None:
 def _flag_keys(flags: Iterable[str]) -> tuple[str, ...]:
     wanted = tuple(dict.fromkeys(flags))
     for flag in wanted:
-        if problem := key_problem(flag):
-            raise ValueError(f"flag {problem}")
+        if problem := FLAG_KEY.problem(flag):
+            raise ValueError(problem)
     return wanted
 
 

@@ -17,6 +17,7 @@ class Reason(StrEnum):
     DEPENDENCY_UNMET = "dependency_unmet"
     UNKNOWN_FLAG = "unknown_flag"
     ERROR = "error"  # evaluation failed; the default was returned
+    NOT_READY = "not_ready"  # (SDK) an online client with no snapshot yet: the default
 
 
 class VariantSource(StrEnum):

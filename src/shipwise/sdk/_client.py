@@ -10,6 +10,17 @@ odd context or a broken rule gives the default (and ``explain`` gives the reason
 Every ``is_enabled`` and ``get_variant`` counts an exposure. ``track`` counts an event
 against the user's arm of each flag in a percentage rollout (``_events``), sent in
 batches like the exposures.
+
+Until an online client has its first snapshot (from the server, its disk cache or a
+bootstrap), it is not ready: every flag gives the caller's default, ``explain`` says
+"not ready", and nothing counts, neither exposures nor tracked events. Those users were
+served the default whatever their arm, so counting them as "off" would skew the
+comparison a guarded rollout makes between its arms. The not-ready state is an object,
+not a test: ``_entries`` starts as ``_NOT_READY``, which hands every name one entry that
+fails its evaluation (so the default comes back, as for any failed evaluation) and
+counts nothing; the first snapshot replaces it in the same reference swap as any later
+one. The ready path carries no readiness check at all, and an evaluation sees either
+"not ready" or a whole snapshot, never a mix.
 """
 
 from __future__ import annotations
@@ -24,7 +35,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from shipwise.engine import Explanation, FlagState, Reason, Snapshot, SnapshotError, Variant
-from shipwise.engine.compiler import CompiledFlag
 from shipwise.engine.context import EMPTY_CONTEXT, Context
 from shipwise.engine.variants import DISABLED
 from shipwise.sdk._events import (
@@ -52,13 +62,53 @@ Source = Mapping[str, Any] | str | PathLike[str]
 class _Entry:
     """A flag's evaluator and its counters, fetched with one dict lookup."""
 
-    __slots__ = ("check", "counters", "error", "flag", "no", "yes")
+    __slots__ = ("check", "count_variant", "error", "no", "variant", "yes")
+    yes: Callable[[], object]
+    no: Callable[[], object]
+    error: Callable[[], object]
+    count_variant: Callable[[str], object]
 
-    def __init__(self, flag: CompiledFlag, counters: FlagCounters) -> None:
-        self.flag = flag
-        self.check = flag.is_on
-        self.counters = counters
-        self.yes, self.no, self.error = counters.yes, counters.no, counters.error
+    def __init__(
+        self,
+        check: Callable[[Context], bool],
+        variant: Callable[[Context], Variant],
+        counters: FlagCounters | None,
+    ) -> None:
+        self.check = check
+        self.variant = variant
+        if counters is None:
+            self.yes = self.no = self.error = _count_nothing
+            self.count_variant = _count_nothing
+        else:
+            self.yes, self.no, self.error = counters.yes, counters.no, counters.error
+            self.count_variant = counters.variant
+
+
+def _count_nothing(*_: object) -> None:
+    """The counters of the not-ready entry."""
+
+
+class _NoSnapshotYet(Exception):
+    """Raised by the not-ready entry's evaluators: the caller gets its default."""
+
+
+def _no_snapshot_yet(_context: Context) -> Any:
+    raise _NoSnapshotYet
+
+
+class _NotReady(dict[str, _Entry]):
+    """``Client._entries`` until the first snapshot: empty, and every name gets the one
+    entry that gives the default and counts nothing."""
+
+    __slots__ = ()
+
+    def get(self, _name: str, _default: object = None) -> _Entry:
+        return _NOT_READY_ENTRY
+
+
+_NOT_READY_ENTRY = _Entry(_no_snapshot_yet, _no_snapshot_yet, None)
+_NOT_READY = _NotReady()
+NOT_READY_MESSAGE = "not ready: no snapshot yet"
 
 
 def _read_json(source: Source) -> Any:
@@ -80,11 +130,12 @@ class Client:
         client.close()  # sends the last exposure counts; or use ``with Client(...)``
 
     Online, the client starts from ``cache_path`` if that holds a usable snapshot, else
-    from ``snapshot`` (a bootstrap), else with no flags (every flag gives its default)
-    until the server answers. It streams changes, falling back to polling every
-    ``refresh_interval`` seconds while the stream is down (``stream=False``: poll only),
-    and sends exposure counts and tracked events every ``metrics_interval`` seconds
-    (None: never).
+    from ``snapshot`` (a bootstrap), else not ready until the server answers: every flag
+    gives its default, ``explain`` says "not ready: no snapshot yet", and nothing is
+    counted (``wait_until_ready``, ``is_ready``). It streams changes, falling back to
+    polling every ``refresh_interval`` seconds while the stream is down (``stream=False``:
+    poll only), and sends exposure counts and tracked events every ``metrics_interval``
+    seconds (None: never).
     ``timeout`` bounds each request. Misconfiguration raises ``ValueError`` here; the
     network never raises into the application, it is logged to ``shipwise.sdk``.
 
@@ -107,7 +158,7 @@ class Client:
         self._lock = threading.Lock()  # guards snapshot replacement, never evaluation
         self._counters: dict[str, FlagCounters] = {}
         self._unknown: dict[str, FlagCounters] = {}
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, _Entry] = _NOT_READY
         self._listeners: list[Listener] = []
         self._ready = threading.Event()
         self._online: Online | None = None
@@ -145,9 +196,9 @@ class Client:
         )
         online = Online(settings, self._replace, self.exposures, self._key_refused)
         start = online.cached() or snapshot
-        self._snapshot = start if start is not None else Snapshot(FlagState())
-        self._install(self._snapshot)
+        self._snapshot = Snapshot(FlagState())  # no flags: until ``_entries`` is a snapshot's
         if start is not None:
+            self._install(start)
             self._ready.set()
         self._online = online
         self._event_sender = connect(settings, self._events)
@@ -178,7 +229,7 @@ class Client:
                 counters = self._counters.get(name)
                 if counters is None:
                     counters = self._counters[name] = FlagCounters()
-                entries[name] = _Entry(flag, counters)
+                entries[name] = _Entry(flag.is_on, flag.variant, counters)
             attributed, left_out = attributions(snapshot.flags)
             self._snapshot = snapshot
             self._entries = entries  # one reference swap: readers see old or new, whole
@@ -207,8 +258,19 @@ class Client:
     def wait_until_ready(self, timeout: float | None = None) -> bool:
         """Wait until the client has flags to evaluate: from the server, or from the
         cache or bootstrap snapshot it started with (offline clients always have).
-        True if it has; False if ``timeout`` seconds passed first."""
+        True if it has; False if ``timeout`` seconds passed first (``None``: wait as
+        long as it takes). Until then every flag gives its default and nothing counts.
+
+            client = Client(url, sdk_key)
+            if not client.wait_until_ready(5):
+                log.warning("no flags yet; serving defaults until they arrive")
+        """
         return self._ready.wait(timeout)
+
+    @property
+    def is_ready(self) -> bool:
+        """True once the client has a snapshot (see ``wait_until_ready``); never waits."""
+        return self._ready.is_set()
 
     def close(self) -> None:
         """Stop syncing and send the exposure counts and tracked events not yet sent.
@@ -306,18 +368,21 @@ class Client:
             self._count_unknown(name, False)
             return DISABLED
         try:
-            variant = entry.flag.variant(EMPTY_CONTEXT if context is None else context)
+            variant = entry.variant(EMPTY_CONTEXT if context is None else context)
         except Exception:
             entry.error()
             return DISABLED
         (entry.yes if variant.feature_enabled else entry.no)()
-        entry.counters.variant(variant.name)
+        entry.count_variant(variant.name)
         return variant
 
     def explain(
         self, name: str, context: Context | None = None, default: bool = False
     ) -> Explanation:
-        """The value ``is_enabled`` would return, its variant, and why. Not counted."""
+        """The value ``is_enabled`` would return, its variant, and why. Not counted.
+        Before an online client's first snapshot: the default, reason ``NOT_READY``."""
+        if self._entries is _NOT_READY:
+            return _not_ready(name, default)
         return self._snapshot.explain(name, context, default)
 
     def _explain_counted(
@@ -326,8 +391,11 @@ class Client:
         """``explain``, counted as ``get_variant`` (``variant=True``) or ``is_enabled``
         would count it. One evaluation gives the value and its reason, so the two agree
         even under random stickiness. For the OpenFeature provider."""
+        entries = self._entries  # read once: the snapshot below is at least this new
+        if entries is _NOT_READY:
+            return _not_ready(name, default)
         explanation = self._snapshot.explain(name, context, default)
-        entry = self._entries.get(name)
+        entry = entries.get(name)
         if entry is None:
             self._count_unknown(name, explanation.enabled)
         elif explanation.reason is Reason.ERROR:
@@ -335,7 +403,7 @@ class Client:
         else:
             (entry.yes if explanation.enabled else entry.no)()
             if variant:
-                entry.counters.variant(explanation.variant.name)
+                entry.count_variant(explanation.variant.name)
         return explanation
 
     # -- events ---------------------------------------------------------------------
@@ -349,7 +417,8 @@ class Client:
         Those flags are the enabled ones with a percentage rollout strategy
         (``flexibleRollout``, ``gradualRollout*``), at most 64 of them (the first by
         name). The arm is what ``is_enabled(flag, context)`` says; finding it counts no
-        exposure. An event that no flag is credited with is not kept. Totals per
+        exposure. An event that no flag is credited with is not kept: so before an
+        online client's first snapshot, when it knows no flag, nothing is. Totals per
         (flag, arm, event) are sent every ``metrics_interval`` seconds; offline they
         are kept (``tracked_events``).
 
@@ -402,3 +471,14 @@ class Client:
         """Names the application asked for that the snapshot does not have."""
         entries = self._entries
         return sorted(name for name in list(self._unknown) if name not in entries)
+
+
+def _not_ready(name: str, default: bool) -> Explanation:
+    return Explanation(
+        name,
+        default,
+        DISABLED,
+        Reason.NOT_READY,
+        f"{NOT_READY_MESSAGE}; the default ({default}) applies until the first snapshot "
+        "arrives (see wait_until_ready)",
+    )

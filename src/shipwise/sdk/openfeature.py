@@ -321,14 +321,15 @@ class ShipwiseProvider(AbstractProvider):
         )
 
     def _failure(self, explanation: Explanation, default: T) -> FlagResolutionDetails[T] | None:
+        if explanation.reason is Reason.NOT_READY:
+            return FlagResolutionDetails(
+                value=default,
+                reason=OpenFeatureReason.ERROR,
+                error_code=ErrorCode.PROVIDER_NOT_READY,
+                error_message=explanation.message,
+                flag_metadata=_metadata(explanation),
+            )
         if explanation.reason is Reason.UNKNOWN_FLAG:
-            if not self.client.wait_until_ready(0):
-                return FlagResolutionDetails(
-                    value=default,
-                    reason=OpenFeatureReason.ERROR,
-                    error_code=ErrorCode.PROVIDER_NOT_READY,
-                    error_message="the Shipwise client has no flags yet",
-                )
             return FlagResolutionDetails(
                 value=default,
                 reason=OpenFeatureReason.ERROR,

@@ -16,6 +16,7 @@ from shipwise.server.notify.log import LogNotifier
 from shipwise.server.notify.webhook import WebhookNotifier
 from shipwise.server.ports import ChangeBus, Clock, MetricSource, Notifier, RunnerLock
 from shipwise.server.services.audit import AuditService
+from shipwise.server.services.change_requests import ChangeRequestService
 from shipwise.server.services.flags import FlagService
 from shipwise.server.services.github_intake import GitHubIntake
 from shipwise.server.services.importing import ImportService
@@ -23,6 +24,7 @@ from shipwise.server.services.metric_catalog import MetricCatalog
 from shipwise.server.services.metrics import MetricsService
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.observations import Observer
+from shipwise.server.services.policies import PolicyService
 from shipwise.server.services.principal import SYSTEM
 from shipwise.server.services.projects import ProjectService
 from shipwise.server.services.releases import ReleaseService
@@ -33,7 +35,7 @@ from shipwise.server.services.segments import SegmentService
 from shipwise.server.services.snapshots import SnapshotService
 from shipwise.server.services.tokens import TokenService
 from shipwise.server.settings import Settings
-from shipwise.server.storage.bus import LocalBus, PostgresBus
+from shipwise.server.storage.bus import LocalBus
 from shipwise.server.storage.database import Database
 from shipwise.server.storage.locks import PostgresAdvisoryLock, SqliteLease
 from shipwise.server.worker import RunnerLoop
@@ -60,6 +62,8 @@ class Services:
     rollouts: RolloutService
     rollback: RollbackService
     runner: RolloutRunner
+    change_requests: ChangeRequestService
+    policies: PolicyService
     runner_loop: RunnerLoop | None = None  # started by ``start_runner``
     first_admin_secret: str | None = None  # set when first start generated one
 
@@ -83,6 +87,16 @@ def runner_lock(database: Database, lease: float = 15.0) -> RunnerLock:
     if database.is_sqlite:
         return SqliteLease(database.engine, ttl=timedelta(seconds=lease))
     return PostgresAdvisoryLock(database.engine)
+
+
+def change_bus(database: Database) -> ChangeBus:
+    """In-process on SQLite; LISTEN/NOTIFY on PostgreSQL. psycopg is imported only here,
+    for a PostgreSQL URL: it is the ``postgres`` extra, which a SQLite server lacks."""
+    if database.is_sqlite:
+        return LocalBus()
+    from shipwise.server.storage.postgres_bus import PostgresBus  # noqa: PLC0415 (see above)
+
+    return PostgresBus(database.url)
 
 
 def notifiers(settings: Settings) -> dict[str, Notifier]:
@@ -122,12 +136,13 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
     the default project and the first admin token."""
     database = open_database(settings, clock)
     database.upgrade()
-    bus: ChangeBus = LocalBus() if database.is_sqlite else PostgresBus(database.url)
+    bus = change_bus(database)
     database.attach_bus(bus)
     notifications = Notifications(database, clock, notifiers(settings))
     releases = ReleaseService(database, clock, notifications)
     observer = Observer(database, metric_sources(settings))
     snapshots = SnapshotService(database)
+    change_requests = ChangeRequestService(database, clock, releases, notifications)
     services = Services(
         database=database,
         bus=bus,
@@ -146,6 +161,8 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         rollouts=RolloutService(database, clock, notifications),
         rollback=RollbackService(database, clock, notifications, snapshots),
         runner=RolloutRunner(database, clock, observer, notifications),
+        change_requests=change_requests,
+        policies=PolicyService(database, clock, releases, change_requests),
     )
     bus.subscribe(services.snapshots.on_change)
     bus.subscribe_revocations(services.tokens.forget)  # before any stream hears of it
@@ -159,7 +176,11 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
 
 def seed_demo(services: Services) -> None:
     """The demo flags in every environment of the default project, through the same
-    import a team moving in from Unleash uses (so it is audited like any change)."""
+    import a team moving in from Unleash uses (so it is audited like any change). It is
+    set-up, not a hand edit: its authority ("demo seed") lets the flags that dev created
+    arrive on in protected production too."""
     document = Snapshot.load(demo_snapshot()).to_unleash()
     for environment in ("dev", "staging", "production"):
-        services.importing.import_unleash(SYSTEM, "default", environment, document)
+        services.importing.import_unleash(
+            SYSTEM, "default", environment, document, authority="demo seed"
+        )

@@ -4,7 +4,7 @@ only ``bootstrap`` wires adapters to services."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from shipwise.domain.audit import ChainedRecord
+from shipwise.domain.change_requests import ChangeRequest, RequestKind, RequestState
 from shipwise.domain.github_order import Recorded
 from shipwise.domain.releases import Evidence, Release
 from shipwise.domain.rollout import PlanSpec, PlanState
@@ -197,6 +198,11 @@ class AuditFilter:
     limit: int = 100
     before_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    environment: str | None = None
+    action: str | None = None  # exact, or a family ending in ".*" ("flag.*")
+    actor: str | None = None  # part of the actor, any case ("ana" finds "token:ana (#3, …)")
+    since: datetime | None = None  # at or after (UTC)
+    until: datetime | None = None  # before (UTC)
 
 
 class ReleaseStore(Protocol):
@@ -429,7 +435,37 @@ class RolloutStore(Protocol):
         ...
 
 
-class Transaction(ReleaseStore, RolloutStore, GitHubDeliveryStore, Protocol):
+class ChangeRequestStore(Protocol):
+    """Change requests: proposed changes to a flag, a segment or the policy, reviewed
+    before they take effect (``domain.change_requests``)."""
+
+    def add_change_request(self, project_id: int, request: ChangeRequest) -> ChangeRequest:
+        """Store a new request (its ``id`` is ignored); the stored one, numbered."""
+        ...
+
+    def get_change_request(
+        self, project_id: int, request_id: int, *, for_update: bool = False
+    ) -> ChangeRequest | None: ...
+    def save_change_request(self, request: ChangeRequest) -> ChangeRequest:
+        """Store the new state, reviews, closing reason and applied version."""
+        ...
+
+    def list_change_requests(
+        self,
+        project_id: int,
+        *,
+        states: Collection[RequestState] = (),
+        kind: RequestKind | None = None,
+        target: str | None = None,
+        environment: str | None = None,
+        limit: int = 200,
+        for_update: bool = False,
+    ) -> list[ChangeRequest]:
+        """Newest first; empty ``states`` means every state."""
+        ...
+
+
+class Transaction(ReleaseStore, RolloutStore, GitHubDeliveryStore, ChangeRequestStore, Protocol):
     """One unit of work: everything done through it commits together, or not at all."""
 
     # projects and environments
@@ -482,6 +518,7 @@ class Transaction(ReleaseStore, RolloutStore, GitHubDeliveryStore, Protocol):
         description: str | None,
         constraints: list[Any],
     ) -> SegmentRecord: ...
+    def delete_segment(self, project_id: int, name: str) -> bool: ...
 
     # tokens
     def add_token(

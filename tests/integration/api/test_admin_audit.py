@@ -17,8 +17,12 @@ def _changes(admin: httpx.Client) -> None:
     """A few audited changes: a flag created, configured, killed."""
     create_flag(admin, "checkout")
     rules = {"enabled": True, "strategies": [{"name": "default"}]}
-    assert admin.put(rules_path("checkout"), json=rules, headers={"If-Match": '"1"'}).is_success
-    assert admin.post(f"{rules_path('checkout')}/kill", json={"reason": "INC-7"}).is_success
+    assert admin.put(
+        rules_path("checkout", "staging"), json=rules, headers={"If-Match": '"1"'}
+    ).is_success
+    assert admin.post(
+        f"{rules_path('checkout', 'staging')}/kill", json={"reason": "INC-7"}
+    ).is_success
 
 
 def test_audit__records_actor_action_before_and_after_newest_first(server: RunningServer) -> None:
@@ -36,7 +40,7 @@ def test_audit__records_actor_action_before_and_after_newest_first(server: Runni
     kill, configure, _create = records["records"]
     assert (configure["before"]["enabled"], configure["after"]["enabled"]) == (False, True)
     assert configure["after"]["strategies"] == [{"name": "default"}]
-    assert (kill["reason"], kill["environment"]) == ("INC-7", "production")
+    assert (kill["reason"], kill["environment"]) == ("INC-7", "staging")
     assert kill["previous_hash"] == configure["hash"]
 
 

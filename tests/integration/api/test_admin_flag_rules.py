@@ -1,6 +1,7 @@
 """A flag's rules in one environment: versions and If-Match (no lost updates), and rules
 checked by the engine with the field named. The version tests run on SQLite and
-PostgreSQL. The switches are in `test_admin_flag_switches`."""
+PostgreSQL. The switches are in `test_admin_flag_switches`. Rules are written in staging:
+production is protected (`test_protected_environments`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ ON_FOR_EVERYONE = {"enabled": True, "strategies": [{"name": "default"}]}
 
 
 def _read(admin: httpx.Client, flag: str = "checkout") -> tuple[dict[str, Any], str]:
-    response = admin.get(rules_path(flag))
+    response = admin.get(rules_path(flag, "staging"))
     assert response.status_code == 200, response.text
     return response.json(), response.headers["ETag"]
 
@@ -41,7 +42,7 @@ def test_put_rules__with_the_current_version__replaces_them_and_bumps_the_versio
         create_flag(admin, "checkout")
         _rules, tag = _read(admin)
         response = admin.put(
-            rules_path("checkout"), json=ON_FOR_EVERYONE, headers={"If-Match": tag}
+            rules_path("checkout", "staging"), json=ON_FOR_EVERYONE, headers={"If-Match": tag}
         )
         assert response.status_code == 200, response.text
         assert response.headers["ETag"] == '"2"'
@@ -49,7 +50,7 @@ def test_put_rules__with_the_current_version__replaces_them_and_bumps_the_versio
         assert _read(admin)[0]["strategies"] == [{"name": "default"}]
         record = admin.get("/api/v1/audit", params={"limit": 1}).json()["records"][0]
     assert record["action"] == "flag.configure"
-    assert record["environment"] == "production"
+    assert record["environment"] == "staging"
     assert (record["before"]["enabled"], record["after"]["enabled"]) == (False, True)
     assert (record["before"]["version"], record["after"]["version"]) == (1, 2)
 
@@ -58,7 +59,7 @@ def test_put_rules__without_if_match__is_a_428_and_changes_nothing(server: Runni
     with server.admin() as admin:
         create_flag(admin, "checkout")
         before = newest_audit_id(admin)
-        response = admin.put(rules_path("checkout"), json=ON_FOR_EVERYONE)
+        response = admin.put(rules_path("checkout", "staging"), json=ON_FOR_EVERYONE)
         assert response.status_code == 428
         assert error_field(response) == "If-Match"
         rules, tag = _read(admin)
@@ -72,14 +73,16 @@ def test_put_rules__with_a_stale_version__is_a_409_naming_both_and_changes_nothi
     with server.admin() as admin:
         # Given someone changed the rules after we read version 1
         create_flag(admin, "checkout")
-        first = admin.put(rules_path("checkout"), json=ON_FOR_EVERYONE, headers={"If-Match": '"1"'})
+        first = admin.put(
+            rules_path("checkout", "staging"), json=ON_FOR_EVERYONE, headers={"If-Match": '"1"'}
+        )
         assert first.status_code == 200
         current, _tag = _read(admin)
         before = newest_audit_id(admin)
 
         # When we write what we based on version 1
         response = admin.put(
-            rules_path("checkout"), json={"enabled": False}, headers={"If-Match": '"1"'}
+            rules_path("checkout", "staging"), json={"enabled": False}, headers={"If-Match": '"1"'}
         )
 
         # Then we are told who is where, and nothing changed
@@ -105,7 +108,9 @@ def test_put_rules__eight_concurrent_writers_with_one_version__exactly_one_wins(
         }
         with server.admin() as client:
             barrier.wait()
-            response = client.put(rules_path("checkout"), json=rules, headers={"If-Match": '"1"'})
+            response = client.put(
+                rules_path("checkout", "staging"), json=rules, headers={"If-Match": '"1"'}
+            )
             statuses.append(response.status_code)
 
     writers = [threading.Thread(target=write, args=(p,)) for p in range(8)]
@@ -208,7 +213,7 @@ def test_put_rules__invalid_rules__are_a_422_naming_the_field_and_change_nothing
     create_flag(admin, "checkout")
     before_rules = _read(admin)
     before = newest_audit_id(admin)
-    response = admin.put(rules_path("checkout"), json=body, headers={"If-Match": '"1"'})
+    response = admin.put(rules_path("checkout", "staging"), json=body, headers={"If-Match": '"1"'})
     assert response.status_code == 422, response.text
     assert error_field(response) == field
     assert _read(admin) == before_rules
@@ -230,7 +235,7 @@ def test_put_rules__if_match_that_is_not_a_version__is_a_422(
 ) -> None:
     create_flag(admin, "checkout")
     response = admin.put(
-        rules_path("checkout"), json=ON_FOR_EVERYONE, headers={"If-Match": if_match}
+        rules_path("checkout", "staging"), json=ON_FOR_EVERYONE, headers={"If-Match": if_match}
     )
     assert response.status_code == 422
     assert error_field(response) == "If-Match"
@@ -239,7 +244,11 @@ def test_put_rules__if_match_that_is_not_a_version__is_a_422(
 
 def test_put_rules__bare_or_weak_version__is_read_as_that_version(admin: httpx.Client) -> None:
     create_flag(admin, "checkout")
-    stale = admin.put(rules_path("checkout"), json=ON_FOR_EVERYONE, headers={"If-Match": "3"})
+    stale = admin.put(
+        rules_path("checkout", "staging"), json=ON_FOR_EVERYONE, headers={"If-Match": "3"}
+    )
     assert stale.status_code == 409
-    weak = admin.put(rules_path("checkout"), json=ON_FOR_EVERYONE, headers={"If-Match": 'W/"1"'})
+    weak = admin.put(
+        rules_path("checkout", "staging"), json=ON_FOR_EVERYONE, headers={"If-Match": 'W/"1"'}
+    )
     assert weak.status_code == 200

@@ -19,17 +19,17 @@ from tests.support.server import RunningServer
 
 
 def _version(admin: httpx.Client, flag: str = "checkout") -> int:
-    return int(admin.get(rules_path(flag)).json()["version"])
+    return int(admin.get(rules_path(flag, "staging")).json()["version"])
 
 
 def test_enable_disable_and_rollout__each_bump_the_version_and_answer_the_etag(
     admin: httpx.Client,
 ) -> None:
     create_flag(admin, "checkout")
-    enabled = admin.post(f"{rules_path('checkout')}/enable")
+    enabled = admin.post(f"{rules_path('checkout', 'staging')}/enable")
     assert (enabled.status_code, enabled.json()["enabled"]) == (200, True)
     assert enabled.headers["ETag"] == '"2"'
-    rollout = admin.post(f"{rules_path('checkout')}/rollout", json={"percentage": 25})
+    rollout = admin.post(f"{rules_path('checkout', 'staging')}/rollout", json={"percentage": 25})
     assert rollout.status_code == 200, rollout.text
     strategy = rollout.json()["strategies"][0]
     assert strategy["name"] == "flexibleRollout"
@@ -39,15 +39,17 @@ def test_enable_disable_and_rollout__each_bump_the_version_and_answer_the_etag(
         "groupId": "checkout",
     }
     raised = admin.post(
-        f"{rules_path('checkout')}/rollout",
+        f"{rules_path('checkout', 'staging')}/rollout",
         json={"percentage": 50, "stickiness": "userId"},
         headers={"If-Match": '"3"'},
     )
     assert raised.json()["strategies"][0]["parameters"]["rollout"] == "50"
     assert raised.json()["strategies"][0]["parameters"]["groupId"] == "checkout"
-    disabled = admin.post(f"{rules_path('checkout')}/disable", headers={"If-Match": '"4"'})
+    disabled = admin.post(
+        f"{rules_path('checkout', 'staging')}/disable", headers={"If-Match": '"4"'}
+    )
     assert (disabled.json()["enabled"], disabled.headers["ETag"]) == (False, '"5"')
-    stale = admin.post(f"{rules_path('checkout')}/enable", headers={"If-Match": '"4"'})
+    stale = admin.post(f"{rules_path('checkout', 'staging')}/enable", headers={"If-Match": '"4"'})
     assert stale.status_code == 409
 
 
@@ -67,7 +69,7 @@ def test_rollout__invalid_payload__is_a_422_naming_the_field(
 ) -> None:
     create_flag(admin, "checkout")
     before = newest_audit_id(admin)
-    response = admin.post(f"{rules_path('checkout')}/rollout", json=body)
+    response = admin.post(f"{rules_path('checkout', 'staging')}/rollout", json=body)
     assert response.status_code == 422, response.text
     assert error_field(response) == field
     assert _version(admin) == 1
@@ -78,10 +80,10 @@ def test_kill__turns_the_flag_off_for_everyone_and_audits_the_reason(
     server: RunningServer,
 ) -> None:
     with server.admin() as admin:
-        # Given a flag rolled out to half of production, which an SDK sees on
+        # Given a flag rolled out to half of staging, which an SDK sees on
         create_flag(admin, "checkout")
-        admin.post(f"{rules_path('checkout')}/rollout", json={"percentage": 50})
-        key = issue(admin, kind="server", project="default", environment="production")
+        admin.post(f"{rules_path('checkout', 'staging')}/rollout", json={"percentage": 50})
+        key = issue(admin, kind="server", project="default", environment="staging")
 
         # When a release manager pulls the kill switch
         manager = issue(admin, kind="api", project="default", role="release-manager")
@@ -89,7 +91,8 @@ def test_kill__turns_the_flag_off_for_everyone_and_audits_the_reason(
             base_url=server.url, headers={"Authorization": f"Bearer {manager}"}
         ) as client:
             response = client.post(
-                f"{rules_path('checkout')}/kill", json={"reason": "checkout errors, INC-42"}
+                f"{rules_path('checkout', 'staging')}/kill",
+                json={"reason": "checkout errors, INC-42"},
             )
 
         # Then it is off, its rules kept for later, and the SDK's snapshot says so
@@ -121,8 +124,8 @@ def test_kill__without_a_reason__is_a_422_and_the_flag_stays_on(
     admin: httpx.Client, body: dict[str, Any], field: str
 ) -> None:
     create_flag(admin, "checkout")
-    admin.post(f"{rules_path('checkout')}/enable")
-    response = admin.post(f"{rules_path('checkout')}/kill", json=body)
+    admin.post(f"{rules_path('checkout', 'staging')}/enable")
+    response = admin.post(f"{rules_path('checkout', 'staging')}/kill", json=body)
     assert response.status_code == 422
     assert error_field(response) == field
-    assert admin.get(rules_path("checkout")).json()["enabled"] is True
+    assert admin.get(rules_path("checkout", "staging")).json()["enabled"] is True

@@ -33,7 +33,7 @@ def test_create_segment__reads_back_with_its_version_and_a_flag_can_use_it(
     assert admin.get(SEGMENTS).json()["segments"] == [segment]
     create_flag(admin, "checkout")
     rules = {"enabled": True, "strategies": [{"name": "default", "segments": [segment["id"]]}]}
-    used = admin.put(rules_path("checkout"), json=rules, headers={"If-Match": '"1"'})
+    used = admin.put(rules_path("checkout", "staging"), json=rules, headers={"If-Match": '"1"'})
     assert used.status_code == 200, used.text
 
 

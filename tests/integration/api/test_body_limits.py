@@ -26,7 +26,7 @@ from shipwise.domain.github import sign
 from shipwise.server.api.limits import BodyLimits, route_class
 
 LIMITS = BodyLimits()
-RULES = "/api/v1/projects/default/flags/on/environments/production"
+RULES = "/api/v1/projects/default/flags/on/environments/staging"
 
 # name: (method, path, whose key)
 ROUTES: dict[str, tuple[str, str, str | None]] = {
@@ -41,7 +41,7 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "admin-rules": ("PUT", RULES, "admin"),
     "admin-import": (
         "POST",
-        "/api/v1/projects/default/environments/production/import/unleash",
+        "/api/v1/projects/default/environments/staging/import/unleash",
         "admin",
     ),
     "webhook": ("POST", "/webhooks/github/default", None),

@@ -52,12 +52,18 @@ SDK_KEYS = {"server", "frontend"}
 COMMIT = "c0ffee00" * 5
 
 P = "/api/v1/projects/default"
-RULES = f"{P}/flags/checkout/environments/production"
+# Staging: in protected production a hand edit may only reduce (test_protected_environments).
+RULES = f"{P}/flags/checkout/environments/staging"
 PLAN = {"steps": [{"percentage": 10}, {"percentage": 100}]}
 # "{plan:NAME}" in a path becomes the id of the plan the world started as NAME
 # ("{plan:pause-{who}}": the principal's own).
 WATCHED = f"{P}/rollouts/{{plan:watched}}"
 PLAN_OF = re.compile(r"\{plan:([^{}]+)\}")
+# "{cr:NAME}" becomes the id of the change request the world opened as NAME (a principal
+# without one of its own gets any request's: it is refused before the request is read).
+CR = f"{P}/change-requests"
+CR_OF = re.compile(r"\{cr:([^{}]+)\}")
+FLAG_REQUEST = {"kind": "flag", "environment": "production", "rules": {"enabled": True}}
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ ENDPOINTS = [
         {"constraints": []},
         etag_from=f"{P}/segments/beta",
     ),
+    Endpoint("DELETE", f"{P}/segments/gone-{{who}}", FLAG_WRITERS),
     Endpoint("GET", "/api/v1/tokens?project=default", TOKEN_MANAGERS),
     # Without a project: everything for the global admin, its own project's for an admin.
     Endpoint("GET", "/api/v1/tokens", TOKEN_MANAGERS | {"other-admin"}),
@@ -157,7 +164,7 @@ ENDPOINTS = [
         "POST",
         f"{P}/rollouts",
         ROLLERS,
-        {"flag": "start-{who}", "environment": "production", "plan": PLAN},
+        {"flag": "start-{who}", "environment": "staging", "plan": PLAN},
     ),
     Endpoint("GET", WATCHED, MEMBERS),
     Endpoint("GET", f"{WATCHED}/timeline", MEMBERS),
@@ -176,6 +183,13 @@ ENDPOINTS = [
     Endpoint("GET", f"{P}/metrics/errors", MEMBERS),
     Endpoint("DELETE", f"{P}/metrics/gone-{{who}}", ROLLERS),
     Endpoint("POST", f"{P}/metrics/tickets/values", REPORTERS, {"value": 1}),
+    Endpoint("GET", CR, MEMBERS),
+    Endpoint("POST", CR, FLAG_WRITERS, {**FLAG_REQUEST, "flag": "requested"}),
+    Endpoint("GET", f"{CR}/{{cr:shown}}", MEMBERS),
+    Endpoint("POST", f"{CR}/{{cr:approve-{{who}}}}/approve", FLAG_WRITERS),
+    Endpoint("POST", f"{CR}/{{cr:reject-{{who}}}}/reject", FLAG_WRITERS, {"reason": "{who}"}),
+    Endpoint("POST", f"{CR}/{{cr:withdraw-{{who}}}}/withdraw", FLAG_WRITERS),
+    Endpoint("POST", f"{CR}/{{cr:apply-{{who}}}}/apply", FLAG_WRITERS),
     # The SDK API, the other way round: a server key reads its environment's snapshot.
     Endpoint("GET", "/sdk/v1/snapshot", {"server"}),
     Endpoint(
@@ -196,6 +210,7 @@ class World:
     admin: httpx.Client
     secrets: dict[str, str]
     plans: dict[str, int]  # rollout plans started for the table, by name
+    requests: dict[str, int]  # change requests opened for the table, by name
 
 
 @pytest.fixture(scope="module")
@@ -207,6 +222,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         assert admin.post(f"{P}/flags", json={"key": "checkout"}).status_code == 201
         segment = {"name": "beta", "constraints": []}
         assert admin.post(f"{P}/segments", json=segment).status_code == 201
+        for who in PRINCIPALS:  # one segment per principal to delete (it happens once)
+            gone = {"name": f"gone-{who}", "constraints": []}
+            assert admin.post(f"{P}/segments", json=gone).status_code == 201
         secrets = {"global": server.admin_token}
         for role in ("viewer", "developer", "qa", "release-manager", "admin"):
             secrets[role] = issue(admin, kind="api", project="default", role=role, name=role)
@@ -215,7 +233,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             secrets[kind] = issue(admin, kind=kind, project="default", environment="production")
         _releases(server, admin)
         plans = _rollouts(admin)
-        yield World(server, admin, secrets, plans)
+        requests = _change_requests(server, admin, secrets)
+        yield World(server, admin, secrets, plans, requests)
         admin.close()
 
 
@@ -258,7 +277,7 @@ def _rollouts(admin: httpx.Client) -> dict[str, int]:
     for name in [*names, *(f"start-{who}" for who in PRINCIPALS)]:
         assert admin.post(f"{P}/flags", json={"key": name}).status_code == 201
     for name in names:
-        body = {"flag": name, "environment": "production", "plan": PLAN}
+        body = {"flag": name, "environment": "staging", "plan": PLAN}
         started = admin.post(f"{P}/rollouts", json=body)
         assert started.status_code == 201, started.text
         plans[name] = started.json()["id"]
@@ -266,6 +285,47 @@ def _rollouts(admin: httpx.Client) -> dict[str, int]:
             paused = admin.post(f"{P}/rollouts/{plans[name]}/pause", json={"reason": "held"})
             assert paused.status_code == 200, paused.text
     return plans
+
+
+def _change_requests(
+    server: RunningServer, admin: httpx.Client, secrets: dict[str, str]
+) -> dict[str, int]:
+    """Per principal, a request to approve, to reject and to apply (approved already; on
+    a flag of its own, so applying one leaves the others pending), all by someone outside
+    the table; and one it opened itself to withdraw, for those who may open one."""
+    people = {
+        name: issue(admin, kind="api", project="default", role="developer", name=name)
+        for name in ("requester", "reviewer-1", "reviewer-2")
+    }
+    requests: dict[str, int] = {}
+
+    def post(secret: str, path: str, body: Any = None) -> dict[str, Any]:
+        with as_token(server, secret) as client:
+            response = client.post(path, json=body)
+        assert response.is_success, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def open_as(secret: str, name: str, flag: str) -> int:
+        requests[name] = int(post(secret, CR, {**FLAG_REQUEST, "flag": flag})["id"])
+        return requests[name]
+
+    assert admin.post(f"{P}/flags", json={"key": "requested"}).status_code == 201
+    open_as(people["requester"], "shown", "requested")
+    for who in PRINCIPALS:
+        open_as(people["requester"], f"approve-{who}", "requested")
+        open_as(people["requester"], f"reject-{who}", "requested")
+        assert admin.post(f"{P}/flags", json={"key": f"apply-{who}"}).status_code == 201
+        number = open_as(people["requester"], f"apply-{who}", f"apply-{who}")
+        for reviewer in ("reviewer-1", "reviewer-2"):
+            post(people[reviewer], f"{CR}/{number}/approve")
+        if who in FLAG_WRITERS:
+            open_as(secrets[who], f"withdraw-{who}", "requested")
+    return requests
+
+
+def _paths(world: World, path: str) -> str:
+    path = PLAN_OF.sub(lambda m: str(world.plans[m.group(1)]), path)
+    return CR_OF.sub(lambda m: str(world.requests.get(m.group(1), world.requests["shown"])), path)
 
 
 def _fill(value: Any, who: str, token: str) -> Any:
@@ -281,7 +341,7 @@ def _send(world: World, endpoint: Endpoint, who: str, token: str) -> httpx.Respo
     if endpoint.etag_from is not None:
         headers["If-Match"] = world.admin.get(endpoint.etag_from).headers["ETag"]
     body = _import_document(who) if endpoint.body == "import" else _fill(endpoint.body, who, token)
-    path = PLAN_OF.sub(lambda m: str(world.plans[m.group(1)]), _fill(endpoint.path, who, token))
+    path = _paths(world, _fill(endpoint.path, who, token))
     with as_token(world.server, world.secrets[who]) as client:
         return client.request(endpoint.method, path, json=body, headers=headers)
 
@@ -309,9 +369,11 @@ def test_endpoint__with_each_principal__gets_exactly_what_its_role_allows(
 _TEMPLATE = {
     "/projects/default": "/projects/{project}",
     "/environments/production": "/environments/{environment}",
+    "/environments/staging": "/environments/{environment}",
     "/environments/dev": "/environments/{environment}",
     "/flags/checkout": "/flags/{key}",
     "/segments/beta": "/segments/{name}",
+    "/segments/gone-{who}": "/segments/{name}",
     "/tokens/{token}": "/tokens/{token_id}",
     "/releases/rel-1": "/releases/{key}",
     "/releases/r-{who}": "/releases/{key}",
@@ -326,12 +388,14 @@ _TEMPLATE = {
     "/metrics/gone-{who}": "/metrics/{name}",
 }
 _PLAN_PATH = re.compile(r"/rollouts/\{plan:(?:[^{}]|\{who\})+\}")
+_CR_PATH = re.compile(r"/change-requests/\{cr:(?:[^{}]|\{who\})+\}")
 
 
 def _route(endpoint: Endpoint) -> tuple[str, str]:
     path = endpoint.path.split("?")[0]
     for concrete, template in _TEMPLATE.items():
         path = path.replace(concrete, template)
+    path = _CR_PATH.sub("/change-requests/{request_id}", path)
     return endpoint.method, _PLAN_PATH.sub("/rollouts/{plan_id}", path)
 
 
@@ -370,7 +434,7 @@ def test_endpoint__with_a_broken_body_from_a_token_that_may_not__is_refused_403_
 ) -> None:
     # Given a token whose role (or kind) may not use the endpoint, and a broken body
     before = newest_audit_id(world.admin)
-    path = PLAN_OF.sub(lambda m: str(world.plans[m.group(1)]), _fill(endpoint.path, who, "1"))
+    path = _paths(world, _fill(endpoint.path, who, "1"))
 
     with as_token(world.server, world.secrets[who]) as client:
         response = client.request(endpoint.method, path, **BROKEN_BODIES[broken])

@@ -5,7 +5,9 @@ abort it, each recorded in the audit log and the plan's timeline; only release m
 skip or approve; metrics are checked by their source and never echo secrets; SDK keys
 send tracked events that are stored for the guardrails.
 
-No runner runs in these servers: a plan moves only when a person moves it.
+No runner runs in these servers: a plan moves only when a person moves it. Plans run in
+staging: production is protected, and a plan there ships a release that passed its
+gates (`test_protected_environments` walks that path).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ FLAG = "new-checkout"
 BETTY = {"contextName": "userId", "operator": "IN", "values": ["betty"]}
 BETA = {"name": "beta-testers", "constraints": [BETTY]}
 FAST = {"steps": [{"percentage": 20}, {"percentage": 60}, {"percentage": 100}]}
+ENV = "staging"  # not protected: any plan may start here
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def admin(server: RunningServer) -> Iterator[httpx.Client]:
 
 
 def start(admin: httpx.Client, **body: Any) -> dict[str, Any]:
-    response = admin.post(PLANS, json={"flag": FLAG, "environment": "production", **body})
+    response = admin.post(PLANS, json={"flag": FLAG, "environment": ENV, **body})
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -62,7 +65,7 @@ def rollout_audit(admin: httpx.Client) -> list[dict[str, Any]]:
     return list(reversed(response.json()["records"]))
 
 
-def rules(admin: httpx.Client, environment: str = "production") -> dict[str, Any]:
+def rules(admin: httpx.Client, environment: str = ENV) -> dict[str, Any]:
     response = admin.get(rules_path(FLAG, environment))
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
@@ -77,7 +80,7 @@ def test_start__default_plan__applies_10_percent_plus_beta_testers(admin: httpx.
 
     # Then it runs the default plan from its first step
     state = plan["state"]
-    assert (plan["flag"], plan["environment"], plan["release"]) == (FLAG, "production", None)
+    assert (plan["flag"], plan["environment"], plan["release"]) == (FLAG, ENV, None)
     assert [s["percentage"] for s in plan["spec"]["steps"]] == [10, 25, 50, 100]
     assert plan["spec"]["steps"][0]["audiences"] == ["beta-testers"]
     assert state["status"] == "running"
@@ -91,12 +94,12 @@ def test_start__default_plan__applies_10_percent_plus_beta_testers(admin: httpx.
     assert datetime.fromisoformat(state["next_check_at"]) - started == timedelta(minutes=1)
     assert plan["judgements"] == {}
 
-    # And the flag is on in production for 10% and the beta testers, off elsewhere
-    production = rules(admin)
-    assert production["enabled"] is True
-    shares = [s["parameters"].get("rollout") for s in production["strategies"]]
+    # And the flag is on in staging for 10% and the beta testers, off elsewhere
+    staging = rules(admin)
+    assert staging["enabled"] is True
+    shares = [s["parameters"].get("rollout") for s in staging["strategies"]]
     assert "10" in shares
-    assert any(s.get("segments") for s in production["strategies"])
+    assert any(s.get("segments") for s in staging["strategies"])
     assert rules(admin, "dev")["enabled"] is False
 
     # And it is listed, read back and audited
@@ -166,7 +169,7 @@ def test_start__bad_plan__422_naming_the_field_and_nothing_changes(
     before_rules, before_audit = rules(admin), newest_audit_id(admin)
 
     # When a plan with a mistake is started
-    response = admin.post(PLANS, json={"flag": FLAG, "environment": "production", "plan": plan})
+    response = admin.post(PLANS, json={"flag": FLAG, "environment": ENV, "plan": plan})
 
     # Then it is refused, naming the field inside the plan
     assert response.status_code == 422, response.text
@@ -184,7 +187,7 @@ def test_start__guardrail_mistakes__all_named_in_one_answer(admin: httpx.Client)
         "guardrails": [{"metric": "nope"}],
         "alpha": 5,
     }
-    response = admin.post(PLANS, json={"flag": FLAG, "environment": "production", "plan": plan})
+    response = admin.post(PLANS, json={"flag": FLAG, "environment": ENV, "plan": plan})
     assert response.status_code == 422
     assert error_field(response) == "guardrails[0].metric"
     assert "alpha: must be above 0 and at most 0.2" in response.json()["error"]["message"]
@@ -193,17 +196,17 @@ def test_start__guardrail_mistakes__all_named_in_one_answer(admin: httpx.Client)
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [
-        ({"flag": "missing", "environment": "production"}, 404, None),
+        ({"flag": "missing", "environment": ENV}, 404, None),
         ({"flag": FLAG, "environment": "moon"}, 404, None),
-        ({"flag": FLAG, "environment": "production", "template": "nope"}, 404, None),
-        ({"flag": FLAG, "environment": "production", "release": "rel-404"}, 404, None),
+        ({"flag": FLAG, "environment": ENV, "template": "nope"}, 404, None),
+        ({"flag": FLAG, "environment": ENV, "release": "rel-404"}, 404, None),
         (
-            {"flag": FLAG, "environment": "production", "plan": FAST, "template": "x"},
+            {"flag": FLAG, "environment": ENV, "plan": FAST, "template": "x"},
             422,
             "template",
         ),
-        ({"flag": "Not A Key", "environment": "production"}, 422, "flag"),
-        ({"flag": FLAG, "environment": "production", "steps": []}, 422, "steps"),
+        ({"flag": "Not A Key", "environment": ENV}, 422, "flag"),
+        ({"flag": FLAG, "environment": ENV, "steps": []}, 422, "steps"),
     ],
     ids=["flag", "environment", "template", "release", "plan-and-template", "bad-key", "extra"],
 )
@@ -222,7 +225,7 @@ def test_start__second_plan_on_the_same_flag_and_environment__409(admin: httpx.C
     first = start(admin, plan=FAST)
     before_rules, before_audit = rules(admin), newest_audit_id(admin)
 
-    again = admin.post(PLANS, json={"flag": FLAG, "environment": "production"})
+    again = admin.post(PLANS, json={"flag": FLAG, "environment": ENV})
 
     assert again.status_code == 409
     assert error_field(again) == "flag"
@@ -275,7 +278,7 @@ def test_lifecycle__pause_resume_skip_abort__audited_and_on_the_timeline(
         "rollout.skip",
         "rollout.abort",
     ]
-    assert {r["target_key"] for r in records} == {f"{FLAG}@production#{plan_id}"}
+    assert {r["target_key"] for r in records} == {f"{FLAG}@{ENV}#{plan_id}"}
     assert "checkout errors up in Grafana" in records[1]["reason"]
     assert (records[3]["before"]["step"], records[3]["after"]["step"]) == (1, 2)
     assert records[4]["after"]["status"] == "aborted"
@@ -676,9 +679,9 @@ def test_sdk_events__api_token__403(server: RunningServer) -> None:
 def test_sdk_events__from_the_python_sdk__reach_the_guardrails_store(
     server: RunningServer, admin: httpx.Client
 ) -> None:
-    # Given a plan rolling the flag out at 20%, and a client of production
+    # Given a plan rolling the flag out at 20%, and a client of that environment
     start(admin, plan=FAST)
-    key = issue(admin, kind="server", project="default", environment="production")
+    key = issue(admin, kind="server", project="default", environment=ENV)
     since = datetime.now(UTC) - timedelta(minutes=1)
 
     # When the application tracks checkout times for a hundred users and flushes
@@ -690,7 +693,7 @@ def test_sdk_events__from_the_python_sdk__reach_the_guardrails_store(
 
     # Then the server has them by arm, as the SDK counted them
     with server.services.database.read() as tx:
-        totals = tx.tracked_totals(_environment_id(server), FLAG, "checkout.latency", since)
+        totals = tx.tracked_totals(_environment_id(server, ENV), FLAG, "checkout.latency", since)
     assert totals["on"].count + totals["off"].count == 100
     assert 0 < totals["on"].count < 50  # about 20%, never most
     assert totals["on"].total == 250.0 * totals["on"].valued

@@ -188,7 +188,7 @@ INVALID_RULES = [
 
 
 def _rules(admin: httpx.Client, flag: str = "checkout") -> dict[str, Any]:
-    response = admin.get(rules_path(flag))
+    response = admin.get(rules_path(flag, "staging"))
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -203,7 +203,9 @@ def test_put_rules__that_cannot_be_evaluated__is_a_422_naming_the_field_and_chan
         before_rules, before = _rules(admin), newest_audit_id(admin)
 
         # When rules that cannot be evaluated are written
-        response = admin.put(rules_path("checkout"), json=rules, headers={"If-Match": '"1"'})
+        response = admin.put(
+            rules_path("checkout", "staging"), json=rules, headers={"If-Match": '"1"'}
+        )
 
         # Then they are refused, naming the field and why, and nothing changed
         assert response.status_code == 422, response.text
@@ -237,7 +239,9 @@ def test_put_rules__at_every_limit_and_of_every_payload_type__are_saved(
     rules = {"enabled": True, "strategies": strategies, "variants": variants}
     with server.admin() as admin:
         create_flag(admin, "checkout")
-        response = admin.put(rules_path("checkout"), json=rules, headers={"If-Match": '"1"'})
+        response = admin.put(
+            rules_path("checkout", "staging"), json=rules, headers={"If-Match": '"1"'}
+        )
         assert response.status_code == 200, response.text
         assert _rules(admin)["variants"] == variants
 

@@ -99,7 +99,7 @@ def test_routes__when_the_data_directory_disk_is_full__answer_json_503_and_recov
         # Given a server with a few flags and an SDK key, whose disk then fills up
         for n in range(3):
             assert admin.post(FLAGS, json={"key": f"f{n}"}).status_code == 201
-        sdk_key = issue(admin, kind="server", project="default", environment="production")
+        sdk_key = issue(admin, kind="server", project="default", environment="staging")
         flags_before, audit_before = len(admin.get(FLAGS).json()["flags"]), newest_audit_id(admin)
         filler = fill(small_disk)
 
@@ -107,7 +107,7 @@ def test_routes__when_the_data_directory_disk_is_full__answer_json_503_and_recov
         answers = [
             admin.post(FLAGS, json={"key": f"full{n}", "description": BIG}) for n in range(3)
         ]
-        answers.append(admin.post(f"{FLAGS}/f0/environments/production/enable"))
+        answers.append(admin.post(f"{FLAGS}/f0/environments/staging/enable"))
         answers.append(
             httpx.post(
                 f"{server.url}/sdk/v1/metrics",
@@ -136,7 +136,7 @@ def test_routes__when_the_data_directory_disk_is_full__answer_json_503_and_recov
 
         # Then writes work again and /health is ok
         assert admin.post(FLAGS, json={"key": "after", "description": BIG}).status_code == 201
-        assert admin.post(f"{FLAGS}/f0/environments/production/enable").status_code == 200
+        assert admin.post(f"{FLAGS}/f0/environments/staging/enable").status_code == 200
         assert admin.get("/health").json()["status"] == "ok"
         assert len(admin.get(FLAGS).json()["flags"]) == flags_before + 1
     # And the audit chain, read from the database itself, is intact
@@ -223,7 +223,7 @@ def test_routes__when_postgresql_stops_answering__answer_json_503_and_health_503
         ):
             assert admin.post(FLAGS, json={"key": "kept"}).status_code == 201
             sdk_key = issue(
-                admin, kind="server", project="default", environment="production"
+                admin, kind="server", project="default", environment="staging"
             )  # not used yet
             sdk = {"Authorization": f"Bearer {sdk_key}"}
             proxy.cut()

@@ -22,7 +22,7 @@ def audited(database_url: str, tmp_path: Path) -> str:
     services = build(Settings(data_dir=tmp_path, database_url=database_url))
     try:
         services.flags.create(SYSTEM, "default", "new-checkout", description="Checkout v2")
-        services.flags.set_enabled(SYSTEM, "default", "new-checkout", "production", True)
+        services.flags.set_enabled(SYSTEM, "default", "new-checkout", "dev", True)
         services.flags.set_enabled(SYSTEM, "default", "new-checkout", "staging", True)
     finally:
         services.close()

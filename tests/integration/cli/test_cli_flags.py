@@ -80,32 +80,32 @@ def test_flag__enable_rollout_kill__each_one_call(
     shipwise("flag", "create", "new-checkout", "-p", project, *remote)
     flag = ("new-checkout", "-p", project)
 
-    # When it is enabled in dev and rolled out to 25% in production
+    # When it is enabled in dev and rolled out to 25% there (production is protected: a
+    # hand edit there may only reduce, test_protected_environments shows)
     enabled = shipwise("flag", "enable", *flag, "-e", "dev", *remote)
-    rollout = shipwise("flag", "rollout", *flag, "25", "-e", "production", *remote)
+    rollout = shipwise("flag", "rollout", *flag, "25", "-e", "dev", *remote)
 
     # Then each says the new state
     assert enabled.exit_code == 0, enabled.output
     assert "new-checkout in dev: on (version 2)" in enabled.stdout
     assert rollout.exit_code == 0, rollout.output
     assert "on 25%" in rollout.stdout
-    raised = shipwise.json("flag", "rollout", *flag, "50", "-e", "production", *remote)
+    raised = shipwise.json("flag", "rollout", *flag, "50", "-e", "dev", *remote)
     assert raised["enabled"] is True
     assert raised["strategies"][0]["parameters"]["rollout"] == "50"
     shown = shipwise("flag", "show", *flag, *remote)
     assert "flexibleRollout 50% by default" in shown.stdout
 
-    # When it is killed in production
-    killed = shipwise(
-        "flag", "kill", *flag, "-e", "production", "--reason", "500s on checkout", *remote
-    )
+    # When it is killed in dev
+    killed = shipwise("flag", "kill", *flag, "-e", "dev", "--reason", "500s on checkout", *remote)
 
-    # Then it is off there, dev is untouched, and the reason is audited
+    # Then it is off there, production is untouched, and the reason is audited
     assert killed.exit_code == 0, killed.output
-    assert "killed in production: off for everyone" in killed.stdout
+    assert "killed in dev: off for everyone" in killed.stdout
     after = shipwise.json("flag", "show", *flag, *remote)["environments"]
+    assert after["dev"]["enabled"] is False
     assert after["production"]["enabled"] is False
-    assert after["dev"]["enabled"] is True
+    assert after["dev"]["version"] == 5
     with server.admin() as admin:
         page = admin.get("/api/v1/audit", params={"project": project}).json()
     kills = [r for r in page["records"] if r["action"] == "flag.kill"]
@@ -140,21 +140,21 @@ def test_flag_create__invalid_key__prints_server_message_and_field_exits_2(
     assert result.stdout == ""
 
 
-def test_flag_rollout__unknown_environment__exits_1_with_server_message(
+def test_flag_rollout__unknown_environment__exits_2_with_server_message(
     shipwise: Shipwise, remote: tuple[str, ...], project: str
 ) -> None:
     shipwise("flag", "create", "new-checkout", "-p", project, *remote)
     result = shipwise("flag", "rollout", "new-checkout", "10", "-p", project, "-e", "prod", *remote)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a typo, not a refusal
     assert "no environment 'prod'" in result.stderr
     assert "dev, production" in result.stderr  # the server says which exist
 
 
-def test_flag_show__missing__exits_1(
+def test_flag_show__missing__exits_2(
     shipwise: Shipwise, remote: tuple[str, ...], project: str
 ) -> None:
     result = shipwise("flag", "show", "nope", "-p", project, *remote)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no flag 'nope'" in result.stderr
 
 

@@ -77,10 +77,11 @@ def test_token_create__viewer_api_token__may_read_not_write(
     assert created["expires_at"] is not None
     viewer = ("--url", remote[1], "--token", created["secret"])
 
-    # Then it reads flags, and writing one is refused (exit 1) with the server's reason
+    # Then it reads flags, and writing one is a mistake (a token of the wrong role: 403,
+    # exit 2) with the server's reason
     assert shipwise("flag", "list", *viewer).exit_code == 0
     refused = shipwise("flag", "create", "sneaky", *viewer)
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2
     assert "viewer" in refused.stderr
 
 
@@ -89,7 +90,7 @@ def test_token_create__api_token_without_role__exits_2_naming_field(
 ) -> None:
     result = shipwise("token", "create", "--kind", "api", "-p", "default", *remote)
     assert result.exit_code == 2
-    assert "(field: role)" in result.stderr
+    assert "--role is needed for an api token of project 'default'" in result.stderr
     assert result.stdout == ""
 
 

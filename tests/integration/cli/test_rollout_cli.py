@@ -5,7 +5,8 @@ approve, skip, abort) and read back as a timeline; templates saved and used; mis
 printed with the server's message and field (exit 2), refusals exit 1, nothing changed.
 
 The server runs no runner: the test checks a plan itself (``services.runner.check``)
-after feeding it traffic through the services the SDK endpoints call.
+after feeding it traffic through the services the SDK endpoints call. Plans run in
+staging: production is protected (a plan there ships a release that passed its gates).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def plan_file(tmp_path: Path) -> Path:
 
 def _start(shipwise: Shipwise, remote: tuple[str, ...], project: str, plan: Path) -> int:
     started = shipwise.json(
-        "rollout", "start", FLAG, "--env", "production", "--plan", str(plan), "-p", project,
+        "rollout", "start", FLAG, "--env", "staging", "--plan", str(plan), "-p", project,
         *remote,
     )  # fmt: skip
     return int(started["id"])
@@ -68,7 +69,7 @@ def _traffic(server: RunningServer, project: str) -> None:
     with services.database.read() as tx:
         found = tx.get_project(project)
         assert found is not None
-        environment = tx.get_environment(found.id, "production")
+        environment = tx.get_environment(found.id, "staging")
         assert environment is not None
     services.metrics.record_exposures(environment.id, "shop", {FLAG: (1_000, 9_000, {})})
     services.metric_catalog.record_tracked(
@@ -93,7 +94,7 @@ def test_rollout_start_show__steps_marked__verdicts_with_summaries(
 ) -> None:
     # When a plan starts from a file
     started = shipwise(
-        "rollout", "start", FLAG, "-e", "production", "--plan", str(plan_file), "-p", project,
+        "rollout", "start", FLAG, "-e", "staging", "--plan", str(plan_file), "-p", project,
         *remote,
     )  # fmt: skip
 
@@ -106,7 +107,7 @@ def test_rollout_start_show__steps_marked__verdicts_with_summaries(
     # And before any check, show marks step 1 and says no guardrail was checked yet
     shown = shipwise("rollout", "show", str(plan_id), "-p", project, *remote)
     assert shown.exit_code == 0, shown.output
-    assert f"Rollout plan #{plan_id}: {FLAG} in production" in shown.stdout
+    assert f"Rollout plan #{plan_id}: {FLAG} in staging" in shown.stdout
     assert "▶" in _row(shown.stdout, "10%")
     assert "a person approves" in _row(shown.stdout, "50%")
     assert "not checked yet" in _row(shown.stdout, "errors")
@@ -118,7 +119,7 @@ def test_rollout_start_show__steps_marked__verdicts_with_summaries(
     approved = shipwise("rollout", "approve", str(plan_id), "-p", project, *remote)
     assert approved.exit_code == 0, approved.output
     assert "approved: running at step 1 of 3" in approved.stdout
-    shipwise("metric", "push", "tickets", "1", "--env", "production", "-p", project, *remote)
+    shipwise("metric", "push", "tickets", "1", "--env", "staging", "-p", project, *remote)
     _traffic(server, project)
     assert server.services.runner.check(plan_id) is not None
 
@@ -175,7 +176,7 @@ def test_rollout_people__pause_resume_skip_abort__and_the_timeline(
     listed = shipwise.json("rollout", "list", "-p", project, *remote)["rollouts"]
     assert [p["state"]["status"] for p in listed] == ["aborted"]
     assert shipwise.json("rollout", "list", "--active", "-p", project, *remote) == {"rollouts": []}
-    table = shipwise("rollout", "list", "--flag", FLAG, "-e", "production", "-p", project, *remote)
+    table = shipwise("rollout", "list", "--flag", FLAG, "-e", "staging", "-p", project, *remote)
     assert "aborted" in _row(table.stdout, FLAG)
 
 
@@ -189,7 +190,7 @@ def test_rollout_start__bad_plan__server_message_and_field__exit_2(
     bad.write_text(json.dumps({"steps": [{"percentage": 10}, {"percentage": 5}]}), "utf-8")
 
     result = shipwise(
-        "rollout", "start", FLAG, "-e", "production", "--plan", str(bad), "-p", project, *remote
+        "rollout", "start", FLAG, "-e", "staging", "--plan", str(bad), "-p", project, *remote
     )
 
     assert result.exit_code == 2
@@ -207,7 +208,7 @@ def test_rollout_start__unknown_metric__names_the_guardrail(
     path.write_text(json.dumps(plan), "utf-8")
 
     result = shipwise(
-        "rollout", "start", FLAG, "-e", "production", "--plan", str(path), "-p", project, *remote
+        "rollout", "start", FLAG, "-e", "staging", "--plan", str(path), "-p", project, *remote
     )
 
     assert result.exit_code == 2
@@ -220,7 +221,7 @@ def test_rollout_start__unreadable_plan_or_both_sources__usage_error(
 ) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{steps: [", "utf-8")
-    start = ("rollout", "start", FLAG, "-e", "production", "-p", project)
+    start = ("rollout", "start", FLAG, "-e", "staging", "-p", project)
 
     not_json = shipwise(*start, "--plan", str(broken), *remote)
     missing = shipwise(*start, "--plan", str(tmp_path / "nope.json"), *remote)
@@ -239,7 +240,7 @@ def test_rollout_start__twice__refused_exit_1(
     plan_id = _start(shipwise, remote, project, plan_file)
 
     again = shipwise(
-        "rollout", "start", FLAG, "-e", "production", "--plan", str(plan_file), "-p", project,
+        "rollout", "start", FLAG, "-e", "staging", "--plan", str(plan_file), "-p", project,
         *remote,
     )  # fmt: skip
 
@@ -248,7 +249,7 @@ def test_rollout_start__twice__refused_exit_1(
     assert "(field: flag)" in again.stderr
 
 
-def test_rollout_skip_and_approve__developer__refused_exit_1(
+def test_rollout_skip_and_approve__developer__wrong_role_exit_2(
     shipwise: Shipwise, remote: tuple[str, ...], project: str, plan_file: Path
 ) -> None:
     plan_id = str(_start(shipwise, remote, project, plan_file))
@@ -264,7 +265,7 @@ def test_rollout_skip_and_approve__developer__refused_exit_1(
     pause = shipwise("rollout", "pause", plan_id, "-r", "odd numbers", "-p", project, *developer)
 
     for refused in (skip, approve):
-        assert refused.exit_code == 1
+        assert refused.exit_code == 2  # 403: a token of the wrong role is a mistake
         assert "may not override-rollout" in refused.stderr
     assert pause.exit_code == 0, pause.output
 
@@ -278,7 +279,7 @@ def test_rollout_actions__missing_reason_or_plan__exit_codes(
 
     assert no_reason.exit_code == 2
     assert "--reason" in no_reason.output
-    assert no_plan.exit_code == 1
+    assert no_plan.exit_code == 2
     assert f"no rollout plan #999999 in project '{project}'" in no_plan.stderr
     assert not_a_number.exit_code == 2
 
@@ -300,7 +301,7 @@ def test_rollout_template__save_list_start_delete(
     assert "errors, tickets" in _row(listed.stdout, "careful")
 
     started = shipwise.json(
-        "rollout", "start", FLAG, "-e", "production", "--template", "careful", "-p", project,
+        "rollout", "start", FLAG, "-e", "staging", "--template", "careful", "-p", project,
         *remote,
     )  # fmt: skip
     assert [s["percentage"] for s in started["spec"]["steps"]] == [10, 50, 100]
@@ -308,7 +309,7 @@ def test_rollout_template__save_list_start_delete(
     deleted = shipwise.json("rollout", "template", "delete", "careful", "-p", project, *remote)
     assert deleted == {"name": "careful", "deleted": True}
     again = shipwise("rollout", "template", "delete", "careful", "-p", project, *remote)
-    assert again.exit_code == 1
+    assert again.exit_code == 2  # no such template: a mistake
     assert "no rollout template 'careful'" in again.stderr
 
 
@@ -341,7 +342,7 @@ def test_metric_define_list_show_delete(
     deleted = shipwise("metric", "delete", "latency", "-p", project, *remote)
     assert deleted.exit_code == 0, deleted.output
     gone = shipwise("metric", "show", "latency", "-p", project, *remote)
-    assert gone.exit_code == 1
+    assert gone.exit_code == 2
     assert "no metric 'latency'" in gone.stderr
 
 
@@ -370,11 +371,9 @@ def test_metric_define__mistakes__field_named_exit_2(
 def test_metric_push__counts_and_refusals(
     shipwise: Shipwise, remote: tuple[str, ...], server: RunningServer, project: str
 ) -> None:
-    pushed = shipwise(
-        "metric", "push", "tickets", "2", "--env", "production", "-p", project, *remote
-    )
+    pushed = shipwise("metric", "push", "tickets", "2", "--env", "staging", "-p", project, *remote)
     assert pushed.exit_code == 0, pushed.output
-    assert pushed.stdout.strip() == "Added 2 to tickets in production."
+    assert pushed.stdout.strip() == "Added 2 to tickets in staging."
     answer = shipwise.json("metric", "push", "tickets", "0.5", "-p", project, *remote)
     assert answer == {"metric": "tickets", "value": 0.5, "environment": None}
 
@@ -385,7 +384,7 @@ def test_metric_push__counts_and_refusals(
 
     assert not_pushed.exit_code == 2
     assert "only 'pushed' metrics take values" in not_pushed.stderr
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2
     assert "define it first" in unknown.stderr
     assert nowhere.exit_code == 2
     assert "(field: environment)" in nowhere.stderr
@@ -393,5 +392,5 @@ def test_metric_push__counts_and_refusals(
     with server.services.database.read() as tx:
         found = tx.get_project(project)
         assert found is not None
-        total = tx.pushed_total(found.id, "production", "tickets", found.created_at)
+        total = tx.pushed_total(found.id, "staging", "tickets", found.created_at)
     assert total == (2.5, 2)

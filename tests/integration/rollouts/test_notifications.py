@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.clock import ManualClock
+from tests.support.releases import release_in_production
 from tests.support.webhook_receiver import Receiver, webhook_receiver
 
 from shipwise.server.bootstrap import Services, build
@@ -51,7 +52,12 @@ def services(
 
 def start_and_pause(services: Services) -> int:
     plan = services.rollouts.start(
-        SYSTEM, "default", "new-checkout", "production", plan={"steps": [{"percentage": 100}]}
+        SYSTEM,
+        "default",
+        "new-checkout",
+        "production",
+        plan={"steps": [{"percentage": 100}]},
+        release=release_in_production(services, "new-checkout"),
     )
     services.rollouts.pause(SYSTEM, "default", plan.id, "support asked us to wait")
     return plan.id

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.prometheus import Exporter, Prometheus, exporter, running_prometheus, wait_for
+from tests.support.releases import release_in_production
 
 from shipwise.domain.guardrails import Reading
 from shipwise.domain.rollout import PlanStatus
@@ -91,6 +92,7 @@ def test_the_runner_rolls_back_when_prometheus_shows_the_error_ratio_over_the_li
             "steps": [{"percentage": 10}, {"percentage": 100}],
             "guardrails": [{"metric": "checkout-errors", "threshold": 0.02, "action": "rollback"}],
         },
+        release=release_in_production(services, FLAG),
     )
     clock.offset += timedelta(minutes=1, seconds=1)
     outcome = services.runner.check(plan.id)
@@ -133,6 +135,7 @@ def test_prometheus_down_is_an_error_verdict_that_holds_the_plan(
                 "steps": [{"percentage": 10, "min_duration": "1m"}, {"percentage": 100}],
                 "guardrails": [{"metric": "checkout-errors", "threshold": 0.02}],
             },
+            release=release_in_production(services, FLAG),
         )
         clock.offset += timedelta(minutes=2)
         outcome = services.runner.check(plan.id)

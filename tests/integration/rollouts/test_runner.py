@@ -7,7 +7,6 @@ call (exposures, tracked events, pushed counters)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 from tests.support.clock import ManualClock
+from tests.support.releases import release_in_production as in_production
 
 from shipwise.domain.releases import ReleaseStatus
 from shipwise.domain.rollout import PlanStatus
@@ -136,7 +136,11 @@ def start(services: Services, **plan: Any) -> RolloutPlanRecord:
         "watch": FAST_WATCH,
         **plan,
     }
-    return services.rollouts.start(SYSTEM, "default", FLAG, "production", plan=body)
+    # Production is protected: a plan there ships a release that passed its gates.
+    release = release_in_production(services)
+    return services.rollouts.start(
+        SYSTEM, "default", FLAG, "production", plan=body, release=release
+    )
 
 
 def test_a_healthy_plan_advances_a_week_a_step_keeps_beta_testers_first_then_releases(
@@ -266,12 +270,7 @@ def test_a_step_that_needs_approval_waits_then_moves_on_when_approved(
 
 
 def release_in_production(services: Services) -> str:
-    release = services.releases.create(
-        SYSTEM, "default", title="New checkout", kind="feature", flags=[FLAG]
-    )
-    with services.database.transaction() as tx:
-        tx.save_release(replace(release, stage="production"))
-    return release.key
+    return in_production(services, FLAG)
 
 
 def test_the_plan_decides_for_its_release_rolled_back_with_it(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.clock import ManualClock
+from tests.support.releases import release_in_production
 
 from shipwise.domain.rollout import PlanStatus
 from shipwise.server.bootstrap import Services, build
@@ -90,7 +91,10 @@ def test_a_runner_killed_mid_step_resumes_and_applies_no_step_twice(
     services = build(settings, clock)
     try:
         services.flags.create(SYSTEM, "default", FLAG)
-        plan = services.rollouts.start(SYSTEM, "default", FLAG, "production", plan=PLAN)
+        release = release_in_production(services, FLAG)
+        plan = services.rollouts.start(
+            SYSTEM, "default", FLAG, "production", plan=PLAN, release=release
+        )
         log = tmp_path / "runner.log"
         rng = random.Random(7)
         kills = 0
@@ -186,7 +190,8 @@ def test_two_runners_racing_on_one_postgres_never_both_act(
 ) -> None:
     first, second, clock = two_instances
     first.flags.create(SYSTEM, "default", FLAG)
-    plan = first.rollouts.start(SYSTEM, "default", FLAG, "production", plan=PLAN)
+    release = release_in_production(first, FLAG)
+    plan = first.rollouts.start(SYSTEM, "default", FLAG, "production", plan=PLAN, release=release)
     applied: list[tuple[str, bool]] = []
     # Skip the lock on purpose: both runners check the same due plan at the same moment
     # at every step; the row lock and the plan's version let exactly one act.

@@ -352,7 +352,7 @@ def test_real_server__ready_values_change_events_and_shutdown_flush(server: Runn
     # Given a provider over an online client of a real server
     server.services.flags.create(SYSTEM, "default", "checkout")
     key = server.services.tokens.create(
-        SYSTEM, name="sdk", kind="server", project_key="default", environment_key="production"
+        SYSTEM, name="sdk", kind="server", project_key="default", environment_key="staging"
     ).secret
     provider = ShipwiseProvider(Client(server.url, key, metrics_interval=3600))
     changed: list[EventDetails] = []
@@ -369,8 +369,8 @@ def test_real_server__ready_values_change_events_and_shutdown_flush(server: Runn
         assert openfeature.get_provider_status() is ProviderStatus.READY
         assert openfeature.get_boolean_value("checkout", True) is False
 
-        # When the flag is switched on through the services
-        server.services.flags.set_enabled(SYSTEM, "default", "checkout", "production", True)
+        # When the flag is switched on through the services (in staging: not protected)
+        server.services.flags.set_enabled(SYSTEM, "default", "checkout", "staging", True)
 
         # Then the provider announces the change, naming the flag, and serves the new value
         assert arrived.wait(2)
@@ -380,7 +380,7 @@ def test_real_server__ready_values_change_events_and_shutdown_flush(server: Runn
         api.clear_providers()  # shuts the provider down, which closes the client
 
     # And shutting down sent the exposures
-    environment_id = server.services.projects.environment(SYSTEM, "default", "production").id
+    environment_id = server.services.projects.environment(SYSTEM, "default", "staging").id
     checkout = server.services.metrics.totals(environment_id)["checkout"]
     assert (checkout.yes, checkout.no) == (1, 1)
 

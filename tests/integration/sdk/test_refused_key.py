@@ -18,7 +18,7 @@ from tests.support.server import RunningServer, running_server
 from shipwise import Client
 from shipwise.server.services.principal import SYSTEM
 
-PROJECT, ENVIRONMENT = "default", "production"
+PROJECT, ENVIRONMENT = "default", "staging"  # not protected: a hand switch is a test step
 WITHIN = 10.0  # seconds: a generous bound, used only to fail a test that would hang
 
 

@@ -54,13 +54,14 @@ def test_change_on_instance_a__reaches_the_stream_on_instance_b(
     ):
         a.services.flags.create(SYSTEM, "default", "checkout")
         key = a.services.tokens.create(
-            SYSTEM, name="sdk", kind="server", project_key="default", environment_key="production"
+            SYSTEM, name="sdk", kind="server", project_key="default", environment_key="staging"
         ).secret
         revisions, listener = _listening(b.url, key)
         first = revisions[0]
 
-        # When the flag is switched on through the first instance
-        a.services.flags.set_enabled(SYSTEM, "default", "checkout", "production", True)
+        # When the flag is switched on through the first instance (in staging: production
+        # is protected, and this is about the stream, not the process)
+        a.services.flags.set_enabled(SYSTEM, "default", "checkout", "staging", True)
 
         # Then the second instance's stream delivers the new revision
         listener.join(timeout=10)

@@ -7,13 +7,16 @@ import threading
 from collections.abc import Iterator, Sequence
 
 import pytest
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from shipwise.domain.audit import verify_chain
 from shipwise.server.ports import AuditEntry, Change
 from shipwise.server.storage.database import MIGRATIONS, Database
+from shipwise.server.storage.tables import Base
 
 
 class RecordingBus:
@@ -51,6 +54,19 @@ def test_upgrade__creates_every_table__and_is_idempotent(database: Database) -> 
     assert database.current_revision() == head
     database.upgrade()
     assert database.current_revision() == head
+
+
+def test_migrations__at_head__build_exactly_the_schema_the_tables_declare(
+    database: Database,
+) -> None:
+    """A table, column or index added to tables.py without its migration (or the other way
+    round) would work in tests that create tables one way and fail on an upgraded server."""
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": False, "compare_server_default": False}
+        )
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
 
 
 def _entry(actor: str, key: str) -> AuditEntry:

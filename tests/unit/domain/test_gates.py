@@ -157,7 +157,9 @@ def test_order__skipping_staging__refused_with_the_next_environment() -> None:
     order = _gate(_decide(_release(stage="dev")), "order")
 
     assert not order.passed
-    assert order.remedy == "promote to staging first"
+    assert order.remedy == (
+        "promote to staging first: `shipwise release promote checkout --env staging -p crm`"
+    )
 
 
 def test_order__backwards__refused() -> None:
@@ -175,7 +177,7 @@ def test_order__unknown_environment__refused_and_no_stage_gates_evaluated() -> N
         "order",
         False,
         "'prod' is not an environment of dev → staging → production",
-        "promote to production",
+        "promote to production: `shipwise release promote checkout --env production -p crm`",
     )
 
 
@@ -200,7 +202,8 @@ def test_production__with_one_approval__refused() -> None:
         False,
         "1 approval for production (bob), 2 needed",
         "needs 1 more approval from a code-owner or release-manager other than "
-        "alice (the author) and bob (already approved)",
+        "alice (the author) and bob (already approved): "
+        "`shipwise release approve checkout --env production -p crm`",
     )
 
 
@@ -225,7 +228,8 @@ def test_approvals__co_author__cannot_approve_either() -> None:
     assert not approvals.passed
     assert approvals.remedy == (
         "needs 1 more approval from a code-owner or release-manager other than "
-        "alice and dave (the authors) and bob (already approved)"
+        "alice and dave (the authors) and bob (already approved): "
+        "`shipwise release approve checkout --env production -p crm`"
     )
 
 
@@ -234,7 +238,8 @@ def test_approvals__none_at_all__remedy_names_the_count_and_roles() -> None:
 
     assert approvals.detail == "0 approvals for production, 2 needed"
     assert approvals.remedy == (
-        "needs 2 more approvals from a code-owner or release-manager other than alice (the author)"
+        "needs 2 more approvals from a code-owner or release-manager other than alice (the "
+        "author): `shipwise release approve checkout --env production -p crm`"
     )
 
 
@@ -294,7 +299,8 @@ def test_production__without_qa_signoff__refused() -> None:
         "signoff:qa",
         False,
         "no QA sign-off on staging for the current content",
-        "needs QA to test staging and sign off content version 2, by someone other than alice",
+        "needs QA to test staging and sign off content version 2, by someone other than "
+        "alice: `shipwise release signoff checkout --env staging -p crm`",
     )
 
 
@@ -335,7 +341,8 @@ def test_checklist__unchecked__refused_with_what_to_do() -> None:
         "checklist:Dev testing done",
         False,
         "'Dev testing done' is not checked for staging",
-        "someone checks 'Dev testing done' for staging, with a note of what they verified",
+        "someone checks 'Dev testing done' for staging, with a note of what they verified: "
+        "`shipwise release check checkout 'Dev testing done' --env staging --note NOTE -p crm`",
     )
 
 
@@ -388,7 +395,8 @@ def test_ci__failure_newer_than_success__names_the_check_and_what_to_do() -> Non
         "ci",
         False,
         "a1b2c3d4e5f6 is red in CI: tests failure at Thu 2026-02-26 09:02 Europe/Oslo",
-        "fix tests on a1b2c3d4e5f6 and re-run until green",
+        "fix tests on a1b2c3d4e5f6 and re-run until green, reported by: `shipwise ci report "
+        f"--ref {COMMIT} --context tests --state success -p crm`",
     )
 
 
@@ -399,7 +407,8 @@ def test_ci__green_for_another_commit__does_not_count() -> None:
         "ci",
         False,
         "no CI result for a1b2c3d4e5f6",
-        "run CI on a1b2c3d4e5f6 and wait for it to pass",
+        "run CI on a1b2c3d4e5f6 and report it green: `shipwise ci report "
+        f"--ref {COMMIT} --context tests --state success -p crm`",
     )
 
 
@@ -420,7 +429,8 @@ def test_production__without_staging_deploy_of_the_same_commit__refused() -> Non
         False,
         "staging runs ffffeeee0000 (deployed at Thu 2026-02-26 10:00 Europe/Oslo), "
         "not a1b2c3d4e5f6",
-        "deploy a1b2c3d4e5f6 to staging and test it there first",
+        "deploy a1b2c3d4e5f6 to staging and test it there first: "
+        f"`shipwise deploy report --env staging --ref {COMMIT} -p crm`",
     )
 
 
@@ -460,8 +470,9 @@ def test_rollback_plan__missing__refused_with_what_to_write() -> None:
         "rollback-plan",
         False,
         "no rollback plan written",
-        "write the rollback plan: how to disable checkout-v2, how to revert the code, "
-        "and who to notify",
+        "write the rollback plan (how to disable checkout-v2, how to revert the code, "
+        "and who to notify): "
+        "`shipwise release update checkout --rollback-plan @rollback.md -p crm`",
     )
 
 
@@ -476,7 +487,8 @@ def test_production__without_rehearsed_rollback__refused() -> None:
         False,
         "the last rollback drill in staging (Wed 2026-02-25 09:00 Europe/Oslo) predates the "
         "change at Thu 2026-02-26 09:00 Europe/Oslo (content version 2)",
-        "rehearse the rollback plan in staging and record a successful drill",
+        "rehearse the rollback plan in staging, which records the drill: "
+        "`shipwise rollback checkout --drill --env staging -p crm`",
     )
 
 
@@ -543,7 +555,8 @@ def test_business_hours__17_00_exactly__refused_naming_the_next_window() -> None
         "Fri 2026-03-06 17:00 Europe/Oslo is outside business hours "
         "(Mon-Fri 09:00-17:00 Europe/Oslo)",
         "promote within business hours (Mon-Fri 09:00-17:00 Europe/Oslo); "
-        "the next window opens Mon 2026-03-09 09:00 Europe/Oslo",
+        "the next window opens Mon 2026-03-09 09:00 Europe/Oslo: "
+        "`shipwise release promote checkout --env production -p crm`",
     )
 
 
@@ -551,7 +564,7 @@ def test_business_hours__early_morning__next_window_opens_the_same_day() -> None
     hours = _gate(_decide(now=datetime(2026, 3, 3, 5, 0, tzinfo=UTC)), "business-hours")
 
     assert hours.remedy is not None
-    assert hours.remedy.endswith("the next window opens Tue 2026-03-03 09:00 Europe/Oslo")
+    assert "the next window opens Tue 2026-03-03 09:00 Europe/Oslo: " in hours.remedy
 
 
 def test_business_hours__only_on_stages_that_ask() -> None:
@@ -598,7 +611,8 @@ def test_freeze__refusal__says_which_freeze_and_when_promotions_reopen() -> None
         "freeze",
         False,
         "2026-12-21 is in the freeze 'Christmas' (2026-12-21 to 2027-01-01)",
-        "wait for the freeze to end: promotions reopen on 2027-01-02",
+        "wait for the freeze to end: promotions reopen on 2027-01-02, "
+        "then: `shipwise release promote checkout --env production -p crm`",
     )
 
 
@@ -609,7 +623,8 @@ def test_freeze__back_to_back_freezes__reopen_after_the_last() -> None:
 
     freeze = _gate(_decide(now=datetime(2026, 12, 30, 9, 0, tzinfo=UTC), policy=policy), "freeze")
 
-    assert freeze.remedy == "wait for the freeze to end: promotions reopen on 2027-01-07"
+    assert freeze.remedy is not None
+    assert freeze.remedy.startswith("wait for the freeze to end: promotions reopen on 2027-01-07")
 
 
 def test_freeze__none_active__mentions_the_next_one() -> None:
@@ -636,8 +651,9 @@ def test_production__second_feature_rolling_out_at_the_same_time__refused() -> N
         "one-feature-rolling-out",
         False,
         "search is rolling out in production (at most 1 feature rollout at a time)",
-        "wait until search finishes rolling out in production (released or rolled back), "
-        "then promote",
+        "wait until search finishes rolling out in production (released or rolled back; "
+        "`shipwise rollout list --env production --active -p crm`), then promote: "
+        "`shipwise release promote checkout --env production -p crm`",
     )
 
 
@@ -678,7 +694,9 @@ def test_one_feature_per_release__two_flags__refused() -> None:
         "one-feature-per-release",
         False,
         "checkout carries 2 feature flags: checkout-v2 and wallet",
-        "split it: keep one of checkout-v2 and wallet here, each other in its own release",
+        "split it: keep one of checkout-v2 and wallet here (`shipwise release update checkout "
+        "--flag checkout-v2 -p crm`), each other in its own release (`shipwise release create "
+        "TITLE --flag wallet -p crm`)",
     )
 
 

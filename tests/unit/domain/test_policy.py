@@ -147,6 +147,20 @@ def _stage(environment: str) -> StageGates:
             id="one feature per release",
         ),
         pytest.param(
+            lambda: [(s.environment, s.protected, s.testers) for s in DEFAULTS.stages],
+            [
+                ("dev", False, "everyone"),
+                ("staging", False, "everyone"),
+                ("production", True, None),
+            ],
+            id="production protected; a promotion into dev or staging shows everyone there",
+        ),
+        pytest.param(
+            lambda: DEFAULTS.change_approvals,
+            ApprovalRule(2, frozenset()),
+            id="two approvals for production: a change request there needs two people",
+        ),
+        pytest.param(
             lambda: DEFAULTS.hotfix,
             HotfixPolicy(
                 frozenset({Severity.CRITICAL}),
@@ -230,6 +244,8 @@ def test_default_policy__impossible_pipeline__raises(environments: list[tuple[st
 
 # -- reading a policy file -----------------------------------------------------------------
 
+THREE_STAGES = _stages("dev:dev", "staging:staging", "production:main")
+
 EXAMPLE = dedent(
     """\
     # shipwise.toml: the release policy of the CRM app
@@ -266,6 +282,9 @@ EXAMPLE = dedent(
     require_justification = true
     label = "HOTFIX"
 
+    [change_requests]                # a hand change that shows a flag to more users in a
+    approvals = { count = 2 }        # protected environment; roles left out: anyone
+
     [[stage]]                        # the gates of promoting INTO dev
     environment = "dev"
     branch = "dev"
@@ -277,6 +296,7 @@ EXAMPLE = dedent(
     require_previous_deploy = true
     approvals = { count = 1, roles = ["code-owner", "qa", "release-manager"] }
     checklist = ["Tested on dev and stable"]
+    testers = "qa-team"              # promoting here switches the flags on for this segment
 
     [[stage]]
     environment = "production"
@@ -296,6 +316,7 @@ EXAMPLE = dedent(
     business_hours = true
     respect_freezes = true
     one_feature_rolling_out = true
+    protected = true                 # only the release's rollout plan, or a change request
     """
 )
 
@@ -309,6 +330,7 @@ EXPECTED = Policy(
             approvals=ApprovalRule(1, ANYONE),
             checklist=("Tested on dev and stable",),
             require_previous_deploy=True,
+            testers="qa-team",
         ),
         StageGates(
             "production",
@@ -326,6 +348,8 @@ EXPECTED = Policy(
             business_hours=True,
             respect_freezes=True,
             one_feature_rolling_out=True,
+            protected=True,
+            testers=None,
         ),
     ),
     window=Window(frozenset({0, 1, 2, 3}), time(9), time(15, 30)),
@@ -347,6 +371,7 @@ EXPECTED = Policy(
         Severity.LOW: None,
     },
     code_owners=("alice", "bob"),
+    change_approvals=ApprovalRule(2, frozenset()),
 )
 
 
@@ -407,8 +432,8 @@ def test_parse_policy__no_settings__is_the_defaults(text: str) -> None:
         pytest.param(
             _stages("dev:dev"),
             lambda p: p.stages,
-            (StageGates("dev", "dev"),),
-            id="a stage's omitted gates are off except CI",
+            (StageGates("dev", "dev", protected=True, testers=None),),
+            id="a stage's omitted gates are off except CI, and the last stage is protected",
         ),
         pytest.param(
             '[window]\nweekdays = ["Monday", "SAT"]\nstart = 08:30:00\nend = "9:45"\n',
@@ -433,6 +458,60 @@ def test_parse_policy__no_settings__is_the_defaults(text: str) -> None:
             lambda p: p.stages[0].approvals,
             ApprovalRule(2, frozenset({QA})),
             id="approvals as dotted keys",
+        ),
+        pytest.param(
+            THREE_STAGES,
+            lambda p: [(s.protected, s.testers) for s in p.stages],
+            [(False, "everyone"), (False, "everyone"), (True, None)],
+            id="protected left out: only the last stage, the others show everyone",
+        ),
+        pytest.param(
+            THREE_STAGES + "protected = false\n",
+            lambda p: (p.stages[2].protected, p.stages[2].testers),
+            (False, "everyone"),
+            id="the last stage unprotected shows everyone",
+        ),
+        pytest.param(
+            _stages("dev:dev") + "protected = true\n" + _stages("production:main"),
+            lambda p: [(s.protected, s.testers) for s in p.stages],
+            [(True, None), (True, None)],
+            id="an earlier stage protected has no testers",
+        ),
+        pytest.param(
+            _stages("dev:dev") + 'testers = "none"\n' + _stages("production:main"),
+            lambda p: p.stages[0].testers,
+            None,
+            id="testers none leaves the flags alone",
+        ),
+        pytest.param(
+            _stages("dev:dev") + 'testers = "qa-team"\n' + _stages("production:main"),
+            lambda p: p.stages[0].testers,
+            "qa-team",
+            id="testers a segment",
+        ),
+        pytest.param(
+            _stages("production:main") + 'testers = "none"\n',
+            lambda p: (p.stages[0].protected, p.stages[0].testers),
+            (True, None),
+            id="testers none on a protected stage says what protection says",
+        ),
+        pytest.param(
+            '[change_requests]\napprovals = { count = 3, roles = ["release-manager"] }\n',
+            lambda p: p.change_approvals,
+            ApprovalRule(3, frozenset({RELEASE_MANAGER})),
+            id="change requests approved by three release managers",
+        ),
+        pytest.param(
+            "[change_requests]\napprovals.count = 1\n",
+            lambda p: p.change_approvals,
+            ApprovalRule(1, frozenset()),
+            id="change request roles left out: anyone who may change flags",
+        ),
+        pytest.param(
+            "[change_requests]\n",
+            lambda p: p.change_approvals,
+            ApprovalRule(2, frozenset()),
+            id="an empty change requests table keeps the default",
         ),
     ],
 )
@@ -517,6 +596,8 @@ def _policies(draw: st.DrawFn) -> Policy:
     stages = []
     for index, name in enumerate(names):
         earlier = names[:index]
+        protected = draw(st.booleans())
+        testers = None if protected else draw(st.sampled_from(["everyone", "qa-team", None]))
         stages.append(
             StageGates(
                 name,
@@ -542,6 +623,8 @@ def _policies(draw: st.DrawFn) -> Policy:
                 business_hours=draw(st.booleans()),
                 respect_freezes=draw(st.booleans()),
                 one_feature_rolling_out=draw(st.booleans()),
+                protected=protected,
+                testers=testers,
             )
         )
     start = draw(st.times().map(lambda t: t.replace(microsecond=0)).filter(lambda t: t < time(23)))
@@ -570,6 +653,9 @@ def _policies(draw: st.DrawFn) -> Policy:
         ),
         fix_within={severity: draw(durations) for severity in Severity},
         code_owners=tuple(draw(st.lists(_text, max_size=3))),
+        change_approvals=ApprovalRule(
+            draw(st.integers(1, 5)), draw(st.frozensets(st.sampled_from(ApproverRole)))
+        ),
     )
 
 
@@ -989,6 +1075,87 @@ MISTAKES = [
         id="no hotfix severities",
     ),
     _case('[hotfix]\nlabel = ""  # <-\n', "hotfix.label", "is empty", id="empty hotfix label"),
+    # who sees a feature: protected stages, testers, change requests
+    _case(
+        THREE + 'protected = "yes"  # <-\n',
+        "stage[2].protected",
+        'expected true or false, got "yes"; write protected = true',
+        id="protected as text",
+    ),
+    _case(
+        THREE + 'testers = "qa-team"  # <-\n',
+        "stage[2].testers",
+        '"production" is protected: its rollout plan decides who sees the feature; '
+        "remove testers or set protected = false",
+        id="testers on a protected stage",
+    ),
+    _case(
+        _stages("dev:dev") + 'protected = true\ntesters = "everyone"  # <-\n',
+        "stage[0].testers",
+        '"dev" is protected',
+        id="testers on an earlier stage made protected",
+    ),
+    _case(
+        _stages("dev:dev") + "testers = true  # <-\n" + _stages("production:main"),
+        "stage[0].testers",
+        'expected text in quotes, got true (true/false); write testers = "everyone"',
+        id="testers as true",
+    ),
+    _case(
+        _stages("dev:dev") + 'testers = "QA team"  # <-\n' + _stages("production:main"),
+        "stage[0].testers",
+        'write testers = "everyone", "none" or a segment\'s name, e.g. "qa-team"',
+        id="testers no segment could be called",
+    ),
+    _case(
+        _stages("dev:dev") + 'testers = " "  # <-\n' + _stages("production:main"),
+        "stage[0].testers",
+        'is empty; write testers = "everyone"',
+        id="testers blank",
+    ),
+    _case(
+        "[change_requests]\napprovals = { count = 0 }  # <-\n",
+        "change_requests.approvals.count",
+        "0 approvals cannot be required; write count = 1 or more, as a change request is "
+        "never approved by its requester alone",
+        id="change requests approved by nobody",
+    ),
+    _case(
+        "[change_requests]\napprovals = { count = 2, roles = [] }  # <-\n",
+        "change_requests.approvals.roles",
+        "nobody could approve",
+        id="change requests with an empty role list",
+    ),
+    _case(
+        '[change_requests]\napprovals = { count = 2, roles = ["admin"] }  # <-\n',
+        "change_requests.approvals.roles[0]",
+        '"admin" is not an approver role',
+        id="change requests with an unknown role",
+    ),
+    _case(
+        '[change_requests]\napprovals = "two"  # <-\n',
+        "change_requests.approvals",
+        "expected a table",
+        id="change request approvals as text",
+    ),
+    _case(
+        "[change_requests]\ncount = 2  # <-\n",
+        "change_requests.count",
+        'unknown key "count"; [change_requests] takes approvals',
+        id="count straight in change requests",
+    ),
+    _case(
+        "[[change_requests]]  # <-\napprovals = { count = 2 }\n",
+        "change_requests",
+        "write [change_requests] (single brackets)",
+        id="[[change_requests]] instead of [change_requests]",
+    ),
+    _case(
+        "change_request = { approvals = { count = 2 } }  # <-\n",
+        "change_request",
+        'did you mean "change_requests"?',
+        id="change request misspelt",
+    ),
     # the rest
     _case(
         "max_feature_rollouts = 0  # <-\n",

@@ -118,7 +118,7 @@ def test_render__checklist_ticked_from_the_decision() -> None:
     assert (
         "- [ ] QA sign-off: no QA sign-off on staging for the current content. **To do:** "
         "needs QA to test staging and sign off content version 1, by someone other than "
-        "alice and dave."
+        "alice and dave: `shipwise release signoff checkout --env staging -p crm`."
     ) in checklist
     assert "- [x] Business hours: Mon 2026-03-02 10:00 Europe/Oslo" in checklist
     assert "Pipeline order" not in checklist  # passed gates about order and status stay quiet

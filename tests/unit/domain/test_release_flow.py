@@ -155,7 +155,9 @@ def test_promote__refused_decision__raises_with_every_remedy_and_changes_nothing
 
     assert str(refused.value) == (
         "checkout cannot go to dev: approvals: needs 1 more approval from a code-owner "
-        "other than alice (the author); ci: run CI on a1b2c3d4e5f6 and wait for it to pass"
+        "other than alice (the author): `shipwise release approve checkout --env dev -p crm`; "
+        "ci: run CI on a1b2c3d4e5f6 and report it green: `shipwise ci report "
+        f"--ref {release.commit} --context tests --state success -p crm`"
     )
     assert release.stage is None
 
@@ -253,7 +255,8 @@ def test_change_content__approvals_withdrawn_when_the_release_changes() -> None:
         approval_gate.detail
     )
     assert approval_gate.remedy == (
-        "needs 2 more approvals from a code-owner or release-manager other than alice (the author)"
+        "needs 2 more approvals from a code-owner or release-manager other than alice (the "
+        "author): `shipwise release approve checkout --env production -p crm`"
     )
 
 
@@ -330,7 +333,9 @@ def test_change_content__released_release__refused() -> None:
     ("changes", "message"),
     [
         pytest.param(
-            {"flags": ["Checkout V2"]}, "flag 'Checkout V2' is not a valid key", id="flag"
+            {"flags": ["Checkout V2"]},
+            "'Checkout V2' is not a valid flag key: ' ' at position 9 is not allowed",
+            id="flag",
         ),
         pytest.param({"title": "  "}, "a release needs a title", id="title"),
     ],
@@ -399,7 +404,8 @@ def test_hotfix__without_justification__refused() -> None:
             "justification",
             False,
             "no justification written for skipping the pipeline",
-            "write why this cannot wait for the normal path: what is broken, for whom, since when",
+            "write why this cannot wait for the normal path (what is broken, for whom, since "
+            "when): `shipwise release update login-crash --justification @why.md -p crm`",
         ),
     )
     assert not hotfix.effects.notify_team
@@ -416,7 +422,7 @@ def test_hotfix__medium_bug__refused_pointing_to_the_normal_path() -> None:
             gates.HOTFIX_PATH,
             False,
             "severity medium is not critical",
-            "take the normal path: promote to dev",
+            "take the normal path: `shipwise release promote login-crash --env dev -p crm`",
         ),
     )
 
@@ -431,7 +437,9 @@ def test_hotfix__from_another_branch__refused_suggesting_to_branch_from_main() -
             gates.HOTFIX_PATH,
             False,
             "it is based on dev, not main",
-            "branch the fix from main, or take the normal path: promote to dev",
+            "branch the fix from main (`shipwise release update login-crash --branch main -p "
+            "crm`), or take the normal path: "
+            "`shipwise release promote login-crash --env dev -p crm`",
         ),
     )
 
@@ -442,7 +450,8 @@ def test_hotfix__one_approval__refused() -> None:
     assert [g.gate for g in hotfix.decision.unmet] == ["approvals"]
     assert _gate(hotfix.decision, "approvals").remedy == (
         "needs 1 more approval from a code-owner or release-manager other than dave (the author) "
-        "and erin (already approved)"
+        "and erin (already approved): "
+        "`shipwise release approve login-crash --env production -p crm`"
     )
 
 

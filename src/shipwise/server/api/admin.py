@@ -13,10 +13,12 @@ from fastapi.security import HTTPBearer
 
 from shipwise.server.api import (
     admin_audit,
+    admin_change_requests,
     admin_flag_rules,
     admin_flags,
     admin_import,
     admin_metrics,
+    admin_policy,
     admin_projects,
     admin_releases,
     admin_rollouts,
@@ -38,6 +40,8 @@ for module in (
     admin_audit,
     admin_import,
     admin_releases,
+    admin_policy,
+    admin_change_requests,
     admin_rollouts,
     admin_metrics,
 ):

@@ -21,7 +21,7 @@ from shipwise.server.api.auth import MayRead, MayWriteFlags, ServicesDep
 from shipwise.server.api.schemas import (
     Description,
     FlagKey,
-    Key,
+    FlagKeyIn,
     Owner,
     ProjectKey,
     StrictBody,
@@ -35,7 +35,7 @@ router = admin_router("flags")
 
 
 class FlagIn(StrictBody):
-    key: Key
+    key: FlagKeyIn
     kind: FlagKind = FlagKind.RELEASE
     owner: Owner | None = None
     description: Description | None = None

@@ -20,9 +20,10 @@ from shipwise.server.api.auth import MayCreateProjects, MayManageEnvironments, M
 from shipwise.server.api.schemas import (
     Branch,
     EnvironmentKey,
-    Key,
+    EnvironmentKeyIn,
     Name,
     ProjectKey,
+    ProjectKeyIn,
     StrictBody,
     TimeZone,
     errors,
@@ -34,13 +35,13 @@ router = admin_router("projects")
 
 
 class EnvironmentIn(StrictBody):
-    key: Key
+    key: EnvironmentKeyIn
     name: Name | None = Field(default=None, description="Defaults to the key")
     branch: Branch | None = Field(default=None, description="Its git branch; defaults to the key")
 
 
 class ProjectIn(StrictBody):
-    key: Key
+    key: ProjectKeyIn
     name: Name | None = Field(default=None, description="Defaults to the key")
     timezone: TimeZone = Field(default="UTC", description="IANA time zone, e.g. Europe/Oslo")
     environments: list[EnvironmentIn] | None = Field(

@@ -9,25 +9,23 @@ POST  /projects/{p}/releases/{key}/promote      409 with every gate when one is 
 GET   /projects/{p}/releases/{key}/gates        ?environment= (changes nothing)
 GET   /projects/{p}/releases/{key}/pr-body      text/markdown
 POST  /projects/{p}/deploys, /projects/{p}/ci   evidence from CI pipelines
-GET   /projects/{p}/policy, PUT /projects/{p}/policy
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from shipwise.domain.access import Action
-from shipwise.domain.pipeline import KEY_PATTERN
+from shipwise.domain.keys import ENVIRONMENT_KEY
 from shipwise.domain.releases import PromotionDecision, PullRequest, Release
 from shipwise.server.api.admin_routing import admin_router
 from shipwise.server.api.auth import (
     MayApprove,
     MayKill,
-    MayManagePolicy,
     MayManageReleases,
     MayPromote,
     MayRead,
@@ -38,14 +36,18 @@ from shipwise.server.api.auth import (
 )
 from shipwise.server.api.schemas import (
     Branch,
+    FlagKeyIn,
     GateOut,
     Key,
     Name,
     ProjectKey,
     Reason,
+    ReleaseKey,
+    ReleaseKeyIn,
     StrictBody,
     Title,
     errors,
+    follows,
 )
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.releases import gate_dict
@@ -53,7 +55,6 @@ from shipwise.server.services.releases import gate_dict
 router = admin_router("releases")
 # A drill switches flags off and back on, and counts as rehearsing the promotion.
 MayRehearseRollback = Annotated[Principal, may(Action.PROMOTE, Action.WRITE_FLAGS)]
-ReleaseKey = Annotated[str, Path(pattern=KEY_PATTERN.pattern, description="The release's key")]
 Commit = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$", description="A git commit SHA")]
 Text = Annotated[str, Field(max_length=20_000)]
 
@@ -67,10 +68,10 @@ class PullRequestIn(StrictBody):
 class ReleaseIn(StrictBody):
     title: Name
     kind: str = Field(description="feature, bugfix or hotfix")
-    key: Key | None = None
+    key: ReleaseKeyIn | None = None
     severity: str | None = Field(default=None, description="critical, high, medium, low")
     owner: Name | None = None
-    flags: list[Key] = Field(default_factory=list, max_length=50)
+    flags: list[FlagKeyIn] = Field(default_factory=list, max_length=50)
     commit: Commit | None = None
     branch: Branch | None = None
     pull_requests: list[PullRequestIn] = Field(default_factory=list, max_length=50)
@@ -82,7 +83,7 @@ class ReleaseIn(StrictBody):
 
 class ReleaseChange(StrictBody):
     title: Name | None = None
-    flags: list[Key] | None = Field(default=None, max_length=50)
+    flags: list[FlagKeyIn] | None = Field(default=None, max_length=50)
     commit: Commit | None = None
     branch: Branch | None = None
     pull_requests: list[PullRequestIn] | None = Field(default=None, max_length=50)
@@ -194,6 +195,10 @@ class PromotionOut(BaseModel):
     target: str
     allowed: bool
     gates: list[GateOut]
+    switched_on: list[str] = Field(
+        default_factory=list,
+        description="The release's flags switched on in the target for its stage's testers",
+    )
 
 
 class DeployIn(StrictBody):
@@ -206,21 +211,6 @@ class CiIn(StrictBody):
     commit: Commit
     context: Name
     state: str = Field(pattern=r"^(success|failure|pending|error)$")
-
-
-class PolicyIn(StrictBody):
-    source: str = Field(max_length=100_000, description="The text of shipwise.toml")
-
-
-class PolicyOut(BaseModel):
-    effective: str = Field(description="The policy in force, as shipwise.toml")
-    source: str | None = Field(description="The applied file; null while the defaults rule")
-    version: int | None = Field(description="The applied file's version")
-
-    @classmethod
-    def of(cls, answer: tuple[str, str | None, int | None]) -> PolicyOut:
-        effective, source, version = answer
-        return cls(effective=effective, source=source, version=version)
 
 
 def _pulls(items: list[PullRequestIn]) -> list[PullRequest]:
@@ -372,10 +362,14 @@ def abandon(
 def promote(
     project: ProjectKey, key: ReleaseKey, body: PromoteIn, services: ServicesDep, who: MayPromote
 ) -> PromotionOut:
-    release, decision = services.releases.promote(who, project, key, body.environment)
+    release, decision, switched = services.releases.promote(who, project, key, body.environment)
     out = DecisionOut.of(decision)
     return PromotionOut(
-        release=ReleaseOut.of(release), target=out.target, allowed=out.allowed, gates=out.gates
+        release=ReleaseOut.of(release),
+        target=out.target,
+        allowed=out.allowed,
+        gates=out.gates,
+        switched_on=switched,
     )
 
 
@@ -389,7 +383,7 @@ def gates(
     key: ReleaseKey,
     services: ServicesDep,
     who: MayRead,
-    environment: Annotated[str | None, Query(pattern=KEY_PATTERN.pattern)] = None,
+    environment: Annotated[str | None, follows(ENVIRONMENT_KEY), Query()] = None,
 ) -> DecisionOut:
     return DecisionOut.of(services.releases.gate_check(who, project, key, environment))
 
@@ -425,19 +419,6 @@ def report_ci(
 ) -> dict[str, bool]:
     services.releases.report_ci(who, project, body.commit, body.context, body.state)
     return {"recorded": True}
-
-
-@router.get("/projects/{project}/policy", summary="The policy in force", responses=errors(404))
-def get_policy(project: ProjectKey, services: ServicesDep, who: MayRead) -> PolicyOut:
-    return PolicyOut.of(services.releases.effective_policy(who, project))
-
-
-@router.put("/projects/{project}/policy", summary="Apply shipwise.toml", responses=errors(404))
-def put_policy(
-    project: ProjectKey, body: PolicyIn, services: ServicesDep, who: MayManagePolicy
-) -> PolicyOut:
-    services.releases.apply_policy(who, project, body.source)
-    return PolicyOut.of(services.releases.effective_policy(who, project))
 
 
 class RollbackIn(StrictBody):

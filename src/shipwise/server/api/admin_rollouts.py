@@ -25,19 +25,22 @@ from typing import Annotated, Any
 from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, Field
 
+from shipwise.domain.keys import ENVIRONMENT_KEY, FLAG_KEY
 from shipwise.domain.plan_format import plan_to_dict
 from shipwise.domain.rollout import PlanSpec, step_label
 from shipwise.server.api.admin_routing import admin_router
 from shipwise.server.api.auth import MayOverrideRollout, MayRead, MayRollout, ServicesDep
 from shipwise.server.api.schemas import (
-    KEY_REGEX,
+    FlagKeyIn,
     JsonObject,
     Key,
     ProjectKey,
     Reason,
+    ReleaseKeyIn,
     StrictBody,
-    Visible,
+    TemplateName,
     errors,
+    follows,
 )
 from shipwise.server.ports import RolloutCheck, RolloutPlanRecord
 
@@ -47,7 +50,6 @@ PLAN = PLANS + "/{plan_id}"
 TEMPLATES = "/projects/{project}/rollout-templates"
 
 PlanId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The plan's number")]
-TemplateName = Annotated[str, Visible, Path(pattern=KEY_REGEX, description="The template's name")]
 
 
 def _without_nul(value: Any, where: str = "") -> None:
@@ -81,13 +83,15 @@ PlanJson = Annotated[FreeJson, Field(description=_PLAN)]
 
 
 class StartIn(StrictBody):
-    flag: Key
+    flag: FlagKeyIn
     environment: Key
     plan: PlanJson | None = Field(default=None, description="Default: the template's plan")
     template: Key | None = Field(
         default=None, description='A saved template\'s name; default: "default"'
     )
-    release: Key | None = Field(default=None, description="The release that ships the flag")
+    release: ReleaseKeyIn | None = Field(
+        default=None, description="The release that ships the flag"
+    )
 
 
 class ReasonIn(StrictBody):
@@ -215,8 +219,8 @@ def list_plans(
     project: ProjectKey,
     services: ServicesDep,
     who: MayRead,
-    flag: Annotated[str | None, Query(pattern=KEY_REGEX)] = None,
-    environment: Annotated[str | None, Query(pattern=KEY_REGEX)] = None,
+    flag: Annotated[str | None, follows(FLAG_KEY), Query()] = None,
+    environment: Annotated[str | None, follows(ENVIRONMENT_KEY), Query()] = None,
     active: Annotated[bool, Query(description="Only plans still under way")] = False,
 ) -> PlanList:
     plans = services.rollouts.all(

@@ -4,6 +4,7 @@ GET  /projects/{project}/segments
 POST /projects/{project}/segments          409 if the name is taken
 GET  /projects/{project}/segments/{name}   with ETag: "<version>"
 PUT  /projects/{project}/segments/{name}   If-Match required, like a flag's rules
+DELETE /projects/{project}/segments/{name} 409 while a flag or rollout plan uses it
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ from shipwise.server.api.schemas import (
     Description,
     IfMatch,
     JsonObject,
-    Key,
     ProjectKey,
     SegmentName,
+    SegmentNameIn,
     StrictBody,
     errors,
     etag,
     with_etag,
 )
 from shipwise.server.ports import SegmentRecord
-from shipwise.server.services.flag_changes import require_if_match
+from shipwise.server.services.flag_changes import parse_if_match, require_if_match
 
 router = admin_router("segments")
 
@@ -37,7 +38,7 @@ _CONSTRAINTS = "Unleash constraint objects: contextName, operator, values or val
 
 
 class SegmentIn(StrictBody):
-    name: Key
+    name: SegmentNameIn
     description: Description | None = None
     constraints: list[JsonObject] = Field(
         default_factory=list, max_length=100, description=_CONSTRAINTS
@@ -138,3 +139,19 @@ def put_segment(
         who, project, name, body.constraints, body.description, version
     )
     return _answer(response, segment)
+
+
+@router.delete(
+    "/projects/{project}/segments/{name}",
+    summary="Delete a segment that no flag or active rollout plan uses (If-Match optional)",
+    responses=errors(404, 409, 422),
+)
+def delete_segment(
+    project: ProjectKey,
+    name: SegmentName,
+    services: ServicesDep,
+    who: MayWriteFlags,
+    if_match: IfMatch = None,
+) -> SegmentOut:
+    version = None if if_match is None else parse_if_match(if_match)
+    return SegmentOut.of(services.segments.delete(who, project, name, version))

@@ -5,7 +5,9 @@ and answer models sit beside its routes (``admin_*``).
 Requests forbid unknown fields and constrain every value, so a typo or a wrong type is
 a 422 naming the field before any service runs. Names, keys and titles are one visible
 line (``domain.text``: no control, bidirectional or zero-width characters, not only
-whitespace). Strings are limited to what every
+whitespace). Keys follow ``domain.keys`` (flag keys are Unleash's feature names, every
+other kind is lowercase) and a bad one is explained in words with a key that would do,
+never as a pattern. Strings are limited to what every
 database column takes (no NUL, within its length): a value PostgreSQL would refuse
 must be refused here, as a 422, not there, as a 500. Rules (strategies, variants,
 dependencies, constraints) stay JSON objects in the Unleash shapes; the engine's parser
@@ -30,10 +32,20 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from shipwise.domain.pipeline import KEY_PATTERN, KEY_RULE
+from shipwise.domain.keys import (
+    ENVIRONMENT_KEY,
+    FLAG_KEY,
+    KEY,
+    PROJECT_KEY,
+    RELEASE_KEY,
+    SEGMENT_NAME,
+    TAG,
+    TEMPLATE_NAME,
+    KeyRule,
+)
 from shipwise.domain.text import name_problem
 
-KEY_REGEX = KEY_PATTERN.pattern
+KEY_REGEX = KEY.pattern  # the lowercase rule of every key but a flag's
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 _LONGEST_NAME = 300  # titles; names 200, token names 100, keys 63
 
@@ -87,12 +99,31 @@ def _name(max_length: int) -> Any:
     ]
 
 
-Key = Annotated[
-    str,
-    Visible,
-    StringConstraints(pattern=KEY_REGEX),
-    Field(description=KEY_RULE),
-]
+def follows(rule: KeyRule) -> Any:
+    """A validator for a key of ``rule``'s kind (``domain.keys``): the 422 says what is
+    wrong in words and suggests a key that would do, never "should match pattern".
+    The pattern stays in the OpenAPI schema, for machines."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and (problem := rule.problem(value)) is not None:
+            # The message quotes the input: passed as context, so braces in it stay text.
+            raise PydanticCustomError("invalid_key", "{problem}", {"problem": problem})
+        return value
+
+    return AfterValidator(check)
+
+
+def _key(rule: KeyRule) -> Any:
+    described = Field(description=rule.rule, json_schema_extra={"pattern": rule.pattern})
+    return Annotated[str, Visible, follows(rule), described]
+
+
+Key = _key(KEY)  # a sign-off kind, an environment named in a body, ...
+FlagKeyIn = _key(FLAG_KEY)  # Unleash's feature names: case-sensitive, '.', '~', ...
+ProjectKeyIn = _key(PROJECT_KEY)
+EnvironmentKeyIn = _key(ENVIRONMENT_KEY)
+ReleaseKeyIn = _key(RELEASE_KEY)
+SegmentNameIn = _key(SEGMENT_NAME)
 Name = _name(200)
 Title = _name(300)
 Branch = Annotated[
@@ -103,7 +134,7 @@ Branch = Annotated[
 TimeZone = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_+\-/]{1,64}$")]
 Description = _text(4000, min_length=0)
 Owner = _name(200)
-Tag = Annotated[str, Visible, StringConstraints(pattern=KEY_REGEX)]
+Tag = _key(TAG)
 Reason = _text(1000)
 TokenName = _name(100)  # the audit log's actor column holds the name plus a label
 Stickiness = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$")]
@@ -187,13 +218,22 @@ Expiry = Annotated[AwareDatetime | None, AfterValidator(_storable)]
 # -- path parameters -------------------------------------------------------------------
 
 
-# A key in the path (PUT creates by it): a hidden character is named, as in a body.
-ProjectKey = Annotated[str, Visible, Path(pattern=KEY_REGEX, description="The project's key")]
-EnvironmentKey = Annotated[
-    str, Visible, Path(pattern=KEY_REGEX, description="The environment's key")
-]
-FlagKey = Annotated[str, Visible, Path(pattern=KEY_REGEX, description="The flag's key")]
-SegmentName = Annotated[str, Visible, Path(pattern=KEY_REGEX, description="The segment's name")]
+def path_key(rule: KeyRule, what: str) -> Any:
+    """A key in the path (PUT creates by it): checked and explained as in a body. FastAPI
+    matches ``{key}`` up to the next '/', so every flag key (dots, '~') routes as it is."""
+    described = Path(
+        description=f"The {what}: {rule.rule}",
+        json_schema_extra={"pattern": rule.pattern},
+    )
+    return Annotated[str, Visible, follows(rule), described]
+
+
+ProjectKey = path_key(PROJECT_KEY, "project's key")
+EnvironmentKey = path_key(ENVIRONMENT_KEY, "environment's key")
+FlagKey = path_key(FLAG_KEY, "flag's key")
+SegmentName = path_key(SEGMENT_NAME, "segment's name")
+ReleaseKey = path_key(RELEASE_KEY, "release's key")
+TemplateName = path_key(TEMPLATE_NAME, "template's name")
 TokenId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The token's id")]
 
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from shipwise.domain.pipeline import key_problem
+from shipwise.domain.keys import KEY, KeyRule
 from shipwise.server.ports import (
     AuditEntry,
     Environment,
@@ -35,8 +35,10 @@ def creating(store: Store, field: str) -> Iterator[Transaction]:
         raise Conflict(f"{taken} was just created by someone else", field=field) from None
 
 
-def check_key(key: str, field: str = "key") -> None:
-    problem = key_problem(key)
+def check_key(key: str, field: str = "key", rule: KeyRule = KEY) -> None:
+    """A 422 naming ``field`` when ``key`` breaks ``rule`` (``domain.keys``: flag keys are
+    Unleash's feature names, every other kind is lowercase), in words with a suggestion."""
+    problem = rule.problem(key)
     if problem:
         raise Invalid(problem, field=field)
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 from shipwise.domain.access import Action
 from shipwise.domain.audit import GENESIS, ChainBreak, verify_chain
 from shipwise.server.ports import AuditFilter, AuditRecord, Store
 from shipwise.server.services._common import project_or_404
+from shipwise.server.services.errors import Invalid
 from shipwise.server.services.principal import SYSTEM, Principal
 
 
@@ -15,6 +19,14 @@ class AuditService:
 
     def all(self, principal: Principal, query: AuditFilter) -> list[AuditRecord]:
         """Newest first. Without a project, every project's records: global admins only."""
+        # A moment without a zone is UTC, as everywhere in the API.
+        query = replace(query, since=_utc(query.since), until=_utc(query.until))
+        if query.since is not None and query.until is not None and query.until <= query.since:
+            raise Invalid(
+                f"until ({query.until.isoformat()}) must be after since "
+                f"({query.since.isoformat()})",
+                field="until",
+            )
         with self._store.read() as tx:
             if query.project is None:
                 principal.require_global_admin("read the audit log of every project")
@@ -38,3 +50,9 @@ class AuditService:
             problem = "newer records were deleted: the chain head names a record not in the log"
             breaks.append(ChainBreak(newest, problem))
         return len(records), breaks
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

@@ -5,6 +5,8 @@ what is wrong and, where it helps, what to do next.
     ├── NotFound          404  a project, environment, flag, segment or token
     ├── Invalid           422  bad input; ``field`` names the culprit
     ├── Conflict          409  a stale version (If-Match) or a duplicate key
+    │   └── Refused       409  a protected environment holds back a change that would
+    │                          show a feature to more users; says which way gets there
     ├── PreconditionRequired 428  a write that must carry If-Match did not
     ├── Unauthenticated   401  no token, an unknown, revoked or expired one
     ├── Forbidden         403  the token's role or kind does not allow it
@@ -40,6 +42,11 @@ class Invalid(ServiceError):
 
 class Conflict(ServiceError):
     status = 409
+
+
+class Refused(Conflict):
+    """A change the process does not allow this way (a protected environment's rule);
+    the message says why and names the command that would get there. Nothing changed."""
 
 
 class PreconditionRequired(ServiceError):

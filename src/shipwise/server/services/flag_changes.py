@@ -4,6 +4,11 @@ Load under a row lock, check the version the caller read, validate, save, bump t
 environment's revision and audit, all in one transaction: nothing is half-applied, and of
 two writers carrying the same version exactly one wins (the other waits for the lock,
 then sees the new version and gets 409).
+
+In a protected environment a change that could show the flag to more users
+(``domain.exposure``) needs an authority: a rollout plan's step, an approved change
+request, a release promotion. A hand edit that widens is refused (409, nothing changed,
+the way that gets there named); one that reduces exposure always goes through.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from shipwise.domain.access import Action
-from shipwise.server.ports import FlagConfig, Store, Transaction
+from shipwise.domain.exposure import rules_widening
+from shipwise.domain.protected_paths import flag_refusal, shipping_releases
+from shipwise.server.ports import FlagConfig, FlagRecord, Project, Store, Transaction
 from shipwise.server.services._common import (
     audit,
     environment_or_404,
@@ -21,8 +28,10 @@ from shipwise.server.services._common import (
     off_config,
     project_or_404,
 )
-from shipwise.server.services.errors import Conflict, Invalid, PreconditionRequired
+from shipwise.server.services.change_request_sweep import flag_changed
+from shipwise.server.services.errors import Conflict, Invalid, PreconditionRequired, Refused
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.project_policy import project_policy
 from shipwise.server.services.rules import raise_first, rule_problems
 
 NewRules = Callable[[FlagConfig], Mapping[str, Any]]
@@ -82,6 +91,8 @@ def apply_change_in(
     rules = change.new_rules(current)
     if not _only_switches_off(current, rules):
         raise_first(rule_problems(tx, project, flag.key, flag.kind, rules))
+    if change.authority is None:
+        _hold_back_widening(tx, project, flag, target, change, current.rules(), rules)
     updated = tx.save_config(
         replace(
             current,
@@ -101,10 +112,58 @@ def apply_change_in(
         project=target.project,
         environment=target.environment,
         before={**current.rules(), "version": current.version},
-        after={**updated.rules(), "version": updated.version},
+        after=_with_authority({**updated.rules(), "version": updated.version}, change.authority),
         reason=change.reason,
     )
+    flag_changed(tx, principal, project, flag.key, environment.key, updated.version)
     return updated
+
+
+# How a refusal names a hand edit, and the change request that would make it instead.
+_DOING: dict[str, tuple[str, str]] = {
+    "flag.enable": ("enabling {flag}", "--enable"),
+    "flag.rollout": ("this rollout of {flag}", "--rollout PCT"),
+    "flag.configure": ("these rules for {flag}", "--rules FILE"),
+}
+
+
+def _hold_back_widening(
+    tx: Transaction,
+    project: Project,
+    flag: FlagRecord,
+    target: Target,
+    change: ConfigChange,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> None:
+    """Refuse a hand edit that would show the flag to more users in a protected
+    environment. The pure comparison comes first, so a change that only reduces exposure
+    (off, kill, a lower percentage) costs no query, and the policy is read only for one
+    that widens."""
+    widening = rules_widening(before, after)
+    if not widening.widens:
+        return
+    policy = project_policy(tx, project)
+    if not policy.is_protected(target.environment):
+        return
+    doing, option = _DOING.get(change.action, ("this change to {flag}", "--rules FILE"))
+    message = flag_refusal(
+        project=project.key,
+        flag=flag.key,
+        kind=flag.kind,
+        environment=target.environment,
+        doing=doing.format(flag=repr(flag.key)),
+        widening=widening,
+        releases=shipping_releases(flag.key, tx.list_releases(project.id)),
+        policy=policy,
+        request_option=option,
+    )
+    raise Refused(message, field="environment")
+
+
+def _with_authority(after: dict[str, Any], authority: str | None) -> dict[str, Any]:
+    """The audit record says what allowed a change (a plan's step, a change request)."""
+    return after if authority is None else {**after, "authority": authority}
 
 
 def with_rollout(percentage: int, stickiness: str | None, group_id: str) -> NewRules:

@@ -14,6 +14,8 @@ from typing import Any
 
 from shipwise.domain.access import Action
 from shipwise.domain.flags import FlagKind
+from shipwise.domain.keys import FLAG_KEY
+from shipwise.domain.protected_paths import unarchive_refusal
 from shipwise.server.ports import FlagConfig, FlagRecord, Project, Store, Transaction
 from shipwise.server.services._common import (
     audit,
@@ -24,9 +26,10 @@ from shipwise.server.services._common import (
     off_config,
     project_or_404,
 )
-from shipwise.server.services.errors import Conflict, Invalid
+from shipwise.server.services.errors import Conflict, Invalid, Refused
 from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change, with_rollout
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.project_policy import project_policy
 from shipwise.server.services.rules import raise_first, rule_problems
 
 
@@ -64,6 +67,20 @@ def validate_rules(
     raise_first(rule_problems(tx, project, flag.key, flag.kind, rules))
 
 
+def _hold_back_unarchive(tx: Transaction, project: Project, flag: FlagRecord) -> None:
+    """An archived flag is in no snapshot; unarchiving one left on in a protected
+    environment would show it to everyone its rules include there, with no authority."""
+    environments = {e.id: e.key for e in tx.list_environments(project.id)}
+    on = [environments[c.environment_id] for c in tx.configs_for_flag(flag.id) if c.enabled]
+    if not on:
+        return
+    policy = project_policy(tx, project)
+    protected = [key for key in on if policy.is_protected(key)]
+    if protected:
+        message = unarchive_refusal(project=project.key, flag=flag.key, environments=protected)
+        raise Refused(message, field="archived")
+
+
 class FlagService:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -78,7 +95,7 @@ class FlagService:
         description: str | None = None,
         tags: Sequence[str] = (),
     ) -> FlagView:
-        check_key(key)
+        check_key(key, rule=FLAG_KEY)
         _kind(kind)
         with creating(self._store, "key") as tx:
             project = project_or_404(tx, project_key)
@@ -149,10 +166,15 @@ class FlagService:
         rules: Mapping[str, Any],
         *,
         expected_version: int | None,
+        authority: str | None = None,
     ) -> FlagConfig:
         """Replace a flag's rules in one environment. ``expected_version`` is the version
-        the caller last read (If-Match); a different current version is a 409."""
-        change = ConfigChange("flag.configure", lambda _current: rules, expected_version)
+        the caller last read (If-Match); a different current version is a 409.
+        ``authority``: set-up code in the process (a demo, a simulation) that may show the
+        flag to more users of a protected environment; the API never passes one."""
+        change = ConfigChange(
+            "flag.configure", lambda _current: rules, expected_version, authority=authority
+        )
         return self._apply(principal, project_key, key, environment_key, change)
 
     def set_enabled(
@@ -163,11 +185,14 @@ class FlagService:
         environment_key: str,
         enabled: bool,
         expected_version: int | None = None,
+        *,
+        authority: str | None = None,
     ) -> FlagConfig:
         change = ConfigChange(
             "flag.enable" if enabled else "flag.disable",
             lambda current: {**current.rules(), "enabled": enabled},
             expected_version,
+            authority=authority,
         )
         return self._apply(principal, project_key, key, environment_key, change)
 
@@ -180,10 +205,15 @@ class FlagService:
         percentage: int,
         stickiness: str | None = None,
         expected_version: int | None = None,
+        *,
+        authority: str | None = None,
     ) -> FlagConfig:
         """Set the flag's gradual rollout to ``percentage`` and switch it on."""
         change = ConfigChange(
-            "flag.rollout", with_rollout(percentage, stickiness, key), expected_version
+            "flag.rollout",
+            with_rollout(percentage, stickiness, key),
+            expected_version,
+            authority=authority,
         )
         return self._apply(principal, project_key, key, environment_key, change)
 
@@ -242,6 +272,8 @@ class FlagService:
             project = project_or_404(tx, project_key)
             principal.require(Action.WRITE_FLAGS, project)
             flag = flag_or_404(tx, project, key)
+            if flag.archived and changes.get("archived") is False:
+                _hold_back_unarchive(tx, project, flag)
             updated = tx.update_flag(replace(flag, **values))
             if "archived" in changes or "kind" in changes:
                 tx.touch([e.id for e in tx.list_environments(project.id)])

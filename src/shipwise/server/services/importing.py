@@ -4,6 +4,8 @@ All or nothing: the whole document is written in one transaction, every flag che
 if it were written through the API; if anything cannot be represented (a custom
 strategy, a name that is not a valid key, a constraint that could never work), every
 such flag is reported by name and the transaction is rolled back, so nothing is written.
+Into a protected environment, an import that would show flags already there to more
+users is refused the same way (409), naming each; flags new to the project come as they are.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shipwise.domain.access import Action
+from shipwise.domain.exposure import rules_widening
 from shipwise.domain.flags import FlagKind
-from shipwise.domain.pipeline import key_problem
+from shipwise.domain.keys import FLAG_KEY
+from shipwise.domain.protected_paths import import_refusal
 from shipwise.engine import (
     Flag,
     SnapshotError,
@@ -32,8 +36,9 @@ from shipwise.server.services._common import (
     off_config,
     project_or_404,
 )
-from shipwise.server.services.errors import Invalid
+from shipwise.server.services.errors import Invalid, Refused
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.project_policy import project_policy
 from shipwise.server.services.rules import check_constraints, rule_problems
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
@@ -81,13 +86,23 @@ class _Import:
     """One import's transaction: what it wrote so far, and what it could not represent."""
 
     def __init__(
-        self, tx: Transaction, principal: Principal, project: Project, environment: Environment
+        self,
+        tx: Transaction,
+        principal: Principal,
+        project: Project,
+        environment: Environment,
+        *,
+        guarded: bool,
     ) -> None:
         self.tx, self.principal = tx, principal
         self.project, self.environment = project, environment
         self.report = ImportReport()
         self.problems: dict[str, list[Problem]] = {}  # by flag name
         self.segment_ids: dict[int, int] = {}  # Unleash id -> Shipwise id
+        # A protected environment, imported into without an authority: flags that exist
+        # already may not be shown to more users (``widened``: each one, and why).
+        self.guarded = guarded
+        self.widened: list[tuple[str, str]] = []
 
     def record(self, action: str, kind: str, key: str, **details: Any) -> None:
         audit(self.tx, self.principal, action, kind, key, project=self.project.key, **details)
@@ -125,7 +140,7 @@ class _Import:
         self.record("segment.create", "segment", chosen, after=after)
 
     def ensure_flag(self, flag: Flag, environments: list[Environment]) -> None:
-        problem = key_problem(flag.name)
+        problem = FLAG_KEY.problem(flag.name)  # Unleash's own rule: names arrive unchanged
         if problem is not None:
             self.problems.setdefault(flag.name, []).append(("name", problem))
             return
@@ -169,6 +184,12 @@ class _Import:
             return
         current = self.tx.get_config(record.id, self.environment.id, for_update=True)
         current = current or off_config(record.id, self.environment.id)
+        # A flag new to the project arrives as it is: a team moving in from Unleash brings
+        # what its users already see. Only flags that were here before are held back.
+        if self.guarded and flag.name not in self.report.created_flags:
+            widening = rules_widening(current.rules(), rules)
+            if widening.widens:
+                self.widened.append((flag.name, widening.describe()))
         updated = self.tx.save_config(
             replace(
                 current,
@@ -193,8 +214,17 @@ class ImportService:
         self._store = store
 
     def import_unleash(
-        self, principal: Principal, project_key: str, environment_key: str, document: Any
+        self,
+        principal: Principal,
+        project_key: str,
+        environment_key: str,
+        document: Any,
+        *,
+        authority: str | None = None,
     ) -> ImportReport:
+        """Load ``document`` into one environment, all or nothing. In a protected
+        environment, without an ``authority`` (the demo's seeding), a flag that exists
+        already may not be shown to more users: such an import is refused whole (409)."""
         try:
             state = state_from_unleash(document)
         except SnapshotError as error:
@@ -203,7 +233,10 @@ class ImportService:
             project = project_or_404(tx, project_key)
             principal.require(Action.WRITE_FLAGS, project)
             environment = environment_or_404(tx, project, environment_key)
-            job = _Import(tx, principal, project, environment)
+            guarded = authority is None and project_policy(tx, project).is_protected(
+                environment_key
+            )
+            job = _Import(tx, principal, project, environment, guarded=guarded)
             for index, segment in enumerate(state.segments.values()):
                 constraints = dump_segment_document(segment)["constraints"]
                 job.segment(index, segment.id, segment.name, constraints)
@@ -214,14 +247,22 @@ class ImportService:
                 job.configure(flag)
             if job.problems:  # raising rolls the transaction back: nothing was written
                 raise _refusal(job.problems, _positions(document))
+            if job.widened:
+                message = import_refusal(
+                    project=project_key, environment=environment_key, widened=job.widened
+                )
+                first = _positions(document).get(job.widened[0][0])
+                raise Refused(message, field="features" if first is None else f"features[{first}]")
             tx.touch([e.id for e in environments])
             report = job.report
-            after = {
+            after: dict[str, Any] = {
                 "created": report.created_flags,
                 "updated": report.updated_flags,
                 "segments": list(report.segments.values()),
                 "notes": report.notes,
             }
+            if authority is not None:
+                after["authority"] = authority
             job.record("import.unleash", "environment", environment_key, after=after)
         return report
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shipwise.domain.access import Action
+from shipwise.domain.keys import ENVIRONMENT_KEY, PROJECT_KEY
 from shipwise.domain.pipeline import DEFAULT_PIPELINE, Stage
 from shipwise.server.ports import Environment, Project, Store
 from shipwise.server.services._common import (
@@ -49,7 +50,7 @@ class ProjectService:
         pipeline: Sequence[Stage] = DEFAULT_PIPELINE,
     ) -> ProjectView:
         principal.require(Action.MANAGE_PROJECTS)
-        check_key(key)
+        check_key(key, rule=PROJECT_KEY)
         _check_pipeline(pipeline)
         try:
             ZoneInfo(timezone)
@@ -104,7 +105,7 @@ class ProjectService:
         name: str | None = None,
         branch: str | None = None,
     ) -> Environment:
-        check_key(key)
+        check_key(key, rule=ENVIRONMENT_KEY)
         with creating(self._store, "key") as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.MANAGE_ENVIRONMENTS, project)
@@ -141,7 +142,7 @@ def _check_pipeline(pipeline: Sequence[Stage]) -> None:
         raise Invalid("a project needs at least one environment", field="environments")
     seen: set[str] = set()
     for index, stage in enumerate(pipeline):
-        check_key(stage.key, f"environments[{index}].key")
+        check_key(stage.key, f"environments[{index}].key", ENVIRONMENT_KEY)
         if stage.key in seen:
             raise Invalid(
                 f"environment {stage.key!r} is listed twice", field=f"environments[{index}].key"

@@ -13,7 +13,7 @@ from typing import Any
 
 from shipwise.domain import gates, release_flow
 from shipwise.domain.access import Action, Role
-from shipwise.domain.policy import PolicyError, default_policy, dump_policy, parse_policy
+from shipwise.domain.keys import RELEASE_KEY
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.pr_body import render_pr_body
 from shipwise.domain.releases import (
@@ -28,11 +28,19 @@ from shipwise.domain.releases import (
     ReleaseStatus,
     Severity,
 )
+from shipwise.domain.rollout import PlanStatus
 from shipwise.server.ports import Clock, Notification, Project, Store, Transaction
-from shipwise.server.services._common import audit, check_key, project_or_404
+from shipwise.server.services._common import (
+    audit,
+    check_key,
+    environment_or_404,
+    project_or_404,
+)
 from shipwise.server.services.errors import Conflict, Invalid, NotFound, ServiceError
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.project_policy import project_policy
+from shipwise.server.services.release_testers import switch_on_for_testers
 
 log = logging.getLogger(__name__)
 
@@ -134,47 +142,7 @@ class ReleaseService:
     def policy_for(self, tx: Transaction, project: Project, source: str | None = None) -> Policy:
         """The project's policy: ``source`` (or the applied shipwise.toml) over the
         defaults for its pipeline and time zone."""
-        environments = tx.list_environments(project.id)
-        defaults = default_policy([(e.key, e.branch) for e in environments], project.timezone)
-        if source is None:
-            stored = tx.get_policy_source(project.id)
-            if stored is None:
-                return defaults
-            source = stored[0]
-        known = [e.key for e in environments]
-        return parse_policy(source, known_environments=known, defaults=defaults)
-
-    def apply_policy(self, principal: Principal, project_key: str, text: str) -> Policy:
-        with self._store.transaction() as tx:
-            project = project_or_404(tx, project_key)
-            principal.require(Action.MANAGE_POLICY, project)
-            try:
-                policy = self.policy_for(tx, project, text)
-            except PolicyError as error:
-                raise Invalid(str(error), field=error.key) from None
-            version = tx.save_policy_source(project.id, text, self._clock())
-            audit(
-                tx,
-                principal,
-                "policy.apply",
-                "policy",
-                project_key,
-                project=project_key,
-                after={"version": version, "source": text},
-            )
-        return policy
-
-    def effective_policy(
-        self, principal: Principal, project_key: str
-    ) -> tuple[str, str | None, int | None]:
-        """The policy in force as TOML, and the applied file and its version (None, None
-        while the defaults rule)."""
-        with self._store.read() as tx:
-            project = project_or_404(tx, project_key)
-            principal.require(Action.READ, project)
-            stored = tx.get_policy_source(project.id)
-            source, version = stored if stored is not None else (None, None)
-            return dump_policy(self.policy_for(tx, project)), source, version
+        return project_policy(tx, project, source)
 
     # -- releases ---------------------------------------------------------------------
 
@@ -205,7 +173,7 @@ class ReleaseService:
                 field="severity",
             )
         if key is not None:
-            check_key(key)
+            check_key(key, rule=RELEASE_KEY)
         now = self._clock()
         with self._store.transaction() as tx:
             project = project_or_404(tx, project_key)
@@ -272,6 +240,8 @@ class ReleaseService:
     ) -> tuple[PromotionDecision | None, Policy, Evidence]:
         policy = self.policy_for(tx, project)
         evidence = tx.evidence(project.id, release)
+        if target is not None:  # a typo names no environment: a mistake, not a closed gate
+            environment_or_404(tx, project, target)
         target = target or next_stage(release, policy)
         if target is None:
             return None, policy, evidence
@@ -445,7 +415,9 @@ class ReleaseService:
 
     def promote(
         self, principal: Principal, project_key: str, key: str, target: str | None = None
-    ) -> tuple[Release, PromotionDecision]:
+    ) -> tuple[Release, PromotionDecision, list[str]]:
+        """The promoted release, the gates it passed, and the flags it switched on for
+        the target stage's testers (none in a protected stage: its rollout plan decides)."""
         with self._store.transaction() as tx:
             project, release = self._load(tx, principal, project_key, key, Action.PROMOTE)
             decision, policy, evidence = self._decide(tx, project, release, target)
@@ -490,6 +462,10 @@ class ReleaseService:
                 moved = release_flow.promote(release, decision, self._clock())
             promoted = tx.save_release(moved)
             after["stage"] = promoted.stage
+            stage = policy.stage(decision.target)  # the hotfix path too: the rule is by stage
+            switched = switch_on_for_testers(tx, principal, project, release, stage)
+            if switched and stage is not None:
+                after["switched_on"] = {"flags": switched, "testers": stage.testers}
             audit(
                 tx,
                 principal,
@@ -502,13 +478,29 @@ class ReleaseService:
                 after=after,
                 reason=release.justification if "hotfix" in after else None,
             )
-        return promoted, decision
+        return promoted, decision, switched
 
     def abandon(self, principal: Principal, project_key: str, key: str, reason: str) -> Release:
         if not reason.strip():
             raise Invalid("say why the release is abandoned", field="reason")
         with self._store.transaction() as tx:
-            _project, release = self._load(tx, principal, project_key, key, Action.MANAGE_RELEASES)
+            project, release = self._load(tx, principal, project_key, key, Action.MANAGE_RELEASES)
+            running = [
+                plan
+                for plan in tx.list_plans(project.id, release_id=release.id, active_only=True)
+                if plan.state.status is not PlanStatus.PAUSED
+            ]
+            if running:
+                # An abandoned release ships nothing, but its plan would go on widening the
+                # flag under the release's authority: the feature is taken back first. (A
+                # paused plan waits for a person, and resuming re-checks the release.)
+                plans = ", ".join(f"#{p.id} ({p.flag} in {p.environment})" for p in running)
+                raise Conflict(
+                    f"{key} is still rolling out (rollout plan {plans}): roll it back first "
+                    f"(`shipwise rollback {key} --reason WHY -p {project_key}`), then abandon "
+                    "it; nothing changed",
+                    field="status",
+                )
             try:
                 abandoned = release_flow.abandon(release, self._clock())
             except release_flow.TransitionRefused as error:

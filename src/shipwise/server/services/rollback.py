@@ -9,7 +9,9 @@ the merge commits, tell customers) comes back as a list, with the exact git comm
 ``drill`` rehearses the flag part in one environment (staging, normally): switch the
 release's flags off, check through the SDK's own evaluator, on the snapshot SDKs are
 served, that a sample of users now gets the feature off, then put every flag back as
-it was, and record the drill (which the production gate asks for).
+it was, and record the drill (which the production gate asks for). A flag that is
+already off there proves nothing when switched off, so then the drill fails at once,
+changing no flag, and the failure is recorded (the gate then stays closed).
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from shipwise.domain import release_flow, rollout
 from shipwise.domain.access import Action
 from shipwise.domain.releases import Release, ReleaseStatus
 from shipwise.sdk import Client
-from shipwise.server.ports import Clock, FlagConfig, Notification, RolloutCheck, Store
+from shipwise.server.ports import (
+    Clock,
+    Environment,
+    FlagConfig,
+    Notification,
+    RolloutCheck,
+    Store,
+    Transaction,
+)
 from shipwise.server.services._common import audit, environment_or_404, project_or_404
 from shipwise.server.services.errors import Conflict, NotFound
 from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change_in
@@ -177,13 +187,21 @@ class RollbackService:
             if not release.flags:
                 raise Conflict(f"{release_key} names no flags: there is nothing to switch off")
             saved: dict[str, FlagConfig] = {}
+            already_off: list[str] = []
             for flag_key in release.flags:
                 flag = tx.get_flag(project.id, flag_key)
                 if flag is None:
                     raise NotFound(f"{release_key} names flag {flag_key!r}, which does not exist")
                 config = tx.get_config(flag.id, environment.id)
-                if config is not None:
+                if config is None or not config.enabled:
+                    already_off.append(flag_key)
+                else:
                     saved[flag_key] = config
+            if already_off:
+                detail = _nothing_to_switch_off(tx, release, environment, already_off)
+                self._record(tx, principal, project_key, release, environment_key, False, detail)
+                return DrillReport(release_key, environment_key, False, 0, detail=detail)
+            for flag_key in saved:
                 target = Target(project_key, flag_key, environment_key)
                 switch_off(tx, principal, target, "rollback drill")
         # Committed and published: what every SDK now receives for this environment.
@@ -199,29 +217,72 @@ class RollbackService:
         with self._store.transaction() as tx:
             for flag_key, before in saved.items():
                 change = ConfigChange(
-                    "flag.restore", _restore(before.rules()), reason="after rollback drill"
+                    "flag.restore",
+                    _restore(before.rules()),
+                    reason="after rollback drill",
+                    # Back to exactly what the drill switched off, even where protected.
+                    authority=f"rollback drill of {release_key}",
                 )
                 apply_change_in(
                     tx, principal, Target(project_key, flag_key, environment_key), change
                 )
             current = tx.get_release(project.id, release_key, for_update=True) or release
-            data = {"succeeded": succeeded, "detail": detail}
-            tx.add_evidence(
-                current, "drill", environment_key, principal.person, self._clock(), data
-            )
-            audit(
-                tx,
-                principal,
-                "release.drill",
-                "release",
-                release_key,
-                project=project_key,
-                environment=environment_key,
-                after={**data, "by": principal.person, "content_version": current.content_version},
-            )
+            self._record(tx, principal, project_key, current, environment_key, succeeded, detail)
         return DrillReport(
             release_key, environment_key, succeeded, sample, still_on, sorted(saved), detail
         )
+
+    def _record(
+        self,
+        tx: Transaction,
+        principal: Principal,
+        project_key: str,
+        release: Release,
+        environment_key: str,
+        succeeded: bool,
+        detail: str,
+    ) -> None:
+        """The drill as evidence for the gates, and in the audit log."""
+        data = {"succeeded": succeeded, "detail": detail}
+        tx.add_evidence(release, "drill", environment_key, principal.person, self._clock(), data)
+        audit(
+            tx,
+            principal,
+            "release.drill",
+            "release",
+            release.key,
+            project=project_key,
+            environment=environment_key,
+            after={**data, "by": principal.person, "content_version": release.content_version},
+        )
+
+
+def _nothing_to_switch_off(
+    tx: Transaction, release: Release, environment: Environment, flags: list[str]
+) -> str:
+    """Why a drill where ``flags`` are already off proves nothing, and what to do first:
+    promote the release there (which switches its flags on for the stage's testers) or,
+    when it has been promoted there already, switch them back on."""
+    where = environment.key
+    quoted = [repr(flag) for flag in flags]
+    names = " and ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
+    verb, it, the_flag = (
+        ("is", "it", "the flag") if len(flags) == 1 else ("are", "them", "the flags")
+    )
+    positions = {e.key: e.position for e in tx.list_environments(environment.project_id)}
+    stage = positions.get(release.stage or "", -1)
+    if stage < environment.position:
+        first = (
+            f"promote {release.key} into {where} first (`shipwise release promote "
+            f"{release.key} --env {where}`; it switches {the_flag} on for testers)"
+        )
+    else:
+        commands = "; ".join(f"`shipwise flag enable {flag} -e {where}`" for flag in flags)
+        first = f"switch {it} on in {where} first ({commands})"
+    return (
+        f"{names} {verb} already off in {where}, so switching {it} off proves nothing: "
+        f"{first}, then drill again"
+    )
 
 
 def _restore(rules: dict[str, Any]) -> Callable[[FlagConfig], dict[str, Any]]:

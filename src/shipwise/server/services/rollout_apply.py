@@ -63,6 +63,9 @@ def set_flag_for_step(
         "flag.rollout",
         lambda current: rules_for_step(current.rules(), plan.flag, step, ids),
         reason=f"rollout plan #{plan.id}: step {step_index + 1}, {step_label(step)}",
+        # A plan's steps are how a release reaches more users of a protected environment;
+        # the plan was allowed to start (or resume) only for a release that got there.
+        authority=f"rollout plan #{plan.id}",
     )
     apply_change_in(tx, actor, Target(plan.project, plan.flag, plan.environment), change)
 

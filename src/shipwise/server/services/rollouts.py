@@ -13,6 +13,7 @@ from typing import Any
 
 from shipwise.domain import rollout
 from shipwise.domain.access import Action
+from shipwise.domain.keys import TEMPLATE_NAME
 from shipwise.domain.plan_format import PlanInvalid, parse_plan, plan_to_dict
 from shipwise.domain.rollout import (
     DEFAULT_PLAN,
@@ -40,7 +41,13 @@ from shipwise.server.services._common import (
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.project_policy import project_policy
 from shipwise.server.services.rollout_apply import carry_out, segment_ids
+from shipwise.server.services.rollout_checks import (
+    require_release_there,
+    require_room,
+    still_shipping,
+)
 
 DEFAULT_TEMPLATE = "default"
 
@@ -63,7 +70,7 @@ class RolloutService:
     def save_template(
         self, principal: Principal, project_key: str, name: str, plan: Mapping[str, Any]
     ) -> PlanSpec:
-        check_key(name, "name")
+        check_key(name, "name", TEMPLATE_NAME)
         with self._store.transaction() as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.ROLLOUT, project)
@@ -126,7 +133,7 @@ class RolloutService:
             spec = self._spec(tx, project, plan, template)
             for index, step in enumerate(spec.steps):
                 segment_ids(tx, project.id, step.audiences, f"steps[{index}]")
-            release_id = None
+            found = None
             if release is not None:
                 found = tx.get_release(project.id, release)
                 if found is None:
@@ -137,7 +144,6 @@ class RolloutService:
                         f"(it names: {', '.join(found.flags) or 'none'})",
                         field="release",
                     )
-                release_id = found.id
             running = tx.list_plans(
                 project.id, flag_id=flag.id, environment_id=environment.id, active_only=True
             )
@@ -147,6 +153,11 @@ class RolloutService:
                     f"{running[0].state.status} in {environment_key!r}: pause or abort it first",
                     field="flag",
                 )
+            policy = project_policy(tx, project)
+            # The plans in the way first: they are named, whatever else is missing.
+            require_room(tx, project, flag, environment, found, policy)
+            require_release_there(tx, project, flag, environment_key, found, policy)
+            release_id = None if found is None else found.id
             state = rollout.start(spec, now)
             record = tx.add_plan(
                 project.id,
@@ -255,6 +266,7 @@ class RolloutService:
                 Decision(DecisionKind.HOLD, f"resumed by {principal.person}"),
             ),
             action="rollout.resume",
+            guard=still_shipping,
         )
 
     def approve(self, principal: Principal, project_key: str, plan_id: int) -> RolloutPlanRecord:
@@ -285,6 +297,7 @@ class RolloutService:
             Action.OVERRIDE_ROLLOUT,
             lambda plan, now: rollout.skip(plan.spec, plan.state, now),
             action="rollout.skip",
+            guard=still_shipping,
         )
 
     def abort(
@@ -313,12 +326,15 @@ class RolloutService:
         *,
         action: str | None = None,
         due_now: bool = False,
+        guard: Callable[[Transaction, Project, RolloutPlanRecord], None] | None = None,
     ) -> RolloutPlanRecord:
         now = self._clock()
         with self._store.transaction() as tx:
             project = project_or_404(tx, project_key)
             principal.require(needs, project)
             plan = _plan_or_404(tx, project, plan_id, for_update=True)
+            if guard is not None:
+                guard(tx, project, plan)
             try:
                 state, decision = change(plan, now)
             except PlanActionRefused as refused:

@@ -31,6 +31,8 @@ PREFIXES = {TokenKind.API: "sw_api_", TokenKind.SERVER: "sw_srv_", TokenKind.FRO
 # lost (a LISTEN connection down), a cached key still stops working within this.
 CACHE_SECONDS = 5.0
 MAX_NAME = 100  # the audit log's actor (200 characters) holds the name and a label
+HOST_REASON = "admin token replaced on the server host"
+MAX_HOST = 150  # of "user@hostname" in the audit's actor, "host:<user>@<hostname>"
 
 
 def hash_secret(secret: str) -> str:
@@ -73,6 +75,7 @@ class TokenService:
         environment_key: str | None = None,
         role: str | None = None,
         expires_at: datetime | None = None,
+        reason: str | None = None,
     ) -> IssuedToken:
         token_kind = _parse(TokenKind, kind, "kind")
         token_role = _parse(Role, role, "role") if role is not None else None
@@ -141,8 +144,26 @@ class TokenService:
                     "role": record.role,
                     "prefix": record.prefix,
                 },
+                reason=reason,
             )
         return IssuedToken(record, secret, project_key, environment_key)
+
+    def create_on_host(
+        self, host: str, *, name: str | None = None, expires_at: datetime | None = None
+    ) -> IssuedToken:
+        """A new global admin token, made on the server host to replace a lost one. No
+        token authorises it (there is none left); the host's own access to the database
+        does. Made and audited like any other token, as ``host:<user>@<hostname>``."""
+        host = host[:MAX_HOST]
+        who = Principal(actor=f"host:{host}", kind=TokenKind.API, global_admin=True, person=host)
+        return self.create(
+            who,
+            name=name or f"admin ({host})"[:MAX_NAME],
+            kind=TokenKind.API.value,
+            role=Role.ADMIN.value,
+            expires_at=expires_at,
+            reason=HOST_REASON,
+        )
 
     def bootstrap_admin(self, secret: str | None) -> tuple[bool, str | None]:
         """On an empty database, create the first (global admin) token, from ``secret``

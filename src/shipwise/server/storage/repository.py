@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from shipwise.server.ports import (
     SegmentRecord,
     TokenRecord,
 )
+from shipwise.server.storage.change_request_repository import ChangeRequestQueries
 from shipwise.server.storage.delivery_repository import DeliveryQueries
 from shipwise.server.storage.release_repository import ReleaseQueries
 from shipwise.server.storage.rollout_repository import RolloutQueries
@@ -148,7 +149,7 @@ def _audit(row: AuditRow) -> AuditRecord:
     return AuditRecord(row.id, utc(row.at), entry, row.previous_hash, row.hash)
 
 
-class SqlTransaction(ReleaseQueries, RolloutQueries, DeliveryQueries):
+class SqlTransaction(ReleaseQueries, RolloutQueries, DeliveryQueries, ChangeRequestQueries):
     def __init__(
         self,
         session: Session,
@@ -356,6 +357,12 @@ class SqlTransaction(ReleaseQueries, RolloutQueries, DeliveryQueries):
         self._flush_new(f"segment {name!r}")
         return _segment(row)
 
+    def delete_segment(self, project_id: int, name: str) -> bool:
+        deleted = self.session.execute(
+            delete(SegmentRow).where(SegmentRow.project_id == project_id, SegmentRow.name == name)
+        )
+        return bool(getattr(deleted, "rowcount", 0))
+
     # -- tokens ---------------------------------------------------------------------
 
     def add_token(
@@ -449,6 +456,22 @@ class SqlTransaction(ReleaseQueries, RolloutQueries, DeliveryQueries):
             statement = statement.where(AuditRow.target_key == query.target_key)
         if query.before_id is not None:
             statement = statement.where(AuditRow.id < query.before_id)
+        if query.environment is not None:
+            statement = statement.where(AuditRow.environment == query.environment)
+        if query.action is not None:
+            family = query.action.removesuffix("*")
+            statement = statement.where(
+                AuditRow.action.startswith(family, autoescape=True)
+                if family != query.action
+                else AuditRow.action == query.action
+            )
+        if query.actor is not None:
+            statement = statement.where(AuditRow.actor.icontains(query.actor, autoescape=True))
+        # SQLite keeps datetimes without their zone: compare in UTC, as they were stored.
+        if query.since is not None:
+            statement = statement.where(AuditRow.at >= utc(query.since))
+        if query.until is not None:
+            statement = statement.where(AuditRow.at < utc(query.until))
         return [_audit(r) for r in self.session.scalars(statement)]
 
     def iter_audit(self) -> Iterator[AuditRecord]:

@@ -107,7 +107,10 @@ class TokenRow(Base):
 
 class AuditRow(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_project_target", "project", "target_type", "target_key"),)
+    __table_args__ = (
+        Index("ix_audit_project_target", "project", "target_type", "target_key"),
+        Index("ix_audit_project_id", "project", "id"),  # a project's newest records
+    )
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(200))
@@ -396,3 +399,30 @@ class GitHubDeliveryRow(Base):
     received_at: Mapped[datetime]
     applied: Mapped[list[Any]]
     skipped: Mapped[list[Any]]
+
+
+class ChangeRequestRow(Base):
+    """A proposed change to a flag (in one environment), a segment or the policy, with
+    the target's version it was based on and its reviews (``domain.change_requests``)."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (
+        Index("ix_change_requests_state", "project_id", "state"),
+        Index("ix_change_requests_target", "project_id", "kind", "target", "environment"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(200))
+    environment: Mapped[str | None] = mapped_column(String(63))
+    base_version: Mapped[int]
+    change: Mapped[dict[str, Any]]
+    before: Mapped[dict[str, Any]]
+    reason: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))
+    reviews: Mapped[list[Any]]
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    applied_version: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
