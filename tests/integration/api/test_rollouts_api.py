@@ -660,7 +660,10 @@ def test_sdk_events__too_many_lines_or_no_instance__422(
     server: RunningServer, admin: httpx.Client
 ) -> None:
     key = issue(admin, kind="server", project="default", environment="production")
-    with httpx.Client(base_url=server.url, headers={"Authorization": key}) as sdk:
+    # 10,001 lines are a 1 MB body: on a loaded machine its validation alone can outlast
+    # httpx's default 5 s, so the client waits longer (a hang still fails the test).
+    headers = {"Authorization": key}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as sdk:
         many = sdk.post(
             "/sdk/v1/events", json={"instanceId": "i", "events": [_line("on", 1)] * 10_001}
         )
