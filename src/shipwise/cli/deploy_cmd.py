@@ -33,7 +33,7 @@ RefOption = Annotated[
     str,
     typer.Option(
         "--ref",
-        help="The commit SHA (7-64 hex digits), e.g. ${{ github.sha }}.",
+        help="The full commit SHA (40 or 64 hex digits), e.g. ${{ github.sha }}.",
         callback=commit_sha,
     ),
 ]

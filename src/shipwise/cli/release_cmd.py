@@ -21,6 +21,7 @@ from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOpti
 from shipwise.cli.output import Exit, console, fail, print_json, say, table
 from shipwise.cli.remote import TIMEOUT_SECONDS, Connection, Remote, api_path, resolve
 from shipwise.cli.shapes import items
+from shipwise.domain.commits import normalize_commit
 from shipwise.domain.gates import gate_label
 from shipwise.domain.releases import ChangeKind, ReleaseStatus, Severity
 
@@ -121,18 +122,19 @@ def gate_summary(gates: Sequence[Mapping[str, Any]]) -> str:
 
 # -- values from the command line -----------------------------------------------------------
 
-_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 _PULL_URL = re.compile(r"/pull/(\d+)/?(?:[?#].*)?$")
 
 
 def commit_sha(value: str | None) -> str | None:
-    """An option callback: a git commit SHA, 7 to 64 hex digits."""
-    if value is not None and not _SHA.match(value.strip()):
+    """An option callback: the full git commit SHA, lowered (domain/commits.py)."""
+    if value is None:
+        return None
+    try:
+        return normalize_commit(value)
+    except ValueError as problem:
         raise typer.BadParameter(
-            f"{value!r} is not a commit SHA; give 7 to 64 hex digits, "
-            "e.g. $(git rev-parse HEAD) or ${{ github.sha }}"
-        )
-    return None if value is None else value.strip()
+            f"{problem}; in CI, ${{{{ github.sha }}}} is the full SHA"
+        ) from None
 
 
 def pull_request(value: str) -> dict[str, Any]:
@@ -181,7 +183,7 @@ CommitOption = Annotated[
     typer.Option(
         "--ref",
         "--commit",
-        help="The commit SHA being released (7-64 hex digits).",
+        help="The full commit SHA being released (40 or 64 hex digits).",
         callback=commit_sha,
         show_default=False,
     ),

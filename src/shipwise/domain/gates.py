@@ -504,7 +504,7 @@ def _ci(release: Release, ci: Sequence[CiResult], zone: ZoneInfo) -> GateResult:
     short = _short(commit)
     by_context: dict[str, list[CiResult]] = {}
     for result in ci:
-        if _same_commit(result.commit, commit):
+        if result.commit == commit:
             by_context.setdefault(result.context, []).append(result)
     green: list[str] = []
     red: list[tuple[str, CiResult]] = []
@@ -553,7 +553,7 @@ def _previous_deploy(context: _Context) -> Iterator[GateResult]:
     deploys = sorted(
         (d for d in context.evidence.deploys if d.environment == previous), key=lambda d: d.at
     )
-    ours = [d for d in deploys if _same_commit(d.commit, commit)]
+    ours = [d for d in deploys if d.commit == commit]
     landed = [d for d in deploys if d.succeeded]
     if any(d.succeeded for d in ours):
         last = [d for d in ours if d.succeeded][-1]
@@ -860,10 +860,6 @@ def _severities(policy: Policy) -> str:
 
 def _short(commit: str) -> str:
     return commit.strip()[:12]
-
-
-def _same_commit(one: str, other: str) -> bool:
-    return one.strip().lower() == other.strip().lower()
 
 
 def _first_line(text: str) -> str:

@@ -43,6 +43,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from shipwise.domain.commits import commit_problem, normalize_commit
+
 __all__ = [
     "CiState",
     "CiStatus",
@@ -232,7 +234,6 @@ _RELEASE_LINE = re.compile(
     r"^[ \t]*release[ \t]*:[ \t]*`?([a-z0-9][a-z0-9._-]{0,62})`?[ \t]*\r?$",
     re.IGNORECASE | re.MULTILINE,
 )
-_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _ZERO_SHA = re.compile(r"^0+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -475,10 +476,9 @@ def _branch(name: str, field: str) -> str:
 
 
 def _sha(payload: Mapping[str, Any], key: str, at: str = "") -> str:
-    value = _text(payload, key, 64, at).lower()
-    if not _SHA.match(value):
-        raise MalformedPayload(_path(at, key), f"{value!r} is not a commit SHA")
-    return value
+    if problem := commit_problem(value := _text(payload, key, 64, at)):
+        raise MalformedPayload(_path(at, key), problem)
+    return normalize_commit(value)
 
 
 def _login(payload: Mapping[str, Any], key: str, at: str = "") -> str:

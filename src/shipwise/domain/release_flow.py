@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
+from shipwise.domain.commits import normalize_commit
 from shipwise.domain.gates import (
     BYPASSED,
     HOTFIX_PATH,
@@ -193,9 +194,10 @@ def change_content(
     Setting a field to what it already is changes nothing (same value back)."""
     _aware(now)
     _require(release, {ReleaseStatus.IN_PROGRESS}, "changed")
+    # One spelling per commit (domain/commits.py), so "the same commit" is equality.
     new_commit = release.commit if isinstance(commit, _Unset) else _text(commit)
-    if _same_commit(new_commit, release.commit):
-        new_commit = release.commit
+    if new_commit is not None and new_commit != release.commit:
+        new_commit = normalize_commit(new_commit)
     new_flags = release.flags if isinstance(flags, _Unset) else _flag_keys(flags)
     prs = release.pull_requests if isinstance(pull_requests, _Unset) else tuple(pull_requests)
     plan = release.rollback_plan if isinstance(rollback_plan, _Unset) else _text(rollback_plan)
@@ -259,9 +261,3 @@ def _require(release: Release, allowed: set[ReleaseStatus], verb: str) -> None:
 def _aware(now: datetime) -> None:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware, got {now.isoformat()}")
-
-
-def _same_commit(one: str | None, other: str | None) -> bool:
-    if one is None or other is None:
-        return one is other
-    return one.lower() == other.lower()

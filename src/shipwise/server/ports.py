@@ -468,6 +468,11 @@ class ChangeRequestStore(Protocol):
 class Transaction(ReleaseStore, RolloutStore, GitHubDeliveryStore, ChangeRequestStore, Protocol):
     """One unit of work: everything done through it commits together, or not at all."""
 
+    def now(self) -> datetime:
+        """The store's injected clock (simulated under ``shipwise simulate``), never the
+        wall clock: what a service stamps must agree with what the store stamps."""
+        ...
+
     # projects and environments
     def get_project(self, key: str) -> Project | None: ...
     def list_projects(self) -> list[Project]: ...

@@ -363,6 +363,28 @@ def test_deploy_and_ci_report__ref_not_a_sha__usage_error_exit_2(
     assert "green" in ci.output
 
 
+def test_ci_report__short_ref__usage_error_naming_git_rev_parse__nothing_sent(
+    shipwise: Shipwise, remote: tuple[str, ...], project: str
+) -> None:
+    short = COMMIT[:7]
+    ci = shipwise(
+        "ci", "report", "--ref", short, "--context", "tests", "--state", "success",
+        "-p", project, *remote,
+    )  # fmt: skip
+    assert ci.exit_code == 2
+    assert f"commit '{short}' is short" in ci.output
+    assert f"git rev-parse {short}" in ci.output
+
+
+def test_release_create__upper_case_ref__stored_lower_case(
+    shipwise: Shipwise, people: As, project: str
+) -> None:
+    created = shipwise.json(
+        "release", "create", "Upper", "-p", project, "--ref", COMMIT.upper(), *people["alice"]
+    )
+    assert created["commit"] == COMMIT
+
+
 def test_deploy_report__failed__is_recorded_and_does_not_count(
     shipwise: Shipwise, remote: tuple[str, ...], people: As, project: str
 ) -> None:

@@ -16,7 +16,7 @@ from shipwise.cli.app import app
 from shipwise.cli.options import HIDDEN_ALIASES
 
 ROOT = typer.main.get_command(app)
-SHA = "4f2a9c1e4f2a"
+SHA = "4f2a9c1e" * 5
 # An option taking one of these (by its parameter's name) takes an environment.
 ENVIRONMENT_PARAMETERS = {"environment", "stage"}
 SPELLINGS = {  # a concept: the names it shows, wherever a command takes it

@@ -69,6 +69,34 @@ def test_migrations__at_head__build_exactly_the_schema_the_tables_declare(
     assert differences == []
 
 
+def test_migration_0007__lowers_commits_written_before_the_edges_normalised_them(
+    database_url: str,
+) -> None:
+    database = Database(database_url)
+    try:
+        database.upgrade("0006")
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO projects (key, name, timezone, created_at) "
+                    "VALUES ('p', 'P', 'UTC', '2026-12-01 10:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    'INSERT INTO ci_results (project_id, "commit", context, state, at) '
+                    "SELECT id, :sha, 'ci', 'success', :at FROM projects"
+                ),
+                {"sha": "4F2A9C1E" * 5, "at": "2026-12-01 10:00:00"},
+            )
+        database.upgrade()
+        with database.engine.connect() as connection:
+            stored = connection.execute(text('SELECT "commit" FROM ci_results')).scalar_one()
+        assert stored == "4f2a9c1e" * 5
+    finally:
+        database.dispose()
+
+
 def _entry(actor: str, key: str) -> AuditEntry:
     return AuditEntry(actor=actor, action="x", target_type="t", target_key=key)
 

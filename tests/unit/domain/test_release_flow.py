@@ -32,6 +32,7 @@ from shipwise.domain.releases import (
 
 COMMIT = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 FIX_COMMIT = "0badc0de0badc0de0badc0de0badc0de0badc0de"
+NEW_COMMIT = "c0ffee10" * 5
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Oslo
 SATURDAY_NIGHT = datetime(2026, 3, 7, 22, 0, tzinfo=UTC)
 CHRISTMAS_EVE = datetime(2026, 12, 24, 10, 0, tzinfo=UTC)
@@ -245,7 +246,9 @@ def test_change_content__approvals_withdrawn_when_the_release_changes() -> None:
     assert _gate(before, "approvals").passed
 
     # When the commit changes
-    changed = release_flow.change_content(release, now=START + timedelta(hours=1), commit="c0ffee1")
+    changed = release_flow.change_content(
+        release, now=START + timedelta(hours=1), commit=NEW_COMMIT
+    )
 
     # Then they no longer count
     after = gates.evaluate_promotion(changed, "production", POLICY, evidence, (), START)
@@ -263,7 +266,7 @@ def test_change_content__approvals_withdrawn_when_the_release_changes() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param({"commit": "c0ffee1"}, id="commit"),
+        pytest.param({"commit": NEW_COMMIT}, id="commit"),
         pytest.param({"flags": ["checkout-v3"]}, id="flags"),
         pytest.param({"pull_requests": [PullRequest(12), PullRequest(14)]}, id="pull-requests"),
         pytest.param({"rollback_plan": "Disable the flag."}, id="rollback-plan"),
@@ -317,7 +320,7 @@ def test_change_content__title_and_justification__words_only_no_bump() -> None:
 def test_change_content__clock_behind_the_last_change__time_never_goes_back() -> None:
     release = _feature(content_changed_at=START + timedelta(hours=1))
 
-    changed = release_flow.change_content(release, now=START, commit="c0ffee1")
+    changed = release_flow.change_content(release, now=START, commit=NEW_COMMIT)
 
     assert changed.content_changed_at == START + timedelta(hours=1)
 
@@ -325,7 +328,7 @@ def test_change_content__clock_behind_the_last_change__time_never_goes_back() ->
 def test_change_content__released_release__refused() -> None:
     with pytest.raises(TransitionRefused, match="checkout is released: only a release that is"):
         release_flow.change_content(
-            _feature(status=ReleaseStatus.RELEASED), now=START, commit="c0ffee1"
+            _feature(status=ReleaseStatus.RELEASED), now=START, commit=NEW_COMMIT
         )
 
 

@@ -17,9 +17,11 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 from shipwise.domain.access import Action
+from shipwise.domain.commits import normalize_commit
 from shipwise.domain.keys import ENVIRONMENT_KEY
 from shipwise.domain.releases import PromotionDecision, PullRequest, Release
 from shipwise.server.api.admin_routing import admin_router
@@ -55,7 +57,22 @@ from shipwise.server.services.releases import gate_dict
 router = admin_router("releases")
 # A drill switches flags off and back on, and counts as rehearsing the promotion.
 MayRehearseRollback = Annotated[Principal, may(Action.PROMOTE, Action.WRITE_FLAGS)]
-Commit = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$", description="A git commit SHA")]
+
+
+def _commit(value: str) -> str:
+    """The full lower-case SHA (see domain/commits.py); anything else is a 422 in words."""
+    try:
+        return normalize_commit(value)
+    except ValueError as problem:
+        # A custom error keeps pydantic's "Value error, " prefix out of the message.
+        raise PydanticCustomError("commit", "{problem}", {"problem": str(problem)}) from None
+
+
+Commit = Annotated[
+    str,
+    Field(max_length=100, description="A git commit SHA: full, 40 (or 64) hex digits"),
+    AfterValidator(_commit),
+]
 Text = Annotated[str, Field(max_length=20_000)]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from shipwise.domain.keys import KEY, KeyRule
@@ -93,6 +92,7 @@ def audit(
     )
 
 
-def off_config(flag_id: int, environment_id: int) -> FlagConfig:
-    """A new flag's configuration in an environment: off, with no rules."""
-    return FlagConfig(flag_id, environment_id, False, [], [], [], 0, datetime.now(UTC))
+def off_config(tx: Transaction, flag_id: int, environment_id: int) -> FlagConfig:
+    """A new flag's configuration in an environment: off, with no rules (stamped by the
+    injected clock, so a simulated clock's time, not the wall clock's)."""
+    return FlagConfig(flag_id, environment_id, False, [], [], [], 0, tx.now())

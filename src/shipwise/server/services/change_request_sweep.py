@@ -9,8 +9,6 @@ marked applied, so it is not among them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from shipwise.domain.change_requests import PENDING, RequestKind, go_stale, readable_diff
 from shipwise.server.ports import Project, Transaction
 from shipwise.server.services._common import audit
@@ -36,7 +34,7 @@ def withdraw_stale(
         environment=environment,
         for_update=True,
     )
-    now = datetime.now(UTC)
+    now = tx.now()  # the injected clock: a simulated clock stamps stale requests too
     marked: list[int] = []
     for request in pending:
         if request.base_version == version:

@@ -110,7 +110,9 @@ class ChangeRequestService:
             flag = flag_or_404(tx, project, flag_key)
             proposed = _rules(rules)
             raise_first(rule_problems(tx, project, flag.key, flag.kind, proposed))
-            current = tx.get_config(flag.id, environment.id) or off_config(flag.id, environment.id)
+            current = tx.get_config(flag.id, environment.id) or off_config(
+                tx, flag.id, environment.id
+            )
             request = self._new(principal, project, RequestKind.FLAG, flag.key, environment.key)
             request = replace(
                 request, base_version=current.version, change=proposed, before=current.rules()

@@ -79,7 +79,7 @@ def apply_change_in(
     environment = environment_or_404(tx, project, target.environment)
     flag = flag_or_404(tx, project, target.flag)
     current = tx.get_config(flag.id, environment.id, for_update=True) or off_config(
-        flag.id, environment.id
+        tx, flag.id, environment.id
     )
     expected = change.expected_version
     if expected is not None and expected != current.version:

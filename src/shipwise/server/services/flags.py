@@ -106,7 +106,7 @@ class FlagService:
                 )
             flag = tx.add_flag(project.id, key, kind, owner, description, tags)
             environments = tx.list_environments(project.id)
-            configs = {e.key: tx.save_config(off_config(flag.id, e.id)) for e in environments}
+            configs = {e.key: tx.save_config(off_config(tx, flag.id, e.id)) for e in environments}
             tx.touch([e.id for e in environments])
             audit(
                 tx,
@@ -155,7 +155,7 @@ class FlagService:
             principal.require(Action.READ, project)
             environment = environment_or_404(tx, project, environment_key)
             flag = flag_or_404(tx, project, key)
-            return tx.get_config(flag.id, environment.id) or off_config(flag.id, environment.id)
+            return tx.get_config(flag.id, environment.id) or off_config(tx, flag.id, environment.id)
 
     def update_rules(
         self,

@@ -429,7 +429,8 @@ _HANDLERS: dict[type, Callable[[Delivery, Any], None]] = {
 
 
 def _same(one: str | None, other: str | None) -> bool:
-    return one is not None and other is not None and one.lower() == other.lower()
+    # Both are full lower-case SHAs (domain/commits.py): the same commit is equality.
+    return one is not None and one == other
 
 
 def _short(commit: str | None) -> str:

@@ -156,7 +156,7 @@ class _Import:
             return
         record = self.tx.add_flag(self.project.id, flag.name, kind, None, flag.description, ())
         for environment in environments:
-            self.tx.save_config(off_config(record.id, environment.id))
+            self.tx.save_config(off_config(self.tx, record.id, environment.id))
         self.report.created_flags.append(flag.name)
         after: dict[str, Any] = {"kind": kind, "description": flag.description, "tags": []}
         self.record("flag.create", "flag", flag.name, after=after)
@@ -183,7 +183,7 @@ class _Import:
         if problems or record is None:  # None: its name was refused by ensure_flag
             return
         current = self.tx.get_config(record.id, self.environment.id, for_update=True)
-        current = current or off_config(record.id, self.environment.id)
+        current = current or off_config(self.tx, record.id, self.environment.id)
         # A flag new to the project arrives as it is: a team moving in from Unleash brings
         # what its users already see. Only flags that were here before are held back.
         if self.guarded and flag.name not in self.report.created_flags:

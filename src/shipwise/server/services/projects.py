@@ -117,7 +117,7 @@ class ProjectService:
             environment = tx.add_environment(project.id, key, name or key, branch or key, position)
             # Every flag exists in every environment, off until someone turns it on.
             for flag in tx.list_flags(project.id):
-                tx.save_config(off_config(flag.id, environment.id))
+                tx.save_config(off_config(tx, flag.id, environment.id))
             audit(
                 tx,
                 principal,

@@ -13,6 +13,7 @@ from typing import Any
 
 from shipwise.domain import gates, release_flow
 from shipwise.domain.access import Action, Role
+from shipwise.domain.commits import normalize_commit
 from shipwise.domain.keys import RELEASE_KEY
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.pr_body import render_pr_body
@@ -165,6 +166,7 @@ class ReleaseService:
         justification: str | None = None,
         authors: Sequence[str] = (),
     ) -> Release:
+        commit = None if commit is None else _commit(commit)
         change = _enum(ChangeKind, kind, "kind")
         level = None if severity is None else _enum(Severity, severity, "severity")
         if change is not ChangeKind.FEATURE and level is None:
@@ -287,6 +289,8 @@ class ReleaseService:
             unknown = set(changes) - _CONTENT_FIELDS
             if unknown:
                 raise Invalid(f"cannot change {sorted(unknown)} of a release", field=min(unknown))
+            if changes.get("commit") is not None:
+                changes = {**changes, "commit": _commit(changes["commit"])}
             try:
                 changed = release_flow.change_content(release, now=self._clock(), **dict(changes))
             except release_flow.TransitionRefused as error:
@@ -535,6 +539,7 @@ class ReleaseService:
         commit: str,
         succeeded: bool = True,
     ) -> None:
+        commit = _commit(commit)
         with self._store.transaction() as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.REPORT, project)
@@ -559,6 +564,7 @@ class ReleaseService:
     ) -> None:
         if state not in {"success", "failure", "pending", "error"}:
             raise Invalid("state must be success, failure, pending or error", field="state")
+        commit = _commit(commit)
         with self._store.transaction() as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.REPORT, project)
@@ -572,6 +578,15 @@ class ReleaseService:
                 project=project_key,
                 after={"context": context, "state": state},
             )
+
+
+def _commit(value: str) -> str:
+    """The full lower-case SHA every edge stores, so the gates' exact comparison (and
+    SQL's) holds; a short or malformed one is a 422 naming the field."""
+    try:
+        return normalize_commit(value)
+    except ValueError as problem:
+        raise Invalid(str(problem), field="commit") from None
 
 
 def _enum(kind: type[Any], value: str, field: str) -> Any:

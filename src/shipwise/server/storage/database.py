@@ -20,7 +20,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -108,8 +108,9 @@ class Database:
     def attach_bus(self, bus: ChangeBus) -> None:
         self._bus = bus
 
-    def upgrade(self) -> None:
-        """Apply every pending Alembic migration."""
+    def upgrade(self, target: str = "head") -> None:
+        """Apply every pending Alembic migration (up to ``target``: tests of a migration
+        stop before it, write old data, then go on)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
@@ -120,14 +121,17 @@ class Database:
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
                 )
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, target)
 
     def current_revision(self) -> str | None:
+        # Only a missing alembic_version table means "not migrated": any other error (a
+        # dropped connection, a refused login, a damaged table) propagates as the driver
+        # error, which the CLI (database_errors) and the API already report,
+        # rather than inviting a migration.
         with self.engine.connect() as connection:
-            try:
-                row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
-            except Exception:  # no table yet means no migration applied
+            if not inspect(connection).has_table("alembic_version"):
                 return None
+            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
         return None if row is None else str(row[0])
 
     @contextmanager

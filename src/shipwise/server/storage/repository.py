@@ -165,6 +165,9 @@ class SqlTransaction(ReleaseQueries, RolloutQueries, DeliveryQueries, ChangeRequ
     def _now(self) -> datetime:
         return self._clock()
 
+    def now(self) -> datetime:
+        return self._clock()
+
     def _flush_new(self, what: str) -> None:
         """Flush an insert; a unique key a concurrent writer took first is ``KeyTaken``
         (on PostgreSQL the insert waits for that writer's commit, then fails here)."""
