@@ -36,8 +36,11 @@ class RunningServer:
 
     def admin(self) -> httpx.Client:
         """An httpx client for the admin API, authenticated as the first admin."""
+        # 30 s is a hang guard, not a latency bound: in full runs on a 2-core machine the
+        # first write to a fresh PostgreSQL-backed server has, rarely, taken over 10 s
+        # (not reproduced alone; under investigation, see issue 12).
         return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {self.admin_token}"}, timeout=10
+            base_url=self.url, headers={"Authorization": f"Bearer {self.admin_token}"}, timeout=30
         )
 
 
