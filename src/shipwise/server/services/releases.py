@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shipwise.domain import gates, release_flow
-from shipwise.domain.access import Action, Role
+from shipwise.domain.access import Action
+from shipwise.domain.change_requests import Reviewer, approver_roles
 from shipwise.domain.commits import normalize_commit
 from shipwise.domain.keys import RELEASE_KEY
 from shipwise.domain.policy_model import Policy
@@ -95,20 +96,9 @@ def next_stage(release: Release, policy: Policy) -> str | None:
 
 
 def _roles_of(principal: Principal, policy: Policy) -> frozenset[ApproverRole]:
-    """What an approver holds. Code owners are the policy's list; with no list, every
-    member who may change code (developer and up) reviews as a code owner."""
-    roles: set[ApproverRole] = set()
-    role = principal.role
-    if role is Role.QA:
-        roles.add(ApproverRole.QA)
-    if role in {Role.RELEASE_MANAGER, Role.ADMIN} or principal.global_admin:
-        roles.add(ApproverRole.RELEASE_MANAGER)
-    code_owners = policy.code_owners
-    if principal.person in code_owners or (
-        not code_owners and role in {Role.DEVELOPER, Role.RELEASE_MANAGER, Role.ADMIN}
-    ):
-        roles.add(ApproverRole.CODE_OWNER)
-    return frozenset(roles)
+    """What an approver holds (the one rule change requests use too)."""
+    reviewer = Reviewer(principal.person, principal.role, principal.global_admin)
+    return approver_roles(reviewer, policy.code_owners)
 
 
 def _release_dict(release: Release) -> dict[str, Any]:
