@@ -16,6 +16,7 @@ from shipwise.cli.change_cmd import change_app
 from shipwise.cli.db_cmd import db_app
 from shipwise.cli.deploy_cmd import ci_app, deploy_app
 from shipwise.cli.env_cmd import env_app
+from shipwise.cli.errors import reported
 from shipwise.cli.flag_cmd import flag_app
 from shipwise.cli.gate_cmd import gate_app
 from shipwise.cli.import_cmd import import_app
@@ -25,7 +26,7 @@ from shipwise.cli.output import console, fail, json_option, say
 from shipwise.cli.policy_cmd import policy_app
 from shipwise.cli.project_cmd import project_app
 from shipwise.cli.release_cmd import release_app
-from shipwise.cli.rollback_cmd import rollback
+from shipwise.cli.rollback_cmd import rollback_app
 from shipwise.cli.rollout_cmd import rollout_app
 from shipwise.cli.runner_cmd import runner
 from shipwise.cli.segment_cmd import segment_app
@@ -34,6 +35,16 @@ from shipwise.cli.simulate_cmd import simulate
 from shipwise.cli.token_cmd import token_app
 from shipwise.engine import Snapshot, SnapshotError
 
+
+class _Root(SpellingGroup):
+    """The ``shipwise`` group: whatever a command raises as a ``CliError`` (the client's
+    ``ApiError`` included) leaves through ``cli/errors.py``, the one way out."""
+
+    def invoke(self, ctx: Any) -> Any:  # Any: Typer's click.Context is private (typer._click)
+        with reported():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
     help="Shipwise: releases that follow the process, flags that roll out on their own.\n\n"
     "Commands that talk to a server take --url and --token, or SHIPWISE_URL and "
@@ -41,7 +52,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion [bash|zsh|fish|…]
     rich_markup_mode="markdown",
-    cls=SpellingGroup,  # old option spellings still work, hidden (cli/options.py)
+    cls=_Root,  # old option spellings still work, hidden (cli/options.py)
 )
 snapshot_app = typer.Typer(help="Check, convert and evaluate flag snapshots offline.")
 
@@ -85,7 +96,7 @@ app.add_typer(policy_app, name="policy", rich_help_panel="Releases")
 app.add_typer(change_app, name="change", rich_help_panel="Releases")
 app.add_typer(rollout_app, name="rollout", rich_help_panel="Rollouts")
 app.add_typer(metric_app, name="metric", rich_help_panel="Rollouts")
-app.command(rich_help_panel="Releases")(rollback)
+app.add_typer(rollback_app)  # one command: shipwise rollback
 app.command(rich_help_panel="Releases")(simulate)
 app.add_typer(snapshot_app, name="snapshot", rich_help_panel="Offline")
 UnleashOption = Annotated[

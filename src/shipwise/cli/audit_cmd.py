@@ -13,16 +13,15 @@ from typing import Annotated, Any
 import typer
 
 from shipwise.cli import database
+from shipwise.cli.command import Api, command
 from shipwise.cli.moments import moment
 from shipwise.cli.options import (
     DatabaseUrlOption,
     DataDirOption,
     JsonOption,
-    TokenOption,
-    UrlOption,
 )
 from shipwise.cli.output import Exit, console, fail, note, print_json, say, table, working
-from shipwise.cli.remote import api_path, connect
+from shipwise.cli.remote import api_path
 from shipwise.cli.shapes import items, when
 
 audit_app = typer.Typer(
@@ -34,8 +33,9 @@ audit_app = typer.Typer(
 MAX_LIMIT = 500  # the server's page size limit (GET /api/v1/audit)
 
 
-@audit_app.command("list")
+@command(audit_app, "list")
 def list_records(
+    api: Api,
     project: Annotated[
         str | None,
         typer.Option(
@@ -103,9 +103,6 @@ def list_records(
             show_default=False,
         ),
     ] = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Who changed what, newest first: time, actor, action, target, environment, reason."""
     if flag is not None:
@@ -126,10 +123,8 @@ def list_records(
         "limit": limit,
         "before_id": before,
     }
-    with connect(url, token) as remote:
-        page = remote.get(api_path("audit"), params)
-    if as_json:
-        print_json(page)
+    page = api.get(api_path("audit"), params)
+    if api.json(page):
         return
     records = items(page, "records")
     title = f"Audit log of {project!r}" if project else "Audit log, every project"

@@ -12,24 +12,20 @@ Exit codes: 0 done, 1 refused (the server said 409: why is printed), 2 a mistake
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
+from shipwise.cli.command import Api, command
 from shipwise.cli.options import (
     EnvironmentOption,
-    JsonOption,
     ProjectOption,
-    TokenOption,
-    UrlOption,
 )
-from shipwise.cli.output import console, fail, print_json, say, shown, table
-from shipwise.cli.remote import api_path, connect
+from shipwise.cli.output import console, fail, say, shown, table
+from shipwise.cli.params import json_document
+from shipwise.cli.remote import api_path
 from shipwise.cli.shapes import items
 
 change_app = typer.Typer(
@@ -49,20 +45,6 @@ _RULE_KEYS = ("enabled", "strategies", "variants", "dependencies")
 
 def _path(project: str, *rest: str | int) -> str:
     return api_path("projects", project, "change-requests", *rest)
-
-
-def _read_json(source: str, what: str) -> Any:
-    """A JSON document from a file, or from stdin when ``source`` is ``-``."""
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as error:
-        fail(f"cannot read {source}: {error.strerror}")
-    except UnicodeDecodeError:
-        fail(f"{source} is not UTF-8 text")
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        fail(f"{'stdin' if source == '-' else source} is not valid JSON: {error}", hint=what)
 
 
 def _rules_from(document: Any, source: str) -> dict[str, Any]:
@@ -103,8 +85,9 @@ def _announce(answer: Mapping[str, Any], verb: str) -> None:
     )
 
 
-@change_app.command("request")
+@command(change_app, "request")
 def request(
+    api: Api,
     flag: Annotated[str, typer.Argument(metavar="FLAG", help="The flag's key.")],
     environment: EnvironmentOption,
     rules: Annotated[
@@ -130,9 +113,6 @@ def request(
     ] = None,
     reason: OptionalReason = None,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Ask for new rules for a flag in one environment; others approve, then it applies.
 
@@ -148,28 +128,16 @@ def request(
             + (f" (not {' and '.join(chosen)} together)" if chosen else ""),
             hint=f"e.g. shipwise change request {flag} -e {environment} --enable",
         )
-    with connect(url, token) as remote:
-        if rules is not None:
-            proposed = _rules_from(_read_json(rules, "The rules file is JSON."), rules)
-        else:
-            current = remote.get(
-                api_path("projects", project, "flags", flag, "environments", environment)
-            )
-            base = {key: current.get(key) for key in _RULE_KEYS if key in current}
-            proposed = (
-                {**base, "enabled": True} if enable else with_rollout(base, rollout or 0, flag)
-            )
-        body: dict[str, Any] = {
-            "kind": "flag",
-            "flag": flag,
-            "environment": environment,
-            "rules": proposed,
-        }
-        if reason:
-            body["reason"] = reason
-        answer = remote.post(_path(project), body)
-    if as_json:
-        print_json(answer)
+    if rules is not None:
+        proposed = _rules_from(json_document(rules, hint="The rules file is JSON."), rules)
+    else:
+        current = api.get(api_path("projects", project, "flags", flag, "environments", environment))
+        base = {key: current.get(key) for key in _RULE_KEYS if key in current}
+        proposed = {**base, "enabled": True} if enable else with_rollout(base, rollout or 0, flag)
+    body: dict[str, Any] = {"kind": "flag", "flag": flag, "environment": environment}
+    body |= {"rules": proposed} | ({"reason": reason} if reason else {})
+    answer = api.post(_path(project), body)
+    if api.json(answer):
         return
     _announce(answer, "Opened")
     say(
@@ -179,8 +147,9 @@ def request(
     )
 
 
-@change_app.command("segment")
+@command(change_app, "segment")
 def segment(
+    api: Api,
     name: Annotated[str, typer.Argument(metavar="SEGMENT", help="The segment's name.")],
     constraints: Annotated[
         str,
@@ -195,12 +164,9 @@ def segment(
     ] = None,
     reason: OptionalReason = None,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Ask for new constraints for a segment (every flag using it follows)."""
-    document = _read_json(constraints, "The constraints file is a JSON list.")
+    document = json_document(constraints, hint="The constraints file is a JSON list.")
     if not isinstance(document, list):
         fail(f"{constraints} holds no list of constraints", hint='Write [{"contextName": ...}].')
     body: dict[str, Any] = {"kind": "segment", "segment": name, "constraints": document}
@@ -208,16 +174,15 @@ def segment(
         body["description"] = description
     if reason:
         body["reason"] = reason
-    with connect(url, token) as remote:
-        answer = remote.post(_path(project), body)
-    if as_json:
-        print_json(answer)
+    answer = api.post(_path(project), body)
+    if api.json(answer):
         return
     _announce(answer, "Opened")
 
 
-@change_app.command("list")
+@command(change_app, "list")
 def list_requests(
+    api: Api,
     state: Annotated[
         str | None,
         typer.Option(help="open, approved, applied, rejected, withdrawn or stale."),
@@ -227,16 +192,11 @@ def list_requests(
         str | None, typer.Option("--env", "-e", help="Only this environment's.")
     ] = None,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Change requests, newest first."""
     params = {"state": state, "flag": flag, "environment": environment}
-    with connect(url, token) as remote:
-        answer = remote.get(_path(project), params=params)
-    if as_json:
-        print_json(answer)
+    answer = api.get(_path(project), params=params)
+    if api.json(answer):
         return
     found = items(answer, "change_requests")
     rows = [
@@ -247,19 +207,11 @@ def list_requests(
     console.print(table(("#", "state", "change", "by", "approvals", "reason"), rows, title=title))
 
 
-@change_app.command("show")
-def show(
-    number: NumberArgument,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(change_app, "show")
+def show(api: Api, number: NumberArgument, project: ProjectOption = "default") -> None:
     """One change request: who asked, who approved, and the diff."""
-    with connect(url, token) as remote:
-        answer = remote.get(_path(project, number))
-    if as_json:
-        print_json(answer)
+    answer = api.get(_path(project, number))
+    if api.json(answer):
         return
     _announce(answer, "")
     say(f"requested by {answer['requested_by']}, based on version {answer['base_version']}")
@@ -276,28 +228,25 @@ def show(
         console.print(shown(Text(line, style=style or "")), soft_wrap=True)
 
 
-def _act(
-    action: str, number: int, body: Any, project: str, url: str | None, token: str | None
-) -> Any:
-    with connect(url, token) as remote:
-        return remote.post(_path(project, number, action), body)
+def _act(api: Api, action: str, number: int, project: str, body: Any = None) -> Any:
+    """POST the review ``action`` on request ``number``; its answer, or None when it was
+    printed as JSON (the command is done then)."""
+    answer = api.post(_path(project, number, action), body)
+    return None if api.json(answer) else answer
 
 
-@change_app.command("approve")
+@command(change_app, "approve")
 def approve(
+    api: Api,
     number: NumberArgument,
     comment: Annotated[
         str | None, typer.Option(help="A note for the record.", show_default=False)
     ] = None,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Approve someone else's change request (never your own, never twice)."""
-    answer = _act("approve", number, {"comment": comment} if comment else None, project, url, token)
-    if as_json:
-        print_json(answer)
+    answer = _act(api, "approve", number, project, {"comment": comment} if comment else None)
+    if answer is None:
         return
     _announce(answer, "Approved")
     if answer["state"] == "approved":
@@ -307,52 +256,35 @@ def approve(
         )
 
 
-@change_app.command("reject")
+@command(change_app, "reject")
 def reject(
+    api: Api,
     number: NumberArgument,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why (the requester reads it).")],
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Reject a change request, saying why."""
-    answer = _act("reject", number, {"reason": reason}, project, url, token)
-    if as_json:
-        print_json(answer)
-        return
-    _announce(answer, "Rejected")
+    if answer := _act(api, "reject", number, project, {"reason": reason}):
+        _announce(answer, "Rejected")
 
 
-@change_app.command("withdraw")
+@command(change_app, "withdraw")
 def withdraw(
+    api: Api,
     number: NumberArgument,
     reason: OptionalReason = None,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Withdraw your own change request."""
-    answer = _act("withdraw", number, {"reason": reason} if reason else None, project, url, token)
-    if as_json:
-        print_json(answer)
-        return
-    _announce(answer, "Withdrew")
+    if answer := _act(api, "withdraw", number, project, {"reason": reason} if reason else None):
+        _announce(answer, "Withdrew")
 
 
-@change_app.command("apply")
-def apply(
-    number: NumberArgument,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(change_app, "apply")
+def apply(api: Api, number: NumberArgument, project: ProjectOption = "default") -> None:
     """Apply an approved change request; it takes effect now, once."""
-    answer = _act("apply", number, None, project, url, token)
-    if as_json:
-        print_json(answer)
+    answer = _act(api, "apply", number, project)
+    if answer is None:
         return
     say(
         Text(f"Applied change request #{number}", style="bold"),

@@ -13,9 +13,10 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
-from shipwise.cli.output import print_json, say
-from shipwise.cli.release_cmd import commit_sha, connect
+from shipwise.cli.command import Api, command
+from shipwise.cli.options import ProjectOption, env_option
+from shipwise.cli.output import say
+from shipwise.cli.params import commit_sha
 from shipwise.cli.remote import api_path
 
 deploy_app = typer.Typer(
@@ -46,48 +47,37 @@ class CiState(StrEnum):
     ERROR = "error"
 
 
-@deploy_app.command("report")
+@command(deploy_app, "report")
 def report_deploy(
+    api: Api,
     environment: Annotated[
-        str,
-        typer.Option("--env", "-e", "--environment", help="Where it was deployed, e.g. staging."),
+        str, env_option("Where it was deployed, e.g. staging.", "--environment")
     ],
     ref: RefOption,
     failed: Annotated[bool, typer.Option("--failed", help="The deploy failed.")] = False,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Record that a commit was deployed to an environment (or failed to be, --failed)."""
     body = {"environment": environment, "commit": ref, "succeeded": not failed}
-    with connect(url, token) as remote:
-        answer = remote.post(api_path("projects", project, "deploys"), body)
-    if as_json:
-        print_json(answer)
+    if api.json(api.post(api_path("projects", project, "deploys"), body)):
         return
     outcome = Text("failed", style="red") if failed else Text("succeeded", style="green")
     say(f"Recorded a deploy of {ref[:12]} to {project}/{environment}: ", outcome, ".")
 
 
-@ci_app.command("report")
+@command(ci_app, "report")
 def report_ci(
+    api: Api,
     ref: RefOption,
     context: Annotated[
         str, typer.Option(help="The check's name, e.g. tests or ${{ github.workflow }}.")
     ],
     state: Annotated[CiState, typer.Option(help="How it ended (or pending while it runs).")],
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Record a CI check's result for a commit; a red result closes the CI gate."""
     body = {"commit": ref, "context": context, "state": state.value}
-    with connect(url, token) as remote:
-        answer = remote.post(api_path("projects", project, "ci"), body)
-    if as_json:
-        print_json(answer)
+    if api.json(api.post(api_path("projects", project, "ci"), body)):
         return
     style = {"success": "green", "pending": "yellow"}.get(state.value, "red")
     say(f"Recorded {context} ", Text(state.value, style=style), f" for {ref[:12]} in {project}.")

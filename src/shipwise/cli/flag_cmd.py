@@ -7,15 +7,13 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from shipwise.cli.command import Api, command
 from shipwise.cli.options import (
     EnvironmentOption,
-    JsonOption,
     ProjectOption,
-    TokenOption,
-    UrlOption,
 )
-from shipwise.cli.output import console, print_json, say, table
-from shipwise.cli.remote import Remote, api_path, connect
+from shipwise.cli.output import console, say, table
+from shipwise.cli.remote import Remote, api_path
 from shipwise.cli.shapes import configs, items, state, strategy_summary
 from shipwise.domain.flags import FlagKind
 
@@ -30,25 +28,21 @@ KeyArgument = Annotated[
 ]
 
 
-@flag_app.command("create")
+@command(flag_app, "create")
 def create(
+    api: Api,
     key: KeyArgument,
     project: ProjectOption = "default",
     kind: Annotated[FlagKind, typer.Option(help="What the flag is for.")] = FlagKind.RELEASE,
     description: Annotated[str | None, typer.Option(help="What it is for.")] = None,
     owner: Annotated[str | None, typer.Option(help="Who answers for it.")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="A tag; repeat for more.")] = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Create a flag; it starts off in every environment."""
     body: dict[str, Any] = {"key": key, "kind": kind.value, "tags": tag or []}
     body |= {k: v for k, v in {"description": description, "owner": owner}.items() if v}
-    with connect(url, token) as remote:
-        flag = remote.post(api_path("projects", project, "flags"), body)
-    if as_json:
-        print_json(flag)
+    flag = api.post(api_path("projects", project, "flags"), body)
+    if api.json(flag):
         return
     say(
         f"Created {flag['kind']} flag {flag['key']} in {project}; ",
@@ -57,18 +51,11 @@ def create(
     say(f"Next: shipwise flag enable {key} -p {project} -e ENVIRONMENT", style="dim")
 
 
-@flag_app.command("list")
-def list_flags(
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(flag_app, "list")
+def list_flags(api: Api, project: ProjectOption = "default") -> None:
     """A project's flags and their state in each environment."""
-    with connect(url, token) as remote:
-        answer = remote.get(api_path("projects", project, "flags"))
-    if as_json:
-        print_json(answer)
+    answer = api.get(api_path("projects", project, "flags"))
+    if api.json(answer):
         return
     flags = items(answer, "flags")
     environments: list[str] = []
@@ -86,21 +73,13 @@ def list_flags(
     console.print(table(("flag", "kind", *environments, "description"), rows, title=title))
 
 
-@flag_app.command("show")
-def show(
-    key: KeyArgument,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(flag_app, "show")
+def show(api: Api, key: KeyArgument, project: ProjectOption = "default") -> None:
     """One flag: what it is, and its rules in each environment."""
-    with connect(url, token) as remote:
-        flag = remote.get(api_path("projects", project, "flags", key))
-        if as_json:
-            print_json(flag)
-            return
-        segments = _segment_names(remote, project, flag)
+    flag = api.get(api_path("projects", project, "flags", key))
+    if api.json(flag):
+        return
+    segments = _segment_names(api, project, flag)
     say(Text(str(flag.get("key")), style="bold"), f"  {flag.get('kind')} flag in {project}")
     for label in ("description", "owner", "tags"):
         value = flag.get(label)
@@ -130,55 +109,47 @@ def _segment_names(remote: Remote, project: str, flag: dict[str, Any]) -> dict[i
     return {int(s["id"]): str(s["name"]) for s in listed}
 
 
-def _switch(
-    action: str, target: tuple[str, str, str], body: Any, url: str | None, token: str | None
-) -> dict[str, Any]:
+def _switch(api: Api, action: str, target: tuple[str, str, str], body: Any = None) -> None:
     """POST .../flags/{key}/environments/{environment}/{action}, for ``target``
-    (project, key, environment); the flag's new configuration there."""
+    (project, key, environment), and say the flag's new state there."""
     project, key, environment = target
     path = api_path("projects", project, "flags", key, "environments", environment, action)
-    with connect(url, token) as remote:
-        return dict(remote.post(path, body))
-
-
-def _report(key: str, environment: str, config: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print_json(config)
+    config = api.post(path, body)
+    if api.json(config):
         return
     version = f" (version {config['version']})"
-    say(Text(key, style="bold"), f" in {environment}: ", state(config), version)
+    if action == "kill":
+        say(Text(key, style="bold"), f" is killed in {environment}: off for everyone{version}.")
+        say("The reason is in the audit log.", style="dim")
+    else:
+        say(Text(key, style="bold"), f" in {environment}: ", state(config), version)
 
 
-@flag_app.command("enable")
+@command(flag_app, "enable")
 def enable(
+    api: Api,
     key: KeyArgument,
     environment: EnvironmentOption,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Switch a flag on in one environment (its rules then decide who gets it)."""
-    config = _switch("enable", (project, key, environment), None, url, token)
-    _report(key, environment, config, as_json)
+    _switch(api, "enable", (project, key, environment))
 
 
-@flag_app.command("disable")
+@command(flag_app, "disable")
 def disable(
+    api: Api,
     key: KeyArgument,
     environment: EnvironmentOption,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Switch a flag off in one environment."""
-    config = _switch("disable", (project, key, environment), None, url, token)
-    _report(key, environment, config, as_json)
+    _switch(api, "disable", (project, key, environment))
 
 
-@flag_app.command("rollout")
+@command(flag_app, "rollout")
 def rollout(
+    api: Api,
     key: KeyArgument,
     percentage: Annotated[int, typer.Argument(metavar="PERCENT", min=0, max=100, help="0-100.")],
     environment: EnvironmentOption,
@@ -186,9 +157,6 @@ def rollout(
     stickiness: Annotated[
         str | None, typer.Option(help="What keeps a user in: default, userId, sessionId, ...")
     ] = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Roll a flag out to a percentage of users, and switch it on.
 
@@ -197,27 +165,16 @@ def rollout(
     body: dict[str, Any] = {"percentage": percentage}
     if stickiness:
         body["stickiness"] = stickiness
-    config = _switch("rollout", (project, key, environment), body, url, token)
-    _report(key, environment, config, as_json)
+    _switch(api, "rollout", (project, key, environment), body)
 
 
-@flag_app.command("kill")
+@command(flag_app, "kill")
 def kill(
+    api: Api,
     key: KeyArgument,
     environment: EnvironmentOption,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit log).")],
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """The kill switch: off for everyone in one environment, now, whatever rollout runs."""
-    config = _switch("kill", (project, key, environment), {"reason": reason}, url, token)
-    if as_json:
-        print_json(config)
-        return
-    say(
-        Text(key, style="bold"),
-        f" is killed in {environment}: off for everyone (version {config['version']}).",
-    )
-    say("The reason is in the audit log.", style="dim")
+    _switch(api, "kill", (project, key, environment), {"reason": reason})

@@ -20,17 +20,12 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
-from shipwise.cli.output import Exit, console, fail, print_json, say
-from shipwise.cli.release_cmd import (
-    Refusal,
-    ReleaseArgument,
-    connect,
-    gate_summary,
-    gates_table,
-    unmet,
-)
-from shipwise.cli.remote import api_path
+from shipwise.cli.command import Api, command
+from shipwise.cli.gate_view import gate_summary, gates_table, unmet
+from shipwise.cli.options import ProjectOption, ReleaseArgument, env_option
+from shipwise.cli.output import Exit, console, fail, say
+from shipwise.cli.release_evidence_cmd import release_path
+from shipwise.cli.remote import Refusal
 from shipwise.cli.shapes import items
 
 gate_app = typer.Typer(
@@ -40,24 +35,19 @@ gate_app = typer.Typer(
 )
 
 
-@gate_app.command("check")
+@command(gate_app, "check")
 def check(
+    api: Api,
     key: ReleaseArgument,
     environment: Annotated[
         str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            "--environment",
-            help="The environment to promote into, e.g. production. "
+        env_option(
+            "The environment to promote into, e.g. production. "
             "(default: where the release goes next)",
-            show_default=False,
+            "--environment",
         ),
     ] = None,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Exit 0 if RELEASE may be promoted into --env now, 1 with the unmet gates if not,
     2 on any error. Changes nothing.
@@ -65,27 +55,21 @@ def check(
     In a CI step before deploying to production:
     shipwise gate check rel-12 --env production
     """
-    decision = _decision(key, environment, project, url, token)
+    decision = _decision(api, key, environment, project)
     allowed = decision.get("allowed")
     if not isinstance(allowed, bool):
         fail(
             "the server's answer does not say whether the promotion is allowed",
             hint="Is --url (or SHIPWISE_URL) a Shipwise server, of this version or newer?",
         )
-    if as_json:
-        print_json(decision)
-    else:
+    if not api.json(decision):
         _report(key, decision)
     raise typer.Exit(Exit.OK if allowed else Exit.NO)
 
 
-def _decision(
-    key: str, environment: str | None, project: str, url: str | None, token: str | None
-) -> dict[str, Any]:
-    path = api_path("projects", project, "releases", key, "gates")
+def _decision(api: Api, key: str, environment: str | None, project: str) -> dict[str, Any]:
     try:
-        with connect(url, token, handle={409}) as remote:
-            answer = remote.get(path, {"environment": environment})
+        answer = api.get(release_path(project, key, "gates"), {"environment": environment})
     except Refusal as refusal:
         # Asking refuses nothing; were the server to answer 409 all the same, it would
         # not be an unmet gate, and 1 here means only that.

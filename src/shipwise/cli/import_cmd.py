@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from shipwise.cli.command import Api, command
 from shipwise.cli.options import (
     EnvironmentOption,
-    JsonOption,
     ProjectOption,
-    TokenOption,
-    UrlOption,
 )
-from shipwise.cli.output import console, fail, print_json, say, table, working
-from shipwise.cli.remote import api_path, connect
+from shipwise.cli.output import console, say, table, working
+from shipwise.cli.params import json_document
+from shipwise.cli.remote import api_path
 
+_EXPORT = "Export it from Unleash with GET /api/client/features (a server key)."
 import_app = typer.Typer(
     help="Moving in: load flags from another system.",
     no_args_is_help=True,
@@ -25,8 +24,9 @@ import_app = typer.Typer(
 )
 
 
-@import_app.command("unleash")
+@command(import_app, "unleash")
 def unleash(
+    api: Api,
     path: Annotated[
         Path,
         typer.Argument(
@@ -36,40 +36,21 @@ def unleash(
     ],
     environment: EnvironmentOption,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Load an Unleash features document (with segments) into one environment.
 
     All or nothing: what Shipwise cannot represent (a custom strategy, say) is reported
     by name and nothing is imported.
     """
-    document = _read(path)
+    document = json_document(path, hint=_EXPORT)
     features = document.get("features") if isinstance(document, dict) else None
     count = len(features) if isinstance(features, list) else 0
     target = api_path("projects", project, "environments", environment, "import", "unleash")
-    with (
-        connect(url, token) as remote,
-        working(f"Importing {count} flags into {project}/{environment}"),
-    ):
-        report = remote.post(target, document)
-    if as_json:
-        print_json(report)
+    with working(f"Importing {count} flags into {project}/{environment}"):
+        report = api.post(target, document)
+    if api.json(report):
         return
     _show(report, project, environment)
-
-
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        fail(f"cannot read {path}: {error.strerror}")
-    except ValueError as error:
-        fail(
-            f"{path} is not valid JSON: {error}",
-            hint="Export it from Unleash with GET /api/client/features (a server key).",
-        )
 
 
 def _show(report: dict[str, Any], project: str, environment: str) -> None:

@@ -19,9 +19,10 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
-from shipwise.cli.output import console, fail, print_json, say, table
-from shipwise.cli.remote import api_path, connect
+from shipwise.cli.command import Api, command
+from shipwise.cli.options import ProjectOption
+from shipwise.cli.output import console, fail, say, table
+from shipwise.cli.remote import api_path
 from shipwise.cli.shapes import items
 
 metric_app = typer.Typer(
@@ -77,8 +78,9 @@ def _settings_text(settings: Any) -> str:
     )
 
 
-@metric_app.command("define")
+@command(metric_app, "define")
 def define(
+    api: Api,
     name: NameArgument,
     source: Annotated[
         str,
@@ -93,18 +95,13 @@ def define(
         str | None, typer.Option(help="All settings as a JSON object.", show_default=False)
     ] = None,
     description: Annotated[str | None, typer.Option(help="What it measures.")] = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Define a metric, or change its definition."""
     body: dict[str, Any] = {"source": source, "settings": settings_from(settings, set_)}
     if description is not None:
         body["description"] = description
-    with connect(url, token) as remote:
-        saved = remote.request("PUT", _path(project, name), body=body)
-    if as_json:
-        print_json(saved)
+    saved = api.request("PUT", _path(project, name), body=body)
+    if api.json(saved):
         return
     shown = _settings_text(saved.get("settings"))
     say(
@@ -117,18 +114,11 @@ def define(
     say(f'A plan watches it with {{"metric": "{name}", ...}} in its guardrails.', style="dim")
 
 
-@metric_app.command("list")
-def list_metrics(
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(metric_app, "list")
+def list_metrics(api: Api, project: ProjectOption = "default") -> None:
     """A project's metrics (secrets in settings show as ***)."""
-    with connect(url, token) as remote:
-        answer = remote.get(_path(project))
-    if as_json:
-        print_json(answer)
+    answer = api.get(_path(project))
+    if api.json(answer):
         return
     metrics = items(answer, "metrics")
     rows = (
@@ -139,19 +129,11 @@ def list_metrics(
     console.print(table(("metric", "source", "settings", "description"), rows, title=title))
 
 
-@metric_app.command("show")
-def show(
-    name: NameArgument,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(metric_app, "show")
+def show(api: Api, name: NameArgument, project: ProjectOption = "default") -> None:
     """One metric's definition."""
-    with connect(url, token) as remote:
-        metric = remote.get(_path(project, name))
-    if as_json:
-        print_json(metric)
+    metric = api.get(_path(project, name))
+    if api.json(metric):
         return
     say(Text(str(metric.get("name")), style="bold"), f"  from {metric.get('source')}")
     if metric.get("description"):
@@ -160,25 +142,18 @@ def show(
         say(f"{key}: ", value if isinstance(value, str) else json.dumps(value))
 
 
-@metric_app.command("delete")
-def delete(
-    name: NameArgument,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(metric_app, "delete")
+def delete(api: Api, name: NameArgument, project: ProjectOption = "default") -> None:
     """Delete a metric; refused (exit 1) while a running plan watches it."""
-    with connect(url, token) as remote:
-        answer = remote.delete(_path(project, name))
-    if as_json:
-        print_json(answer)
+    answer = api.delete(_path(project, name))
+    if api.json(answer):
         return
     say(f"Deleted metric {name} from {project}.")
 
 
-@metric_app.command("push")
+@command(metric_app, "push")
 def push(
+    api: Api,
     name: NameArgument,
     value: Annotated[float, typer.Argument(metavar="VALUE", help="What to add, e.g. 1.")],
     project: ProjectOption = "default",
@@ -192,9 +167,6 @@ def push(
             show_default=False,
         ),
     ] = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Add to a pushed counter: a support ticket, a piece of user feedback."""
     if not math.isfinite(value):
@@ -202,10 +174,8 @@ def push(
     body: dict[str, Any] = {"value": value}
     if environment is not None:
         body["environment"] = environment
-    with connect(url, token) as remote:
-        answer = remote.post(_path(project, name, "values"), body)
-    if as_json:
-        print_json(answer)
+    answer = api.post(_path(project, name, "values"), body)
+    if api.json(answer):
         return
     where = f" in {environment}" if environment else ""
     say(f"Added {value:g} to {name}{where}.")

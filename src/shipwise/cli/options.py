@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from shipwise.cli.output import json_option
+from shipwise.cli.params import commit_sha
 
 # Old spellings: accepted where an option declares them, never shown in help.
 HIDDEN_ALIASES = frozenset({"--environment", "--stage", "-s", "--commit"})
@@ -94,6 +95,28 @@ EnvironmentOption = Annotated[
 ]
 ReasonOption = Annotated[
     str, typer.Option("--reason", "-r", help="Why (kept in the audit log and the notification).")
+]
+
+
+def env_option(help: str, *old: str) -> Any:
+    """``-e/--env`` with one command's help; ``old`` are spellings it took before
+    (hidden: ``--environment``, ``--stage``, ``-s``)."""
+    return typer.Option("--env", "-e", *old, help=help, show_default=False)
+
+
+# Releases (release, gate, rollback commands).
+ReleaseArgument = Annotated[
+    str, typer.Argument(metavar="RELEASE", help="The release's key, e.g. rel-12.")
+]
+CommitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ref",
+        "--commit",
+        help="The full commit SHA being released (40 or 64 hex digits).",
+        callback=commit_sha,
+        show_default=False,
+    ),
 ]
 
 # Reading the database directly (operator commands: serve, db, audit verify).

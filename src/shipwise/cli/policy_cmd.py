@@ -13,10 +13,10 @@ from typing import Annotated
 
 import typer
 
-from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
-from shipwise.cli.output import fail, note, print_json, say
-from shipwise.cli.release_cmd import Refusal, connect
-from shipwise.cli.remote import api_path
+from shipwise.cli.command import Api, command
+from shipwise.cli.options import ProjectOption
+from shipwise.cli.output import fail, note, say
+from shipwise.cli.remote import ApiError, api_path
 
 policy_app = typer.Typer(
     help="Release policy as code: shipwise.toml, the gates of each environment.",
@@ -28,16 +28,14 @@ policy_app = typer.Typer(
 _SERVER_NAME = re.compile(r"^shipwise\.toml(?=[ ,:])")
 
 
-@policy_app.command("apply")
+@command(policy_app, "apply")
 def apply(
+    api: Api,
     path: Annotated[
         Path,
         typer.Argument(metavar="FILE", help="The policy file, e.g. shipwise.toml.", dir_okay=False),
     ],
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Upload a policy file; it takes effect for the next gate checks and promotions.
 
@@ -53,21 +51,19 @@ def apply(
     except UnicodeDecodeError:
         fail(f"{path} is not UTF-8 text", hint="Save the policy file as UTF-8.")
     try:
-        with connect(url, token, handle={422}) as remote:
-            answer = remote.request("PUT", api_path("projects", project, "policy"), body={
-                "source": source
-            })  # fmt: skip
-    except Refusal as refusal:
-        message = _SERVER_NAME.sub(lambda _: str(path), refusal.message)
-        if refusal.field and f"key {refusal.field}" not in message:
-            message += f" (key: {refusal.field})"
+        answer = api.put(api_path("projects", project, "policy"), {"source": source})
+    except ApiError as error:
+        if error.status != 422:
+            raise
+        message = _SERVER_NAME.sub(lambda _: str(path), error.message)
+        if error.field and f"key {error.field}" not in message:
+            message += f" (key: {error.field})"
         fail(
             message,
             hint=f"Nothing was applied. Fix {path} and apply it again; docs/policy.md "
             "lists every key.",
         )
-    if as_json:
-        print_json(answer)
+    if api.json(answer):
         return
     request = answer.get("change_request")
     if answer.get("applied") is False and isinstance(request, dict):
@@ -86,30 +82,26 @@ def apply(
     say(f"See the policy in force: shipwise policy show -p {project}", style="dim")
 
 
-@policy_app.command("show")
+@command(policy_app, "show")
 def show(
+    api: Api,
     project: ProjectOption = "default",
     source: Annotated[
         bool,
         typer.Option("--source", help="Print the file as uploaded, not the effective policy."),
     ] = False,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Print the policy in force as shipwise.toml, with every setting written out.
 
     The output is a valid policy file: shipwise policy show > shipwise.toml
     """
-    with connect(url, token) as remote:
-        answer = remote.get(api_path("projects", project, "policy"))
-    if as_json:
-        print_json(answer)
+    answer = api.get(api_path("projects", project, "policy"))
+    if api.json(answer):
         return
     if source:
         if "source" not in answer:
             fail(
-                f"{remote.url} does not return the uploaded policy file",
+                f"{api.url} does not return the uploaded policy file",
                 hint="Upgrade the server, or leave out --source for the policy in force.",
             )
         if not answer["source"]:

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from shipwise.cli.options import JsonOption, NewKeyArgument, TokenOption, UrlOption
-from shipwise.cli.output import console, print_json, say, table
-from shipwise.cli.remote import api_path, connect
+from shipwise.cli.command import Api, command
+from shipwise.cli.options import NewKeyArgument
+from shipwise.cli.output import console, say, table
+from shipwise.cli.remote import api_path
 from shipwise.cli.shapes import items
 
 project_app = typer.Typer(
@@ -24,15 +25,11 @@ def environments_table(environments: list[dict[str, Any]], title: str) -> Table:
     return table(("environment", "name", "branch", "revision"), rows, title=title)
 
 
-@project_app.command("list")
-def list_projects(
-    url: UrlOption = None, token: TokenOption = None, as_json: JsonOption = False
-) -> None:
+@command(project_app, "list")
+def list_projects(api: Api) -> None:
     """The projects this token can see."""
-    with connect(url, token) as remote:
-        answer = remote.get(api_path("projects"))
-    if as_json:
-        print_json(answer)
+    answer = api.get(api_path("projects"))
+    if api.json(answer):
         return
     rows = (
         (
@@ -46,26 +43,23 @@ def list_projects(
     console.print(table(("project", "name", "time zone", "pipeline"), rows, title="Projects"))
 
 
-@project_app.command("show")
+@command(project_app, "show")
 def show(
+    api: Api,
     key: Annotated[str, typer.Argument(metavar="KEY", help="The project's key.")],
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """A project and its environments."""
-    with connect(url, token) as remote:
-        project = remote.get(api_path("projects", key))
-    if as_json:
-        print_json(project)
+    project = api.get(api_path("projects", key))
+    if api.json(project):
         return
     say(f"{project.get('key')}: {project.get('name')} (time zone {project.get('timezone')})")
     title = "Environments, in promotion order"
     console.print(environments_table(items(project, "environments"), title))
 
 
-@project_app.command("create")
+@command(project_app, "create")
 def create(
+    api: Api,
     key: NewKeyArgument,
     name: Annotated[str | None, typer.Option(help="A name for people. (default: the key)")] = None,
     timezone: Annotated[str, typer.Option(help="For schedules, e.g. Europe/Oslo.")] = "UTC",
@@ -79,9 +73,6 @@ def create(
             "(default: dev, staging, production)",
         ),
     ] = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Create a project with its pipeline of environments (global admins)."""
     body: dict[str, Any] = {"key": key, "timezone": timezone}
@@ -89,10 +80,8 @@ def create(
         body["name"] = name
     if environment:
         body["environments"] = [{"key": e} for e in environment]
-    with connect(url, token) as remote:
-        project = remote.post(api_path("projects"), body)
-    if as_json:
-        print_json(project)
+    project = api.post(api_path("projects"), body)
+    if api.json(project):
         return
     say(f"Created project {project.get('key')}.", style="green")
     console.print(environments_table(items(project, "environments"), "Its pipeline"))

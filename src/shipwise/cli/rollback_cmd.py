@@ -2,10 +2,11 @@
 
 Without ``--drill``: every flag of the release off wherever it is out, running rollout
 plans stopped, the release marked rolled back, people notified; then the git commands
-to revert its merges and the rest of a person's to-do list. With ``--drill --env
-staging``: rehearse the flag part there, verify through the SDK's evaluator that the
-flags are off for a sample of users, restore them, and record the drill (the
-production gate wants a successful one since the release last changed).
+to revert its merges and the rest of a person's to-do list. With ``--drill``: rehearse
+the flag part in ``--env`` (by default the stage before production, which the server
+picks from the project's pipeline), verify through the SDK's evaluator that the flags
+are off for a sample of users, restore them, and record the drill (the production gate
+wants a successful one since the release last changed).
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
-from shipwise.cli.output import Exit, console, fail, print_json, say, table
-from shipwise.cli.remote import Remote, api_path, resolve
+from shipwise.cli.command import Api, command
+from shipwise.cli.options import ProjectOption, ReleaseArgument, env_option
+from shipwise.cli.output import Exit, console, fail, say, table
+from shipwise.cli.release_evidence_cmd import release_path
+
+rollback_app = typer.Typer()  # its one command is ``shipwise rollback`` (cli/app.py)
 
 
+@command(rollback_app, "rollback", rich_help_panel="Releases")
 def rollback(
-    release: Annotated[
-        str, typer.Argument(metavar="RELEASE", help="The release's key, e.g. REL-12.")
-    ],
+    api: Api,
+    release: ReleaseArgument,
     reason: Annotated[
         str | None,
         typer.Option("--reason", "-r", help="Why (the audit log and the notification say it)."),
@@ -32,32 +36,31 @@ def rollback(
         bool, typer.Option("--drill", help="Rehearse in --env, verify, restore; change nothing.")
     ] = False,
     environment: Annotated[
-        str, typer.Option("--env", "-e", "--environment", help="Where to rehearse (--drill).")
-    ] = "staging",
+        str | None,
+        env_option(
+            "Where to rehearse (--drill). (default: the stage before production)",
+            "--environment",
+        ),
+    ] = None,
     sample: Annotated[
         int, typer.Option("--sample", min=10, max=100_000, help="Users checked per flag (--drill).")
     ] = 500,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Roll a release back in one step (or rehearse it with --drill)."""
-    path = api_path("projects", project, "releases", release)
-    with Remote(resolve(url, token)) as remote:
-        if drill:
-            report = remote.post(
-                f"{path}/rollback-drill", {"environment": environment, "sample": sample}
-            )
-            _show_drill(report, as_json)
-            return
-        if not reason or not reason.strip():
-            fail("say why with --reason", hint="It goes into the audit log and the notification.")
-        answer = remote.post(f"{path}/rollback", {"reason": reason})
-    if as_json:
-        print_json(answer)
+    if drill:
+        body = {"sample": sample} | ({"environment": environment} if environment else {})
+        report = api.post(release_path(project, release, "rollback-drill"), body)
+        if not api.json(report):
+            _show_drill(report)
+        if not report["succeeded"]:
+            raise typer.Exit(Exit.NO)
         return
-    _show_rollback(release, answer)
+    if not reason or not reason.strip():
+        fail("say why with --reason", hint="It goes into the audit log and the notification.")
+    answer = api.post(release_path(project, release, "rollback"), {"reason": reason})
+    if not api.json(answer):
+        _show_rollback(release, answer)
 
 
 def _show_rollback(release: str, answer: dict[str, Any]) -> None:
@@ -83,10 +86,8 @@ def _show_rollback(release: str, answer: dict[str, Any]) -> None:
             say(f"  {command}")
 
 
-def _show_drill(report: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print_json(report)
-    elif report["succeeded"]:
+def _show_drill(report: dict[str, Any]) -> None:
+    if report["succeeded"]:
         restored = ", ".join(report["restored"]) or "nothing"
         say(
             Text("Drill succeeded", style="green"),
@@ -95,5 +96,3 @@ def _show_drill(report: dict[str, Any], as_json: bool) -> None:
         )
     else:
         say(Text("Drill FAILED", style="red"), f" in {report['environment']}: {report['detail']}")
-    if not report["succeeded"]:
-        raise typer.Exit(Exit.NO)

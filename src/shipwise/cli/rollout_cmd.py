@@ -10,7 +10,6 @@ for ``start --template``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,15 +17,11 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from shipwise.cli.options import (
-    JsonOption,
-    ProjectOption,
-    ReasonOption,
-    TokenOption,
-    UrlOption,
-)
-from shipwise.cli.output import console, fail, print_json, say, table
-from shipwise.cli.remote import api_path, connect
+from shipwise.cli.command import Api, command
+from shipwise.cli.options import ProjectOption, ReasonOption, env_option
+from shipwise.cli.output import console, fail, say, table
+from shipwise.cli.params import json_document
+from shipwise.cli.remote import api_path
 from shipwise.cli.shapes import items, when
 from shipwise.domain.rollout import SAMPLE_RATIO
 
@@ -79,19 +74,8 @@ def _templates(project: str, *rest: str) -> str:
 
 def read_plan_file(path: Path, option: str = "--plan") -> Any:
     """A plan's JSON from a file; exit 2 naming the file when it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        fail(f"{option}: cannot read {path}: {error.strerror}")
-    except UnicodeDecodeError:
-        fail(f"{option}: {path} is not UTF-8 text")
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        fail(
-            f"{option}: {path} is not valid JSON: {error}",
-            hint='A plan looks like {"steps": [{"percentage": 10}, {"percentage": 100}]}.',
-        )
+    hint = 'A plan looks like {"steps": [{"percentage": 10}, {"percentage": 100}]}.'
+    return json_document(path, option=option, hint=hint)
 
 
 def status_text(status: Any) -> Text:
@@ -120,8 +104,9 @@ def _said(plan: Mapping[str, Any], done: str) -> None:
 # -- starting and reading --------------------------------------------------------------------
 
 
-@rollout_app.command("start")
+@command(rollout_app, "start")
 def start(
+    api: Api,
     flag: Annotated[str, typer.Argument(metavar="FLAG", help="The flag to roll out.")],
     environment: EnvOption,
     project: ProjectOption = "default",
@@ -136,9 +121,6 @@ def start(
     release: Annotated[
         str | None, typer.Option(help="The release that ships the flag, e.g. rel-12.")
     ] = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Start a plan on a flag in one environment; its first step applies at once."""
     if plan is not None and template is not None:
@@ -147,10 +129,8 @@ def start(
     if plan is not None:
         body["plan"] = read_plan_file(plan)
     body |= {k: v for k, v in {"template": template, "release": release}.items() if v}
-    with connect(url, token) as remote:
-        started = remote.post(_plans(project), body)
-    if as_json:
-        print_json(started)
+    started = api.post(_plans(project), body)
+    if api.json(started):
         return
     _said(started, "started")
     state = started.get("state") or {}
@@ -159,26 +139,20 @@ def start(
     say(f"Watch it: shipwise rollout show {started.get('id')} -p {project}", style="dim")
 
 
-@rollout_app.command("list")
+@command(rollout_app, "list")
 def list_plans(
+    api: Api,
     project: ProjectOption = "default",
     flag: Annotated[str | None, typer.Option(help="Only this flag's plans.")] = None,
     environment: Annotated[
-        str | None,
-        typer.Option("--env", "-e", "--environment", help="Only plans in this environment."),
+        str | None, env_option("Only plans in this environment.", "--environment")
     ] = None,
     active: Annotated[bool, typer.Option("--active", help="Only plans under way.")] = False,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """A project's rollout plans: where each stands and when it is next checked."""
     params = {"flag": flag, "environment": environment, "active": "true" if active else None}
-    with connect(url, token) as remote:
-        answer = remote.get(_plans(project), params)
-    plans = items(answer, "rollouts")
-    if as_json:
-        print_json({"rollouts": plans})
+    plans = items(api.get(_plans(project), params), "rollouts")
+    if api.json({"rollouts": plans}):
         return
     rows = []
     for plan in plans:
@@ -200,20 +174,12 @@ def list_plans(
     console.print(table(columns, rows, title=title))
 
 
-@rollout_app.command("show")
-def show(
-    plan_id: PlanId,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(rollout_app, "show")
+def show(api: Api, plan_id: PlanId, project: ProjectOption = "default") -> None:
     """One plan: its steps (the current one marked), its guardrails' last verdicts, and
     the next check."""
-    with connect(url, token) as remote:
-        plan = remote.get(_plans(project, plan_id))
-    if as_json:
-        print_json(plan)
+    plan = api.get(_plans(project, plan_id))
+    if api.json(plan):
         return
     describe(plan)
 
@@ -316,19 +282,11 @@ def _next_check(state: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
         )
 
 
-@rollout_app.command("timeline")
-def timeline(
-    plan_id: PlanId,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(rollout_app, "timeline")
+def timeline(api: Api, plan_id: PlanId, project: ProjectOption = "default") -> None:
     """Every check of a plan that decided something, oldest first."""
-    with connect(url, token) as remote:
-        answer = remote.get(_plans(project, plan_id, "timeline"))
-    if as_json:
-        print_json(answer)
+    answer = api.get(_plans(project, plan_id, "timeline"))
+    if api.json(answer):
         return
     checks = items(answer, "checks")
     rows = ((when(c.get("at")), c.get("step"), c.get("decision"), c.get("reason")) for c in checks)
@@ -340,83 +298,59 @@ def timeline(
 
 
 def _act(
-    project: str,
-    plan_id: int,
-    action: str,
-    done: str,
-    body: Mapping[str, Any] | None,
-    connection: tuple[str | None, str | None],
-    as_json: bool,
+    api: Api, target: tuple[str, int], action: str, done: str, reason: str | None = None
 ) -> None:
-    with connect(*connection) as remote:
-        plan = remote.post(_plans(project, plan_id, action), None if body is None else dict(body))
-    if as_json:
-        print_json(plan)
-        return
-    _said(plan, done)
+    """POST ``action`` on plan ``target`` (project, id), and say it was ``done``."""
+    project, plan_id = target
+    body = None if reason is None else {"reason": reason}
+    plan = api.post(_plans(project, plan_id, action), body)
+    if not api.json(plan):
+        _said(plan, done)
 
 
-@rollout_app.command("pause")
+@command(rollout_app, "pause")
 def pause(
+    api: Api,
     plan_id: PlanId,
     reason: ReasonOption,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Hold a plan at its step; the flag stays as it is until it resumes."""
-    _act(project, plan_id, "pause", "paused", {"reason": reason}, (url, token), as_json)
+    _act(api, (project, plan_id), "pause", "paused", reason)
 
 
-@rollout_app.command("resume")
-def resume(
-    plan_id: PlanId,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(rollout_app, "resume")
+def resume(api: Api, plan_id: PlanId, project: ProjectOption = "default") -> None:
     """Carry on from the step it paused at (the step's clock starts again)."""
-    _act(project, plan_id, "resume", "resumed", None, (url, token), as_json)
+    _act(api, (project, plan_id), "resume", "resumed")
 
 
-@rollout_app.command("approve")
-def approve(
-    plan_id: PlanId,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(rollout_app, "approve")
+def approve(api: Api, plan_id: PlanId, project: ProjectOption = "default") -> None:
     """Approve leaving the current step (release managers); it moves at the next check."""
-    _act(project, plan_id, "approve", "approved", None, (url, token), as_json)
+    _act(api, (project, plan_id), "approve", "approved")
 
 
-@rollout_app.command("skip")
+@command(rollout_app, "skip")
 def skip(
+    api: Api,
     plan_id: PlanId,
     reason: ReasonOption,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Move to the next step now, whatever its conditions (release managers)."""
-    _act(project, plan_id, "skip", "skipped ahead", {"reason": reason}, (url, token), as_json)
+    _act(api, (project, plan_id), "skip", "skipped ahead", reason)
 
 
-@rollout_app.command("abort")
+@command(rollout_app, "abort")
 def abort(
+    api: Api,
     plan_id: PlanId,
     reason: ReasonOption,
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Stop a plan for good; the flag stays as it is (turn it off with flag disable)."""
-    _act(project, plan_id, "abort", "aborted", {"reason": reason}, (url, token), as_json)
+    _act(api, (project, plan_id), "abort", "aborted", reason)
 
 
 # -- templates ------------------------------------------------------------------------------
@@ -426,40 +360,29 @@ TemplateArgument = Annotated[
 ]
 
 
-@template_app.command("save")
+@command(template_app, "save")
 def save_template(
+    api: Api,
     name: TemplateArgument,
     path: Annotated[Path, typer.Argument(metavar="FILE", help="The plan as JSON.", dir_okay=False)],
     project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Save a plan as a template (replacing one of that name); "default" is the plan
     `rollout start` uses without --plan or --template."""
     body = {"plan": read_plan_file(path, "FILE")}
-    with connect(url, token) as remote:
-        saved = remote.request("PUT", _templates(project, name), body=body)
-    if as_json:
-        print_json(saved)
+    saved = api.request("PUT", _templates(project, name), body=body)
+    if api.json(saved):
         return
     steps = items(saved.get("plan") or {}, "steps")
     shares = " → ".join(f"{s.get('percentage')}%" for s in steps)
     say("Saved rollout template ", Text(name, style="bold"), f" in {project}: {shares}.")
 
 
-@template_app.command("list")
-def list_templates(
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(template_app, "list")
+def list_templates(api: Api, project: ProjectOption = "default") -> None:
     """The project's templates, with the built-in default."""
-    with connect(url, token) as remote:
-        answer = remote.get(_templates(project))
-    if as_json:
-        print_json(answer)
+    answer = api.get(_templates(project))
+    if api.json(answer):
         return
     rows = []
     for template in items(answer, "templates"):
@@ -475,18 +398,10 @@ def list_templates(
     console.print(table(("template", "steps", "guardrails"), rows, title=f"Templates of {project}"))
 
 
-@template_app.command("delete")
-def delete_template(
-    name: TemplateArgument,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(template_app, "delete")
+def delete_template(api: Api, name: TemplateArgument, project: ProjectOption = "default") -> None:
     """Delete a template (plans started from it keep their steps)."""
-    with connect(url, token) as remote:
-        answer = remote.delete(_templates(project, name))
-    if as_json:
-        print_json(answer)
+    answer = api.delete(_templates(project, name))
+    if api.json(answer):
         return
     say(f"Deleted rollout template {name} from {project}.")

@@ -14,17 +14,16 @@ Values holding a comma, or options such as ``caseInsensitive``, need the JSON fi
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from shipwise.cli.options import JsonOption, ProjectOption, TokenOption, UrlOption
-from shipwise.cli.output import console, fail, print_json, say, table
-from shipwise.cli.remote import api_path, connect
+from shipwise.cli.command import Api, command
+from shipwise.cli.options import ProjectOption
+from shipwise.cli.output import console, fail, say, table
+from shipwise.cli.params import json_document
+from shipwise.cli.remote import api_path
 from shipwise.cli.shapes import items, when
 from shipwise.engine.operators import MATCHERS_BY_OPERATOR
 
@@ -98,17 +97,6 @@ def parse_constraint(text: str) -> dict[str, Any]:
     return constraint
 
 
-def _read_file(path: str) -> Any:
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        fail(f"cannot read {path}: {error.strerror}")
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        fail(f"{'stdin' if path == '-' else path} is not valid JSON: {error}")
-
-
 def _content(
     file: str | None, constraints: list[str] | None, description: str | None
 ) -> tuple[list[Any] | None, str | None]:
@@ -120,7 +108,7 @@ def _content(
         return [parse_constraint(c) for c in constraints], description
     if file is None:
         return None, description
-    document = _read_file(file)
+    document = json_document(file)
     if isinstance(document, Mapping) and isinstance(document.get("constraints"), list):
         found = document.get("description")
         return list(document["constraints"]), description or (found if found else None)
@@ -148,18 +136,11 @@ def _path(project: str, *name: str) -> str:
     return api_path("projects", project, "segments", *name)
 
 
-@segment_app.command("list")
-def list_segments(
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(segment_app, "list")
+def list_segments(api: Api, project: ProjectOption = "default") -> None:
     """The project's segments, with their constraints."""
-    with connect(url, token) as remote:
-        answer = remote.get(_path(project))
-    if as_json:
-        print_json(answer)
+    answer = api.get(_path(project))
+    if api.json(answer):
         return
     segments = items(answer, "segments")
     rows = (
@@ -178,19 +159,11 @@ def list_segments(
         say(f"No segments yet: shipwise segment create NAME -p {project} -c '...'", style="dim")
 
 
-@segment_app.command("show")
-def show(
-    name: NameArgument,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(segment_app, "show")
+def show(api: Api, name: NameArgument, project: ProjectOption = "default") -> None:
     """One segment: its constraints, one per line."""
-    with connect(url, token) as remote:
-        segment = remote.get(_path(project, name))
-    if as_json:
-        print_json(segment)
+    segment = api.get(_path(project, name))
+    if api.json(segment):
         return
     _print(segment)
 
@@ -209,16 +182,14 @@ def _print(segment: Mapping[str, Any]) -> None:
         say("No constraints: everyone is in it.", style="yellow")
 
 
-@segment_app.command("create")
+@command(segment_app, "create")
 def create(
+    api: Api,
     name: NameArgument,
     project: ProjectOption = "default",
     constraint: ConstraintOption = None,
     file: FileOption = None,
     description: DescriptionOption = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Create a segment; flags then use it in a strategy by its id."""
     constraints, description = _content(file, constraint, description)
@@ -231,25 +202,21 @@ def create(
     body: dict[str, Any] = {"name": name, "constraints": constraints}
     if description is not None:
         body["description"] = description
-    with connect(url, token) as remote:
-        segment = remote.post(_path(project), body)
-    if as_json:
-        print_json(segment)
+    segment = api.post(_path(project), body)
+    if api.json(segment):
         return
     say(f"Created segment {name} in {project} (id {segment.get('id')}).", style="green")
     _print(segment)
 
 
-@segment_app.command("update")
+@command(segment_app, "update")
 def update(
+    api: Api,
     name: NameArgument,
     project: ProjectOption = "default",
     constraint: ConstraintOption = None,
     file: FileOption = None,
     description: DescriptionOption = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Replace a segment's constraints (and description, if given), changing every flag
     that uses it. Refused (exit 1) if someone changed it meanwhile, or, in a protected
@@ -257,34 +224,23 @@ def update(
     constraints, description = _content(file, constraint, description)
     if constraints is None and description is None:
         fail("nothing to change: give --constraint, --file or --description")
-    with connect(url, token) as remote:
-        current = remote.get(_path(project, name))
-        body = {
-            "constraints": current.get("constraints", []) if constraints is None else constraints,
-            "description": current.get("description") if description is None else description,
-        }
-        # The version read above: a change someone made since is refused, not overwritten.
-        headers = {"If-Match": f'"{current.get("version")}"'}
-        segment = remote.request("PUT", _path(project, name), body=body, headers=headers)
-    if as_json:
-        print_json(segment)
+    current = api.get(_path(project, name))
+    body = {
+        "constraints": current.get("constraints", []) if constraints is None else constraints,
+        "description": current.get("description") if description is None else description,
+    }
+    # The version read above: a change someone made since is refused, not overwritten.
+    segment = api.put(_path(project, name), body, {"If-Match": f'"{current.get("version")}"'})
+    if api.json(segment):
         return
     say(f"Updated segment {name} in {project}.", style="green")
     _print(segment)
 
 
-@segment_app.command("delete")
-def delete(
-    name: NameArgument,
-    project: ProjectOption = "default",
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
+@command(segment_app, "delete")
+def delete(api: Api, name: NameArgument, project: ProjectOption = "default") -> None:
     """Delete a segment no flag and no active rollout plan uses (else exit 1 naming them)."""
-    with connect(url, token) as remote:
-        deleted = remote.delete(_path(project, name))
-    if as_json:
-        print_json(deleted)
+    deleted = api.delete(_path(project, name))
+    if api.json(deleted):
         return
     say(f"Deleted segment {name} from {project}.", style="green")

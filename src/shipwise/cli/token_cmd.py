@@ -12,16 +12,14 @@ from typing import Annotated, Any
 import typer
 
 from shipwise.cli import database
+from shipwise.cli.command import Api, command
 from shipwise.cli.moments import moment
 from shipwise.cli.options import (
     DatabaseUrlOption,
     DataDirOption,
-    JsonOption,
-    TokenOption,
-    UrlOption,
 )
 from shipwise.cli.output import console, fail, note, print_json, say, table
-from shipwise.cli.remote import api_path, connect
+from shipwise.cli.remote import api_path
 from shipwise.cli.shapes import items, when
 from shipwise.domain.access import Role, TokenKind
 
@@ -52,8 +50,9 @@ AdminOption = Annotated[
 _HOST_ONLY = ("data_dir", "database_url")
 
 
-@token_app.command("create")
+@command(token_app, "create")
 def create(
+    api: Api,
     ctx: typer.Context,
     kind: KindOption = None,
     project: Annotated[
@@ -80,9 +79,6 @@ def create(
     admin: AdminOption = False,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Create a token and print its secret, once: the server keeps only a hash.
 
@@ -92,7 +88,7 @@ def create(
     until = moment(expires, "--expires")
     if admin:
         _refuse_with_admin(kind, project, environment, role)
-        _create_on_host(data_dir, database_url, name, until, as_json)
+        _create_on_host(data_dir, database_url, name, until, api.as_json)
         return
     given = [f"--{p.replace('_', '-')}" for p in _HOST_ONLY if _typed(ctx, p)]
     if given:
@@ -114,9 +110,8 @@ def create(
         "role": role.value if role else None,
         "expires_at": until.isoformat() if until else None,
     }
-    with connect(url, token) as remote:
-        created = remote.post(api_path("tokens"), {k: v for k, v in body.items() if v is not None})
-    _show(created, where, as_json)
+    created = api.post(api_path("tokens"), {k: v for k, v in body.items() if v is not None})
+    _show(created, where, api.as_json)
 
 
 def _typed(ctx: typer.Context, parameter: str) -> bool:
@@ -235,21 +230,17 @@ def _show(created: dict[str, Any], where: str, as_json: bool) -> None:
     console.print(str(created.get("secret")), markup=False, highlight=False, soft_wrap=True)
 
 
-@token_app.command("list")
+@command(token_app, "list")
 def list_tokens(
+    api: Api,
     project: Annotated[
         str | None,
         typer.Option("--project", "-p", envvar="SHIPWISE_PROJECT", help="Only this project's."),
     ] = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Tokens (never their secrets): who made them, what they may do, when they expire."""
-    with connect(url, token) as remote:
-        answer = remote.get(api_path("tokens"), {"project": project})
-    if as_json:
-        print_json(answer)
+    answer = api.get(api_path("tokens"), {"project": project})
+    if api.json(answer):
         return
     tokens = items(answer, "tokens")
     columns = (
@@ -280,17 +271,13 @@ def list_tokens(
     console.print(table(columns, rows, title="Tokens"))
 
 
-@token_app.command("revoke")
+@command(token_app, "revoke")
 def revoke(
+    api: Api,
     token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's id (token list).")],
-    url: UrlOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Revoke a token: it stops working within seconds, on every server instance."""
-    with connect(url, token) as remote:
-        revoked = remote.delete(api_path("tokens", token_id))
-    if as_json:
-        print_json(revoked)
+    revoked = api.delete(api_path("tokens", token_id))
+    if api.json(revoked):
         return
     say(f"Revoked token {token_id}.", style="green")

@@ -108,7 +108,7 @@ class ReviewState(StrEnum):
 
 
 class CiState(StrEnum):
-    """Shipwise's CI vocabulary (``ReleaseService.report_ci``)."""
+    """Shipwise's CI vocabulary (``EvidenceService.report_ci``)."""
 
     SUCCESS = "success"
     FAILURE = "failure"

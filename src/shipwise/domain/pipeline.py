@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shipwise.domain.keys import KEY, key_problem
@@ -27,4 +28,25 @@ DEFAULT_PIPELINE = (
 )
 
 
-__all__ = ["DEFAULT_PIPELINE", "KEY_PATTERN", "KEY_RULE", "Stage", "key_problem"]
+def stage_before_production(
+    environments: Sequence[str], production: str | None = None
+) -> str | None:
+    """Where a release is tried before production: the environment just before
+    ``production`` (the last one when None), since pipelines name their stages freely
+    (dev → qa → prod tests in qa, not in a "staging" it lacks). A one-stage pipeline, or a
+    production that comes first, is its own; None for no environments."""
+    if not environments:
+        return None
+    position = environments.index(production) if production in environments else -1
+    position = position % len(environments)
+    return environments[position - 1] if position > 0 else environments[position]
+
+
+__all__ = [
+    "DEFAULT_PIPELINE",
+    "KEY_PATTERN",
+    "KEY_RULE",
+    "Stage",
+    "key_problem",
+    "stage_before_production",
+]

@@ -1,37 +1,50 @@
 """Reading and writing rollout plans as JSON-shaped data (the API's and the CLI's form).
 
 Every mistake is reported with where it is: ``steps[1].percentage: 5 is lower than
-step 1's 10; percentages only go up``. All problems are collected, not just the first,
-so one round trip fixes a plan.
+step 1's 10; percentages only go up``. All problems are collected (``engine.problems``),
+not just the first, so one round trip fixes a plan. Durations follow ``domain.durations``
+(the one grammar), at most ``LONGEST_STEP`` here.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
+from shipwise.domain import durations
+from shipwise.domain.durations import format_duration
 from shipwise.domain.guardrails import Compare, Direction, Guardrail, GuardrailAction, Threshold
 from shipwise.domain.rollout import DEFAULT_PLAN, PlanSpec, Step, Watch, WhenInconclusive
+from shipwise.engine.problems import Problem, Problems, did_you_mean
 
-_DURATION = re.compile(r"^\s*(-)?\s*((?:\d+(?:\.\d+)?\s*[wdhms]\s*)+)$", re.IGNORECASE)
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.IGNORECASE)
-_UNITS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+__all__ = [
+    "LONGEST_STEP",
+    "MAX_STEPS",
+    "PlanInvalid",
+    "format_duration",
+    "parse_duration",
+    "parse_plan",
+    "plan_to_dict",
+]
+
 _PLAN_KEYS = {"steps", "guardrails", "watch", "alpha", "when_inconclusive", "sample_ratio_check"}
 _STEP_KEYS = {"percentage", "audiences", "min_duration", "min_sample", "approval"}
 _GUARDRAIL_KEYS = {"metric", "direction", "threshold", "max_worse", "action", "min_sample"}
 _WATCH_KEYS = {"close_for", "close_every", "then_every", "bake"}
 MAX_STEPS = 20
+LONGEST_STEP = timedelta(days=366)  # any duration in a plan (and a metric's window)
 
 
 class PlanInvalid(Exception):
-    """One or more problems, each ``(where, message)``; ``str()`` lists them all."""
+    """One or more problems: ``details`` (each a ``Problem``), and ``problems`` the same as
+    ``(where, message)`` pairs; ``str()`` lists them all."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{where}: {message}" for where, message in problems))
+    def __init__(self, details: tuple[Problem, ...]) -> None:
+        self.details = details
+        self.problems = [(problem.path or "plan", problem.text) for problem in details]
+        super().__init__("; ".join(f"{where}: {message}" for where, message in self.problems))
 
     @property
     def field(self) -> str:
@@ -39,53 +52,25 @@ class PlanInvalid(Exception):
 
 
 def parse_duration(value: Any) -> timedelta:
-    """``"7d"``, ``"1h30m"``, ``"2w"``, or a number of seconds. Raises ValueError."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration like '7d' or '1h30m', got {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError(f"expected a duration like '7d', '12h' or '1h30m', got {value!r}")
-        seconds = sum(float(n) * _UNITS[u.lower()] for n, u in _PART.findall(match.group(2)))
-        if match.group(1):
-            seconds = -seconds
-    else:
-        raise ValueError(f"expected a duration like '7d' or '1h30m', got {value!r}")
-    if not math.isfinite(seconds):
-        raise ValueError(f"expected a finite duration, got {value!r}")
-    if seconds < 0:
-        raise ValueError(f"must not be negative, got {value!r}")
-    if seconds > 366 * 86_400:
-        raise ValueError(f"at most a year, got {value!r}")
-    return timedelta(seconds=seconds)
-
-
-def format_duration(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    if seconds == 0:
-        return "0s"
-    out = ""
-    for unit in ("d", "h", "m", "s"):
-        amount, seconds = divmod(seconds, _UNITS[unit])
-        if amount:
-            out += f"{amount}{unit}"
-    return out
+    """A plan's duration: ``"7d"``, ``"1h30m"``, ``"1.5d"`` (``domain.durations``'s
+    grammar), or a number of seconds; at most ``LONGEST_STEP``. Raises ValueError."""
+    return durations.parse_duration(value, longest=LONGEST_STEP)
 
 
 class _Reader:
     def __init__(self) -> None:
-        self.problems: list[tuple[str, str]] = []
+        self.problems = Problems()
 
-    def fail(self, where: str, message: str) -> None:
-        self.problems.append((where, message))
+    def fail(self, where: str, message: str, suggestion: str | None = None) -> None:
+        self.problems.add(Problem(where, message, suggestion=suggestion))
 
     def unknown_keys(self, data: Mapping[str, Any], allowed: set[str], where: str) -> None:
         for key in sorted(set(data) - allowed):
-            choices = ", ".join(sorted(allowed))
+            choices = sorted(allowed)
             self.fail(
-                f"{where}.{key}" if where else key, f"unknown field; expected one of {choices}"
+                f"{where}.{key}" if where else key,
+                "unknown field",
+                f"{did_you_mean(str(key), choices)}expected one of {', '.join(choices)}",
             )
 
     def duration(
@@ -130,7 +115,8 @@ def parse_plan(data: Any, known_metrics: Collection[str] | None = None) -> PlanS
     ``known_metrics``: the metrics the project defines (None: do not check names)."""
     reader = _Reader()
     if not isinstance(data, Mapping):
-        raise PlanInvalid([("plan", f"expected an object with 'steps', got {type(data).__name__}")])
+        shape = f"expected an object with 'steps', got {type(data).__name__}"
+        raise PlanInvalid((Problem("plan", shape),))
     reader.unknown_keys(data, _PLAN_KEYS, "")
     steps = _steps(reader, data.get("steps"))
     guardrails = _guardrails(reader, data.get("guardrails", []), known_metrics)
@@ -155,8 +141,7 @@ def parse_plan(data: Any, known_metrics: Collection[str] | None = None) -> PlanS
     if not isinstance(ratio_check, bool):
         reader.fail("sample_ratio_check", f"expected true or false, got {ratio_check!r}")
         ratio_check = True
-    if reader.problems:
-        raise PlanInvalid(reader.problems)
+    reader.problems.raise_if_any(PlanInvalid)
     return PlanSpec(tuple(steps), tuple(guardrails), watch, alpha, when, ratio_check)
 
 
@@ -214,7 +199,7 @@ def _steps(reader: _Reader, data: Any) -> list[Step]:
         steps
         and previous is not None
         and previous != 100
-        and not any(w.endswith(".percentage") for w, _ in reader.problems)
+        and not any((p.path or "").endswith(".percentage") for p in reader.problems)
     ):
         reader.fail(
             f"steps[{len(data) - 1}].percentage",

@@ -12,9 +12,10 @@ time zone, a rollback drill moved to another environment) is reviewed too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import time, timedelta
+from datetime import time
 
 from shipwise.domain.change_requests import text_diff
+from shipwise.domain.durations import format_duration
 from shipwise.domain.policy import dump_policy
 from shipwise.domain.policy_model import (
     ApprovalRule,
@@ -156,17 +157,12 @@ def _hotfix(old: Policy, new: Policy) -> Iterator[str]:
         yield "hotfix: require_justification switched off"
 
 
-def _duration(value: timedelta) -> str:
-    hours = int(value.total_seconds()) // 3600
-    return f"{hours // 24}d" if hours >= 48 and hours % 24 == 0 else f"{hours}h"
-
-
 def _sla(old: Policy, new: Policy) -> Iterator[str]:
     for severity in Severity:
         before, after = old.fix_within.get(severity), new.fix_within.get(severity)
         if before is not None and (after is None or after > before):
-            shown = "no deadline" if after is None else _duration(after)
-            yield f"sla {severity.value}: {shown} instead of {_duration(before)}"
+            shown = "no deadline" if after is None else format_duration(after)
+            yield f"sla {severity.value}: {shown} instead of {format_duration(before)}"
 
 
 def _code_owners(old: Policy, new: Policy) -> Iterator[str]:

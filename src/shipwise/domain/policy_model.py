@@ -1,5 +1,5 @@
 """The release policy as values: what ``shipwise.toml`` says, or the defaults that
-reproduce PRODUCT.md. ``policy.py`` reads and writes it; ``gates.py`` applies it."""
+reproduce PRODUCT.md. ``policy.py`` reads and writes it; ``domain.gates`` applies it."""
 
 from __future__ import annotations
 

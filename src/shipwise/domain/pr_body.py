@@ -13,16 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from shipwise.domain.gates import (
-    HOTFIX_PATH,
-    describe_gates,
-    fix_by,
-    gate_label,
+from shipwise.domain.gates import describe_gates, gate_label
+from shipwise.domain.policy_model import Policy
+from shipwise.domain.release_route import (
     hotfix_environment,
     is_hotfix_eligible,
     next_environment,
 )
-from shipwise.domain.policy_model import Policy
+from shipwise.domain.release_timing import fix_by
 from shipwise.domain.releases import (
     ChangeKind,
     GateResult,
@@ -76,7 +74,7 @@ def render_pr_body(
     was evaluated; ``rollout`` the flag's steps in the last environment."""
     target = decision.target if decision else _next_target(release, policy)
     hotfix = (
-        any(g.gate == HOTFIX_PATH and g.passed for g in decision.gates)
+        decision.hotfix_path and is_hotfix_eligible(release, policy)
         if decision
         else target is not None
         and is_hotfix_eligible(release, policy)

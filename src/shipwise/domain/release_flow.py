@@ -1,6 +1,6 @@
 """The release state machine as pure functions: each takes a ``Release`` and returns a new
 one, or raises ``TransitionRefused`` saying why. Whether a promotion may happen is the
-gates' question (``gates.py``); this module only applies an allowed answer.
+gates' question (``domain.gates``); this module only applies an allowed answer.
 
     in-progress ──promote──────────▶ in-progress, one environment on (hotfix: straight on)
     in-progress ──mark_released────▶ released      (from the last environment only)
@@ -30,15 +30,10 @@ from datetime import datetime
 from enum import Enum
 
 from shipwise.domain.commits import normalize_commit
-from shipwise.domain.gates import (
-    BYPASSED,
-    HOTFIX_PATH,
-    hotfix_gates,
-    is_hotfix_eligible,
-    next_environment,
-)
+from shipwise.domain.gates import hotfix_gates
 from shipwise.domain.keys import FLAG_KEY
 from shipwise.domain.policy_model import Policy
+from shipwise.domain.release_route import is_hotfix_eligible, next_environment
 from shipwise.domain.releases import (
     Evidence,
     PromotionDecision,
@@ -96,7 +91,7 @@ def hotfix_decision(
     environments = [s.environment for s in policy.stages]
     start = environments.index(release.stage) + 1 if release.stage in environments else 0
     skipped = tuple(environments[start : environments.index(decision.target)])
-    bypassed = tuple(g.gate for g in decision.gates if g.detail.startswith(BYPASSED))
+    bypassed = decision.bypassed
     allowed = decision.allowed
     effects = HotfixEffects(policy.hotfix.label, allowed, allowed, skipped, bypassed)
     return HotfixDecision(decision, effects)
@@ -105,7 +100,7 @@ def hotfix_decision(
 def is_hotfix_path(decision: PromotionDecision) -> bool:
     """Whether ``decision`` was taken on the hotfix path (``gates.evaluate_promotion``
     answers with the hotfix gates for an eligible release aimed at production)."""
-    return any(g.gate == HOTFIX_PATH for g in decision.gates)
+    return decision.hotfix_path
 
 
 def promote(

@@ -1,7 +1,7 @@
 """Releases and the evidence gathered about them: the vocabulary of the release process.
 
 A release is one change (a feature, a bug fix or a hotfix) moving through a project's
-environments in pipeline order. Gates (``gates.py``) judge a promotion from these values
+environments in pipeline order. Gates (``domain.gates``) judge a promotion from these values
 and a ``Policy`` (``policy.py``); services load them, ask, and persist the answer. Pure
 values only: no I/O, time comes in as ``now``.
 """
@@ -46,6 +46,32 @@ class ApproverRole(StrEnum):
     CODE_OWNER = "code-owner"
     QA = "qa"
     RELEASE_MANAGER = "release-manager"
+
+
+# A release created without a key is "rel-<n>": one more than the highest such number in
+# its project, keys given by hand included, so an automatic key never collides with one.
+# At most 18 digits count as a number (larger ones are just keys): it fits a 64-bit integer.
+AUTOMATIC_KEY_PREFIX = "rel-"
+AUTOMATIC_KEY_DIGITS = 18
+
+
+def automatic_key_number(key: str) -> int | None:
+    """The number of a key of the automatic form ("rel-12" → 12), else None."""
+    digits = key.removeprefix(AUTOMATIC_KEY_PREFIX)
+    if digits == key or not 0 < len(digits) <= AUTOMATIC_KEY_DIGITS:
+        return None
+    return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+class EvidenceKind(StrEnum):
+    """What a person records about a release for the gates (CI results and deploys are
+    about a commit, not a release, and have their own records). The value names the
+    stored row's kind and the audit action, ``release.<kind>``."""
+
+    APPROVAL = "approval"
+    CHECK = "check"
+    SIGNOFF = "signoff"
+    DRILL = "drill"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +194,14 @@ class OtherRelease:
 
 @dataclass(frozen=True, slots=True)
 class GateResult:
-    gate: str  # a stable id: "approvals", "qa-signoff", "business-hours", …
+    gate: str  # a stable id: "approvals", "signoff:qa", "business-hours", …
     passed: bool
     detail: str  # what was found, in words
     remedy: str | None = None  # what would satisfy it, when it did not pass
+    # Passed only because the hotfix path skips it (business hours, a freeze): judged
+    # normally it refuses now. The detail still says what was found, for the audit record.
+    bypassed: bool = False
+    hotfix_path: bool = False  # judged on the hotfix path (a critical fix straight on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,3 +217,13 @@ class PromotionDecision:
     @property
     def unmet(self) -> tuple[GateResult, ...]:
         return tuple(g for g in self.gates if not g.passed)
+
+    @property
+    def hotfix_path(self) -> bool:
+        """Taken on the hotfix path: its gates are the hotfix path's."""
+        return any(g.hotfix_path for g in self.gates)
+
+    @property
+    def bypassed(self) -> tuple[str, ...]:
+        """The gates the hotfix path let through that would refuse now."""
+        return tuple(g.gate for g in self.gates if g.bypassed)

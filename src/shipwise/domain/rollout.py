@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shipwise.domain import verdicts
+from shipwise.domain.durations import describe_duration
 from shipwise.domain.guardrails import (
     Compare,
     Guardrail,
@@ -449,18 +450,6 @@ def next_check(spec: PlanSpec, state: PlanState, now: datetime) -> datetime | No
 
 
 # --- words -------------------------------------------------------------------------------
-
-
-def describe_duration(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    if seconds <= 0:
-        return "0s"
-    parts: list[str] = []
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
-        amount, seconds = divmod(seconds, size)
-        if amount:
-            parts.append(f"{amount}{unit}")
-    return " ".join(parts[:2])
 
 
 def step_label(step: Step) -> str:

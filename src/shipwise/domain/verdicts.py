@@ -44,9 +44,9 @@ Choices, each a judgement call written down:
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Any
 
+from shipwise.domain import verdict_words as words
 from shipwise.domain.guardrails import (
     ArmStats,
     Compare,
@@ -136,7 +136,7 @@ def _threshold_reading(guardrail: Guardrail, rule: Threshold, reading: Reading) 
         if sample < guardrail.min_sample:
             return Judgement(
                 Verdict.INCONCLUSIVE,
-                f"{name} {_num(value)} on {sample:,.0f} units, "
+                f"{name} {words.number(value)} on {sample:,.0f} units, "
                 f"fewer than the {guardrail.min_sample:,} needed",
                 estimate=value,
                 details=details,
@@ -145,9 +145,9 @@ def _threshold_reading(guardrail: Guardrail, rule: Threshold, reading: Reading) 
     on = f" on {sample:,.0f} units" if sample is not None else ""
     side = "above" if guardrail.direction is Direction.HIGHER_IS_WORSE else "below"
     if bad:
-        summary = f"{name} {_num(value)}{on}, {side} the limit of {_num(limit)}"
+        summary = f"{name} {words.number(value)}{on}, {side} the limit of {words.number(limit)}"
         return Judgement(Verdict.REGRESSED, summary, value, value, value, details)
-    summary = f"{name} {_num(value)}{on}, within the limit of {_num(limit)}"
+    summary = f"{name} {words.number(value)}{on}, within the limit of {words.number(limit)}"
     return Judgement(Verdict.HEALTHY, summary, value, value, value, details)
 
 
@@ -172,7 +172,7 @@ def _threshold_comparison(
     if variance is None or variance <= 0.0:
         return Judgement(
             Verdict.INCONCLUSIVE,
-            f"{name}: {_value(comparison.kind, poisson, estimate)} with the feature and no "
+            f"{name}: {words.value(comparison.kind, poisson, estimate)} with the feature and no "
             "spread in the values yet; cannot judge",
             estimate=estimate,
         )
@@ -196,7 +196,7 @@ def _threshold_comparison(
     )
 
     def show(x: float) -> str:
-        return _value(comparison.kind, poisson, x)
+        return words.value(comparison.kind, poisson, x)
 
     why = {
         Verdict.REGRESSED: "beyond the limit",
@@ -204,7 +204,7 @@ def _threshold_comparison(
         Verdict.INCONCLUSIVE: "not yet sure which side of the limit",
     }[verdict]
     summary = (
-        f"{name} {show(estimate)} with the feature (always-valid {_confidence(alpha)}: "
+        f"{name} {show(estimate)} with the feature (always-valid {words.confidence(alpha)}: "
         f"{show(lower)}..{show(upper)}; {arm.units:,.0f} {unit}), limit {show(limit)}: {why}"
     )
     details: dict[str, Any] = {
@@ -255,7 +255,9 @@ def _compare(
         treatment.count > treatment.units or control.count > control.units
     )
     mean_t, var_t, mean_c, var_c = _pooled_arms(kind, treatment, control, poisson)
-    sides = f"{_value(kind, poisson, mean_t)} with vs {_value(kind, poisson, mean_c)} without"
+    sides = (
+        f"{words.value(kind, poisson, mean_t)} with vs {words.value(kind, poisson, mean_c)} without"
+    )
     if mean_t == 0.0 and mean_c == 0.0:
         return Judgement(Verdict.INCONCLUSIVE, f"{name} {sides} ({counts}): nothing to compare yet")
     if kind == "rate":
@@ -302,14 +304,14 @@ def _compare(
         "alpha": alpha,
         "max_worse": rule.max_worse,
     }
-    level = _confidence(alpha)
-    allowed = _allowed(rule.max_worse)
+    level = words.confidence(alpha)
+    allowed = words.allowed(rule.max_worse)
     if baseline == 0.0:
         # Nothing without the feature: any sure change is infinitely large, relatively.
         low, high = mean_t - mean_c - half, mean_t - mean_c + half
         interval = (
             f"always-valid {level} difference: "
-            f"{_value(kind, poisson, low)}..{_value(kind, poisson, high)}"
+            f"{words.value(kind, poisson, low)}..{words.value(kind, poisson, high)}"
         )
         if worse - half > 0.0:
             verdict, why = Verdict.REGRESSED, "worse, where without the feature there is none"
@@ -329,8 +331,8 @@ def _compare(
     # numbers are in the bad direction (positive = worse), as the rule reads them.
     shown = (relative, lower, upper) if sign > 0 else (-relative, -upper, -lower)
     summary = (
-        f"{name} {sides} ({_relative(shown[0])}, always-valid {level}: "
-        f"{_relative(shown[1])}..{_relative(shown[2])}; {counts}): {why}"
+        f"{name} {sides} ({words.relative(shown[0])}, always-valid {level}: "
+        f"{words.relative(shown[1])}..{words.relative(shown[2])}; {counts}): {why}"
     )
     return Judgement(verdict, summary, relative, lower, upper, details)
 
@@ -377,7 +379,7 @@ def sample_ratio(
             Verdict.ERROR, f"{name}: an expected share of {expected_share} cannot be checked"
         )
     total = treatment_units + control_units
-    expected = f"expected {_share(expected_share)}"
+    expected = f"expected {words.share(expected_share)}"
     if total < MIN_SAMPLE_RATIO_UNITS:
         return Judgement(
             Verdict.INCONCLUSIVE,
@@ -389,9 +391,10 @@ def sample_ratio(
         return Judgement(Verdict.ERROR, f"{name}: {total:g} exposures, too many to judge")
     share = treatment_units / total
     mismatch = log_bf >= math.log(1.0 / alpha)
-    bayes = f"Bayes factor {math.exp(min(log_bf, 700.0)):.3g}, mismatch at {_one_in(alpha)}"
+    bayes = f"Bayes factor {math.exp(min(log_bf, 700.0)):.3g}, mismatch at {words.one_in(alpha)}"
     summary = (
-        f"{name}: {_share(share)} of {total:,.0f} exposures with the feature, {expected} ({bayes})"
+        f"{name}: {words.share(share)} of {total:,.0f} exposures with the feature, "
+        f"{expected} ({bayes})"
     )
     details = {
         "treatment_units": treatment_units,
@@ -404,7 +407,7 @@ def sample_ratio(
     return Judgement(verdict, summary, estimate=share, details=details)
 
 
-# --- numbers and words -------------------------------------------------------------------
+# --- numbers (their words: verdict_words) ------------------------------------------------
 
 
 def _check_alpha(alpha: float) -> None:
@@ -466,45 +469,3 @@ def _model(kind: str, poisson: bool) -> str:
     if kind == "mean":
         return "normal"
     return "poisson" if poisson else "bernoulli"
-
-
-def _value(kind: str, poisson: bool, x: float) -> str:
-    if kind == "rate" and not poisson:
-        return f"{x * 100:.2f}%"
-    if kind == "rate":
-        return f"{_num(x)} per exposure"
-    return _num(x)
-
-
-def _num(x: float) -> str:
-    size = abs(x)
-    if size >= 1000:
-        return f"{x:,.0f}"
-    if size >= 1 or x == 0:
-        return f"{x:.2f}".rstrip("0").rstrip(".")
-    return f"{x:.3g}"
-
-
-def _share(x: float) -> str:
-    """0.5 -> "50%", 0.025 -> "2.5%", 0.0967 -> "9.67%"."""
-    return f"{x * 100:.2f}".rstrip("0").rstrip(".") + "%"
-
-
-def _relative(r: float) -> str:
-    return f"{r * 100:+.1f}%" if abs(r) < 0.095 else f"{r * 100:+.0f}%"
-
-
-# The few settings (alpha, max_worse) recur at every check: their words are kept.
-@lru_cache(maxsize=64)
-def _confidence(alpha: float) -> str:
-    return _share(1.0 - alpha)
-
-
-@lru_cache(maxsize=64)
-def _allowed(max_worse: float) -> str:
-    return _share(max_worse)
-
-
-@lru_cache(maxsize=64)
-def _one_in(alpha: float) -> str:
-    return f"{1.0 / alpha:,.0f}"

@@ -2,6 +2,13 @@
 
 A ``Reading`` is a JSON object together with where it sits ("flag 'checkout'",
 "strategies[0]"), so every complaint says which flag and which field are wrong.
+
+Unlike the readers of people's files (``engine.problems``: every problem, then one error),
+this one stops at the first problem on purpose. Snapshots are written by Shipwise or an
+Unleash server, not typed by people, and are read on the hot path (every update an SDK
+receives): collecting would mean carrying on with placeholder values through compilation
+and paying for bookkeeping on every field of every flag, to list mistakes a machine made
+once. The first, with its flag and field, is enough to find the writer's bug.
 """
 
 from __future__ import annotations

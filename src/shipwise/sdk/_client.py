@@ -45,7 +45,7 @@ from shipwise.sdk._events import (
     attributions,
     invalid_event,
 )
-from shipwise.sdk._exposures import FlagCounters, FlagExposure, combine
+from shipwise.sdk._exposures import FlagCounters, FlagExposure, UnknownFlags, combine
 
 if TYPE_CHECKING:
     from shipwise.sdk._events import EventSender
@@ -157,7 +157,7 @@ class Client:
     ) -> None:
         self._lock = threading.Lock()  # guards snapshot replacement, never evaluation
         self._counters: dict[str, FlagCounters] = {}
-        self._unknown: dict[str, FlagCounters] = {}
+        self._unknown = UnknownFlags()
         self._entries: dict[str, _Entry] = _NOT_READY
         self._listeners: list[Listener] = []
         self._ready = threading.Event()
@@ -350,7 +350,7 @@ class Client:
     def is_enabled(self, name: str, context: Context | None = None, default: bool = False) -> bool:
         entry = self._entries.get(name)
         if entry is None:
-            self._count_unknown(name, default)
+            self._unknown.count(name, default)
             return default
         try:
             if entry.check(EMPTY_CONTEXT if context is None else context):
@@ -365,7 +365,7 @@ class Client:
     def get_variant(self, name: str, context: Context | None = None) -> Variant:
         entry = self._entries.get(name)
         if entry is None:
-            self._count_unknown(name, False)
+            self._unknown.count(name, False)
             return DISABLED
         try:
             variant = entry.variant(EMPTY_CONTEXT if context is None else context)
@@ -397,7 +397,7 @@ class Client:
         explanation = self._snapshot.explain(name, context, default)
         entry = entries.get(name)
         if entry is None:
-            self._count_unknown(name, explanation.enabled)
+            self._unknown.count(name, explanation.enabled)
         elif explanation.reason is Reason.ERROR:
             entry.error()
         else:
@@ -451,26 +451,26 @@ class Client:
 
     # -- exposures ------------------------------------------------------------------
 
-    def _count_unknown(self, name: str, answer: bool) -> None:
-        if name.__class__ is not str:  # a name JSON cannot carry would stop every batch
-            return
-        counters = self._unknown.get(name)
-        if counters is None:
-            counters = self._unknown.setdefault(name, FlagCounters())
-        (counters.yes if answer else counters.no)()
-
     def exposures(self) -> dict[str, FlagExposure]:
         """Evaluations per flag since start (flags that were asked for, known or not)."""
         totals = {name: c.read() for name, c in list(self._counters.items())}
-        for name, counters in list(self._unknown.items()):
-            unknown, known = counters.read(), totals.get(name)
+        for name, unknown in self._unknown.read().items():
+            known = totals.get(name)
             totals[name] = unknown if known is None else combine(known, unknown)
         return {name: t for name, t in totals.items() if t.yes or t.no or t.errors}
 
     def unknown_flags(self) -> list[str]:
-        """Names the application asked for that the snapshot does not have."""
+        """Names the application asked for that the snapshot does not have: the first
+        1,000 distinct ones (``MAX_UNKNOWN_FLAGS``); evaluations of names past those are
+        counted in ``unknown_overflow``, without their names."""
         entries = self._entries
-        return sorted(name for name in list(self._unknown) if name not in entries)
+        return sorted(name for name in self._unknown.names() if name not in entries)
+
+    @property
+    def unknown_overflow(self) -> int:
+        """Evaluations of unknown names past the first 1,000 distinct ones: they gave
+        their default and are counted here, not by name."""
+        return self._unknown.overflow
 
 
 def _not_ready(name: str, default: bool) -> Explanation:

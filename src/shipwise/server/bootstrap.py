@@ -17,6 +17,7 @@ from shipwise.server.notify.webhook import WebhookNotifier
 from shipwise.server.ports import ChangeBus, Clock, MetricSource, Notifier, RunnerLock
 from shipwise.server.services.audit import AuditService
 from shipwise.server.services.change_requests import ChangeRequestService
+from shipwise.server.services.evidence import EvidenceService
 from shipwise.server.services.flags import FlagService
 from shipwise.server.services.github_intake import GitHubIntake
 from shipwise.server.services.importing import ImportService
@@ -27,6 +28,8 @@ from shipwise.server.services.observations import Observer
 from shipwise.server.services.policies import PolicyService
 from shipwise.server.services.principal import SYSTEM
 from shipwise.server.services.projects import ProjectService
+from shipwise.server.services.promotion import PromotionService
+from shipwise.server.services.release_policy import ReleasePolicy
 from shipwise.server.services.releases import ReleaseService
 from shipwise.server.services.rollback import RollbackService
 from shipwise.server.services.rollouts import RolloutService
@@ -56,6 +59,8 @@ class Services:
     importing: ImportService
     metrics: MetricsService
     releases: ReleaseService
+    evidence: EvidenceService
+    promotion: PromotionService
     github: GitHubIntake
     notifications: Notifications
     metric_catalog: MetricCatalog
@@ -139,7 +144,8 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
     bus = change_bus(database)
     database.attach_bus(bus)
     notifications = Notifications(database, clock, notifiers(settings))
-    releases = ReleaseService(database, clock, notifications)
+    release_policy = ReleasePolicy()
+    releases = ReleaseService(database, release_policy)
     observer = Observer(database, metric_sources(settings))
     snapshots = SnapshotService(database)
     change_requests = ChangeRequestService(database, clock, releases, notifications)
@@ -155,7 +161,9 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         importing=ImportService(database),
         metrics=MetricsService(database),
         releases=releases,
-        github=GitHubIntake(database, clock, releases, settings.github_webhook_secret),
+        evidence=EvidenceService(database, release_policy),
+        promotion=PromotionService(database, release_policy, notifications),
+        github=GitHubIntake(database, clock, release_policy, settings.github_webhook_secret),
         notifications=notifications,
         metric_catalog=MetricCatalog(database, clock, observer),
         rollouts=RolloutService(database, clock, notifications),

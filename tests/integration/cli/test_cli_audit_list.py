@@ -70,6 +70,19 @@ def test_audit_list__filters__narrow_it_like_the_api(
     assert actions("--environment", "production", "--actor", "bea") == ["flag.kill"]
 
 
+@pytest.mark.parametrize("span", ["1h30m", "0.5d", "1H 30M"])
+def test_audit_list__since_and_until_in_the_one_duration_grammar__count_back_from_now(
+    shipwise: Shipwise, remote: tuple[str, ...], history: str, span: str
+) -> None:
+    # The grammar of rollout plans and the policy's [sla] (shipwise.domain.durations)
+    def actions(*filters: str) -> list[str]:
+        page = shipwise.json("audit", "list", "-p", history, "--actor", "bea", *filters, *remote)
+        return [record["action"] for record in page["records"]]
+
+    assert actions("--since", span) == ["flag.kill", "flag.enable", "flag.create"]
+    assert actions("--until", span) == []
+
+
 def test_audit_list__flag_or_env_without_project__is_the_default_project(
     shipwise: Shipwise, remote: tuple[str, ...], history: str, server: RunningServer
 ) -> None:
@@ -100,6 +113,7 @@ def test_audit_list__more_than_a_page__names_the_next_page(
     [
         (("-p", "nowhere"), "no project 'nowhere'"),
         (("--since", "a while"), "--since 'a while' is neither a duration"),
+        (("--since", "-1h"), "--since: must not be negative"),
         (("--since", "2030-01-02", "--until", "2030-01-01"), "must be after since"),
         (("--limit", "501"), "less than or equal to 500"),
         (("--flag", "basket", "--kind", "token"), "give one of them"),
@@ -107,6 +121,7 @@ def test_audit_list__more_than_a_page__names_the_next_page(
     ids=[
         "unknown-project",
         "unreadable-since",
+        "negative-since",
         "until-before-since",
         "limit-too-big",
         "flag-and-kind",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,11 +59,12 @@ def test_token_create__api_token_with_role__takes_shipwise_project(
         (("--admin", "-p", "default"), "--project (or SHIPWISE_PROJECT) does not apply"),
         (("--admin", "--kind", "server"), "leave out --kind and --role"),
         (("--kind", "api", "--expires", "soon"), "--expires 'soon' is neither a duration"),
+        (("--kind", "api", "--expires", "36526d"), "--expires: at most a hundred years"),
     ],
     ids=[
         "no-kind", "role-without-project", "project-without-role", "api-token-with-env",
         "sdk-key-without-env", "sdk-key-with-role", "data-dir-without-admin",
-        "admin-with-project", "admin-with-kind", "bad-expiry",
+        "admin-with-project", "admin-with-kind", "bad-expiry", "expiry-past-a-hundred-years",
     ],
 )  # fmt: skip
 def test_token_create__mistake__exits_2_naming_the_option(
@@ -73,6 +75,25 @@ def test_token_create__mistake__exits_2_naming_the_option(
     assert result.exit_code == 2, result.output
     assert words in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("expires", "span"),
+    [("1.5d", timedelta(hours=36)), ("1h30m", timedelta(minutes=90)), ("1w 2d", timedelta(days=9))],
+)
+def test_token_create__expires_in_the_one_duration_grammar__ends_that_long_from_now(
+    shipwise: Shipwise, remote: tuple[str, ...], shop: str, expires: str, span: timedelta
+) -> None:
+    # The grammar of rollout plans and the policy's [sla] (shipwise.domain.durations)
+    before = datetime.now(UTC).replace(microsecond=0)
+    created = shipwise.json(
+        "token", "create", "--kind", "api", "-p", shop, "--role", "viewer",
+        "--expires", expires, *remote,
+    )  # fmt: skip
+    after = datetime.now(UTC)
+
+    ends = datetime.fromisoformat(created["expires_at"])
+    assert before + span <= ends <= after + span
 
 
 def test_token_create_admin__no_database_there__exits_2_saying_so(

@@ -167,3 +167,32 @@ def test_durations(text: Any, expected: timedelta) -> None:
 def test_bad_durations(bad: Any) -> None:
     with pytest.raises(ValueError, match=r"duration|negative|year"):
         parse_duration(bad)
+
+
+def test_an_unknown_field_close_to_a_known_one__suggests_it() -> None:
+    found = problems({"steps": [{"percentage": 100, "min_duraton": "1d"}]})
+
+    assert found == [
+        (
+            "steps[0].min_duraton",
+            'unknown field; did you mean "min_duration"? expected one of approval, audiences, '
+            "min_duration, min_sample, percentage",
+        )
+    ]
+
+
+def test_durations_in_a_plan__are_written_back_in_their_shortest_exact_form() -> None:
+    spec = parse_plan(
+        {
+            "steps": [{"percentage": 10, "min_duration": "1.5d"}, {"percentage": 100}],
+            "watch": {"close_for": "90m", "then_every": 90.5, "bake": "24h"},
+        }
+    )
+
+    written = plan_to_dict(spec)
+
+    assert written["steps"][0]["min_duration"] == "36h"
+    assert written["watch"]["close_for"] == "90m"
+    assert written["watch"]["then_every"] == "90.5s"  # was "1m30s": half a second lost
+    assert written["watch"]["bake"] == "1d"
+    assert parse_plan(written) == spec

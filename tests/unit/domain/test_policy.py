@@ -578,7 +578,8 @@ def test_dump_policy__defaults__is_valid_toml_with_every_stage_setting_written()
         "one_feature_rolling_out",
     }
     assert all(switches <= stage.keys() for stage in document["stage"])
-    assert document["sla"] == {"critical": "0h", "high": "24h", "medium": "7d", "low": "none"}
+    # the shortest exact form (domain.durations): "1d", not "24h"
+    assert document["sla"] == {"critical": "0s", "high": "1d", "medium": "7d", "low": "none"}
 
 
 _ENVIRONMENTS = ["dev", "qa", "staging", "uat", "production"]
@@ -1239,3 +1240,143 @@ def test_parse_policy__unknown_quoted_key__is_reported() -> None:
 
 def test_module__public_names_exist() -> None:
     assert all(hasattr(policy_module, name) for name in policy_module.__all__)
+
+
+# -- every problem at once -----------------------------------------------------------------
+
+THREE_MISTAKES = (
+    'timezone = "Europe/Olso"  # <-\n'
+    "\n"
+    "[window]\n"
+    'start = "9am"  # <-\n'
+    "\n"
+    "[sla]\n"
+    'high = "a day"  # <-\n'
+)
+
+
+def _alone(text: str, line: int) -> str:
+    """``text`` with every marked line but ``line`` blanked: that one mistake alone, on the
+    same line as before."""
+    rows = text.splitlines()
+    return (
+        "\n".join(
+            "" if MARK in row and number != line else row for number, row in enumerate(rows, 1)
+        )
+        + "\n"
+    )
+
+
+def test_parse_policy__three_mistakes__reports_each_with_its_line_and_key() -> None:
+    # When a file with three mistakes is read
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(THREE_MISTAKES)
+
+    # Then each is reported, at its line, and the error's own fields are the first's
+    error = raised.value
+    marked = [n for n, row in enumerate(THREE_MISTAKES.splitlines(), 1) if MARK in row]
+    assert [(p.line, p.path) for p in error.problems] == [
+        (marked[0], "timezone"),
+        (marked[1], "window.start"),
+        (marked[2], "sla.high"),
+    ]
+    assert (error.line, error.key) == (marked[0], "timezone")
+    assert str(error).startswith("shipwise.toml has 3 problems: (1) line 1, key timezone: ")
+
+
+def test_parse_policy__three_mistakes__each_says_what_it_says_alone() -> None:
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(THREE_MISTAKES)
+
+    for problem in raised.value.problems:
+        assert problem.line is not None
+        with pytest.raises(PolicyError) as alone:
+            parse_policy(_alone(THREE_MISTAKES, problem.line))
+        assert alone.value.problems == (problem,)
+        assert alone.value.problem == problem.text
+
+
+def test_parse_policy__mistakes_in_two_stages__are_all_reported() -> None:
+    text = (
+        _stages("dev:dev", "production:main")
+        .replace('branch = "dev"\n', 'branch = "dev"\nrequire_ci = "yes"  # <-\ncolour = 1  # <-\n')
+        .replace('branch = "main"\n', 'branch = "main"\nbusiness_hours = 1  # <-\n')
+    )
+
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(text)
+
+    marked = [n for n, row in enumerate(text.splitlines(), 1) if MARK in row]
+    assert [(p.line, p.path) for p in raised.value.problems] == [
+        (marked[0], "stage[0].require_ci"),  # in line order, though unknown keys are found first
+        (marked[1], "stage[0].colour"),
+        (marked[2], "stage[1].business_hours"),
+    ]
+
+
+def test_parse_policy__unreadable_setting__is_not_reported_again_by_a_check_across_settings() -> (
+    None
+):
+    # Given a window whose start cannot be read (so the default 09:00 stands in for it)
+    text = '[window]\nstart = "9am"  # <-\nend = "08:00"\n'
+
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(text)
+
+    # Then only the start is reported, not "the window never opens" as well
+    assert [p.path for p in raised.value.problems] == ["window.start"]
+
+
+_WORDS = ["main", "dev", "staging", "production", "qa", "none", "everyone", "1.5d", "9am", ""]
+_SCALARS = (
+    st.sampled_from(_WORDS)
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.dates(date(2026, 1, 1), date(2027, 12, 31))
+)
+_VALUES = _SCALARS | st.lists(_SCALARS, max_size=3)
+_KEYS = {
+    "": ["timezone", "one_feature_per_release", "max_feature_rollouts", "code_owners", "x"],
+    "window": ["weekdays", "start", "end", "x"],
+    "sla": ["critical", "high", "low", "x"],
+    "hotfix": ["severities", "branch", "label", "require_justification", "x"],
+    "[freeze]": ["name", "start", "end"],
+    "[stage]": ["environment", "branch", "require_ci", "protected", "testers", "checklist"],
+}
+
+
+def _toml_scalar(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_scalar(item) for item in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value) if not isinstance(value, date) else value.isoformat()
+
+
+@st.composite
+def _messy_files(draw: st.DrawFn) -> str:
+    """TOML files built from the policy's own vocabulary, with values of every type."""
+    lines: list[str] = []
+    for table in draw(st.lists(st.sampled_from(list(_KEYS)), min_size=1, max_size=5)):
+        if table:
+            name = table.strip("[]")
+            lines.append(f"[[{name}]]" if table.startswith("[") else f"[{name}]")
+        elif lines:
+            continue  # top-level keys only before the first table
+        keys = draw(st.lists(st.sampled_from(_KEYS[table]), max_size=4, unique=True))
+        lines += [f"{key} = {_toml_scalar(draw(_VALUES))}" for key in keys]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_messy_files())
+def test_parse_policy__any_messy_file__is_a_policy_or_a_policy_error(text: str) -> None:
+    # Collecting reads on past each problem with a stand-in value: nothing may trip on it
+    problems: tuple[Any, ...] = ()
+    try:
+        parse_policy(text)
+    except PolicyError as error:
+        problems = error.problems or (None,)
+    assert all(problem.message for problem in problems)

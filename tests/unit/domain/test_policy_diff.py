@@ -162,7 +162,7 @@ WEAKER = [
     (
         "longer sla",
         replace(BASE, fix_within={**BASE.fix_within, Severity.HIGH: timedelta(hours=48)}),
-        "sla high: 2d instead of 24h",
+        "sla high: 2d instead of 1d",
     ),
     (
         "sla dropped",

@@ -409,6 +409,7 @@ def test_hotfix__without_justification__refused() -> None:
             "no justification written for skipping the pipeline",
             "write why this cannot wait for the normal path (what is broken, for whom, since "
             "when): `shipwise release update login-crash --justification @why.md -p crm`",
+            hotfix_path=True,
         ),
     )
     assert not hotfix.effects.notify_team
@@ -426,6 +427,7 @@ def test_hotfix__medium_bug__refused_pointing_to_the_normal_path() -> None:
             False,
             "severity medium is not critical",
             "take the normal path: `shipwise release promote login-crash --env dev -p crm`",
+            hotfix_path=True,
         ),
     )
 
@@ -443,6 +445,7 @@ def test_hotfix__from_another_branch__refused_suggesting_to_branch_from_main() -
             "branch the fix from main (`shipwise release update login-crash --branch main -p "
             "crm`), or take the normal path: "
             "`shipwise release promote login-crash --env dev -p crm`",
+            hotfix_path=True,
         ),
     )
 

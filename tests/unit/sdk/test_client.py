@@ -18,6 +18,7 @@ import pytest
 import shipwise
 import shipwise.sdk
 from shipwise import Client, FlagExposure, Reason, SnapshotError, Variant
+from shipwise.sdk._exposures import MAX_UNKNOWN_FLAGS
 
 ROLLOUT_PERCENT = 30
 
@@ -246,6 +247,41 @@ def test_unknown_flags__lists_names_asked_for_but_missing(client: Client) -> Non
     exposures = client.exposures()
     assert exposures["zeta"].yes + exposures["zeta"].no == 2
     assert exposures["alpha"].yes + exposures["alpha"].no == 1
+
+
+def test_unknown_flags__100_000_distinct_names__keeps_only_the_first_1_000(
+    client: Client,
+) -> None:
+    # Given an application that builds flag names from input
+    for i in range(100_000):
+        assert client.is_enabled(f"flag-{i}", {"userId": "1"}, default=True) is True
+    # When it asks again for a name kept and one past the cap
+    client.is_enabled("flag-7")
+    assert client.get_variant("flag-99999") == DISABLED
+    # Then the client names and counts the first 1,000, and counts the rest unnamed
+    assert MAX_UNKNOWN_FLAGS == 1_000
+    names = client.unknown_flags()
+    assert len(names) == MAX_UNKNOWN_FLAGS
+    assert set(names) == {f"flag-{i}" for i in range(MAX_UNKNOWN_FLAGS)}
+    exposures = client.exposures()
+    assert len(exposures) == MAX_UNKNOWN_FLAGS
+    assert exposures["flag-7"] == FlagExposure(yes=1, no=1)
+    assert client.unknown_overflow == 100_000 - MAX_UNKNOWN_FLAGS + 1
+
+
+@pytest.mark.usefixtures("frequent_thread_switches")
+def test_unknown_flags__new_names_from_many_threads__never_pass_the_cap(client: Client) -> None:
+    def ask(thread: int) -> None:
+        for i in range(600):
+            client.is_enabled(f"t{thread}-{i}")
+
+    threads = [threading.Thread(target=ask, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(client.unknown_flags()) == MAX_UNKNOWN_FLAGS
+    assert client.unknown_overflow == 8 * 600 - MAX_UNKNOWN_FLAGS
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from shipwise.domain.access import Action
 from shipwise.server.api.admin_routing import admin_router
+from shipwise.server.api.answers import fields_of
 from shipwise.server.api.auth import ServicesDep, may, only_global_admins
 from shipwise.server.api.schemas import KEY_REGEX, errors
 from shipwise.server.ports import AuditFilter, AuditRecord
@@ -44,22 +45,7 @@ class AuditRecordOut(BaseModel):
 
     @classmethod
     def of(cls, record: AuditRecord) -> AuditRecordOut:
-        entry = record.entry
-        return cls(
-            id=record.id,
-            at=record.at,
-            actor=entry.actor,
-            action=entry.action,
-            project=entry.project,
-            environment=entry.environment,
-            target_type=entry.target_type,
-            target_key=entry.target_key,
-            before=None if entry.before is None else dict(entry.before),
-            after=None if entry.after is None else dict(entry.after),
-            reason=entry.reason,
-            previous_hash=record.previous_hash,
-            hash=record.hash,
-        )
+        return cls.model_validate(fields_of(record, record.entry))
 
 
 class AuditPage(BaseModel):

@@ -15,9 +15,9 @@ POST /projects/{p}/change-requests/{id}/apply       once approved; 409 if the ta
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
-from fastapi import Path, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from shipwise.server.api.admin_flag_rules import RulesIn
@@ -191,66 +191,60 @@ def list_requests(
     return ChangeRequestList(change_requests=[ChangeRequestOut.of(v) for v in found])
 
 
+class RequestRef(NamedTuple):
+    """The path's change request (``*ref`` is the services' ``project, request_id``)."""
+
+    project: str
+    request_id: int
+
+
+def _ref(project: ProjectKey, request_id: RequestId) -> RequestRef:
+    return RequestRef(project, request_id)
+
+
+# The two path parameters, validated as before, in one parameter of each route below.
+RequestRefDep = Annotated[RequestRef, Depends(_ref)]
+_DECIDED = errors(404, 409)
+
+
 @router.get(f"{PATH}/{{request_id}}", summary="One change request", responses=errors(404))
-def show_request(
-    project: ProjectKey, request_id: RequestId, services: ServicesDep, who: MayRead
-) -> ChangeRequestOut:
-    return ChangeRequestOut.of(services.change_requests.show(who, project, request_id))
+def show_request(ref: RequestRefDep, services: ServicesDep, who: MayRead) -> ChangeRequestOut:
+    return ChangeRequestOut.of(services.change_requests.show(who, *ref))
 
 
 @router.post(
     f"{PATH}/{{request_id}}/approve",
     summary="Approve (never your own request, never twice)",
-    responses=errors(404, 409),
+    responses=_DECIDED,
 )
 def approve_request(
-    project: ProjectKey,
-    request_id: RequestId,
-    services: ServicesDep,
-    who: MayWriteFlags,
-    body: CommentIn | None = None,
+    ref: RequestRefDep, services: ServicesDep, who: MayWriteFlags, body: CommentIn | None = None
 ) -> ChangeRequestOut:
     comment = None if body is None else body.comment
-    return ChangeRequestOut.of(services.change_requests.approve(who, project, request_id, comment))
+    return ChangeRequestOut.of(services.change_requests.approve(who, *ref, comment))
 
 
-@router.post(
-    f"{PATH}/{{request_id}}/reject", summary="Reject, saying why", responses=errors(404, 409)
-)
+@router.post(f"{PATH}/{{request_id}}/reject", summary="Reject, saying why", responses=_DECIDED)
 def reject_request(
-    project: ProjectKey,
-    request_id: RequestId,
-    body: RejectIn,
-    services: ServicesDep,
-    who: MayWriteFlags,
+    ref: RequestRefDep, body: RejectIn, services: ServicesDep, who: MayWriteFlags
 ) -> ChangeRequestOut:
-    view = services.change_requests.reject(who, project, request_id, body.reason)
-    return ChangeRequestOut.of(view)
+    return ChangeRequestOut.of(services.change_requests.reject(who, *ref, body.reason))
 
 
 @router.post(
-    f"{PATH}/{{request_id}}/withdraw",
-    summary="Withdraw your own request",
-    responses=errors(404, 409),
+    f"{PATH}/{{request_id}}/withdraw", summary="Withdraw your own request", responses=_DECIDED
 )
 def withdraw_request(
-    project: ProjectKey,
-    request_id: RequestId,
-    services: ServicesDep,
-    who: MayWriteFlags,
-    body: WithdrawIn | None = None,
+    ref: RequestRefDep, services: ServicesDep, who: MayWriteFlags, body: WithdrawIn | None = None
 ) -> ChangeRequestOut:
     reason = None if body is None else body.reason
-    view = services.change_requests.withdraw(who, project, request_id, reason)
-    return ChangeRequestOut.of(view)
+    return ChangeRequestOut.of(services.change_requests.withdraw(who, *ref, reason))
 
 
 @router.post(
-    f"{PATH}/{{request_id}}/apply",
-    summary="Apply an approved request, once",
-    responses=errors(404, 409),
+    f"{PATH}/{{request_id}}/apply", summary="Apply an approved request, once", responses=_DECIDED
 )
 def apply_request(
-    project: ProjectKey, request_id: RequestId, services: ServicesDep, who: MayWriteFlags
+    ref: RequestRefDep, services: ServicesDep, who: MayWriteFlags
 ) -> ChangeRequestOut:
-    return ChangeRequestOut.of(services.change_requests.apply(who, project, request_id))
+    return ChangeRequestOut.of(services.change_requests.apply(who, *ref))

@@ -13,9 +13,9 @@ Every answer carries the new version as its ETag.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, NamedTuple
 
-from fastapi import Response
+from fastapi import Depends, Response
 from pydantic import Field, StrictBool, StrictInt
 
 from shipwise.server.api.admin_flags import EnvironmentRules
@@ -36,6 +36,7 @@ from shipwise.server.api.schemas import (
 )
 from shipwise.server.ports import FlagConfig
 from shipwise.server.services.flag_changes import parse_if_match, require_if_match
+from shipwise.server.services.flags import FlagService
 
 router = admin_router("flags")
 PATH = "/projects/{project}/flags/{key}/environments/{environment}"
@@ -78,16 +79,56 @@ class FlagConfigOut(EnvironmentRules):
     environment: str
 
 
-def _answer(
-    response: Response, project: str, key: str, environment: str, config: FlagConfig
-) -> FlagConfigOut:
+class Where(NamedTuple):
+    """The path's flag in one environment: what every route here acts on (``*where``
+    is the services' ``project, key, environment``)."""
+
+    project: str
+    key: str
+    environment: str
+
+
+def _where(project: ProjectKey, key: FlagKey, environment: EnvironmentKey) -> Where:
+    return Where(project, key, environment)
+
+
+# The three path parameters, validated as before, in one parameter of each route.
+WhereDep = Annotated[Where, Depends(_where)]
+_WRITTEN = {**with_etag("The new rules and version"), **errors(404, 409, 422)}
+
+
+def _answer(response: Response, where: Where, config: FlagConfig) -> FlagConfigOut:
     response.headers["ETag"] = etag(config.version)
     fields: dict[str, Any] = EnvironmentRules.fields_of(config)
-    return FlagConfigOut(project=project, flag=key, environment=environment, **fields)
+    return FlagConfigOut(
+        project=where.project, flag=where.key, environment=where.environment, **fields
+    )
 
 
-def _optional_version(if_match: str | None) -> int | None:
-    return None if if_match is None else parse_if_match(if_match)
+class Switch(NamedTuple):
+    """What a quick switch (enable, disable, rollout, kill) acts on: the flag in one
+    environment, the version its If-Match names (None without one: these routes do not
+    require it), and the response that carries the new ETag."""
+
+    where: Where
+    version: int | None
+    flags: FlagService
+    response: Response
+
+    def answer(self, config: FlagConfig) -> FlagConfigOut:
+        return _answer(self.response, self.where, config)
+
+
+def _switch(
+    where: WhereDep, response: Response, services: ServicesDep, if_match: IfMatch = None
+) -> Switch:
+    # Each route names ``who`` before ``switch``, so its permission is checked first (a
+    # 403 before any 422); and the header's pattern admits only what this reads.
+    version = None if if_match is None else parse_if_match(if_match)
+    return Switch(where, version, services.flags, response)
+
+
+SwitchDep = Annotated[Switch, Depends(_switch)]
 
 
 @router.get(
@@ -96,15 +137,13 @@ def _optional_version(if_match: str | None) -> int | None:
     responses={**with_etag("The rules and their version"), **errors(404, 422)},
 )
 def get_rules(
-    project: ProjectKey,
-    key: FlagKey,
-    environment: EnvironmentKey,
+    where: WhereDep,
     response: Response,
     services: ServicesDep,
     who: MayRead,
 ) -> FlagConfigOut:
-    config = services.flags.config(who, project, key, environment)
-    return _answer(response, project, key, environment, config)
+    config = services.flags.config(who, *where)
+    return _answer(response, where, config)
 
 
 @router.put(
@@ -113,9 +152,7 @@ def get_rules(
     responses={**with_etag("The new rules and version"), **errors(404, 409, 422, 428)},
 )
 def put_rules(
-    project: ProjectKey,
-    key: FlagKey,
-    environment: EnvironmentKey,
+    where: WhereDep,
     body: RulesIn,
     response: Response,
     services: ServicesDep,
@@ -124,87 +161,39 @@ def put_rules(
 ) -> FlagConfigOut:
     version = require_if_match(if_match)
     rules = body.model_dump()
-    config = services.flags.update_rules(
-        who, project, key, environment, rules, expected_version=version
-    )
-    return _answer(response, project, key, environment, config)
+    config = services.flags.update_rules(who, *where, rules, expected_version=version)
+    return _answer(response, where, config)
 
 
 @router.post(
     f"{PATH}/enable",
     summary="Switch a flag on in one environment (its rules decide for whom)",
-    responses={**with_etag("The new rules and version"), **errors(404, 409, 422)},
+    responses=_WRITTEN,
 )
-def enable(
-    project: ProjectKey,
-    key: FlagKey,
-    environment: EnvironmentKey,
-    response: Response,
-    services: ServicesDep,
-    who: MayWriteFlags,
-    if_match: IfMatch = None,
-) -> FlagConfigOut:
-    version = _optional_version(if_match)
-    config = services.flags.set_enabled(who, project, key, environment, True, version)
-    return _answer(response, project, key, environment, config)
+def enable(who: MayWriteFlags, switch: SwitchDep) -> FlagConfigOut:
+    return switch.answer(switch.flags.set_enabled(who, *switch.where, True, switch.version))
 
 
-@router.post(
-    f"{PATH}/disable",
-    summary="Switch a flag off in one environment",
-    responses={**with_etag("The new rules and version"), **errors(404, 409, 422)},
-)
-def disable(
-    project: ProjectKey,
-    key: FlagKey,
-    environment: EnvironmentKey,
-    response: Response,
-    services: ServicesDep,
-    who: MayWriteFlags,
-    if_match: IfMatch = None,
-) -> FlagConfigOut:
-    version = _optional_version(if_match)
-    config = services.flags.set_enabled(who, project, key, environment, False, version)
-    return _answer(response, project, key, environment, config)
+@router.post(f"{PATH}/disable", summary="Switch a flag off in one environment", responses=_WRITTEN)
+def disable(who: MayWriteFlags, switch: SwitchDep) -> FlagConfigOut:
+    return switch.answer(switch.flags.set_enabled(who, *switch.where, False, switch.version))
 
 
 @router.post(
     f"{PATH}/rollout",
     summary="Roll a flag out to a percentage (and switch it on)",
-    responses={**with_etag("The new rules and version"), **errors(404, 409, 422)},
+    responses=_WRITTEN,
 )
-def rollout(
-    project: ProjectKey,
-    key: FlagKey,
-    environment: EnvironmentKey,
-    body: RolloutIn,
-    response: Response,
-    services: ServicesDep,
-    who: MayWriteFlags,
-    if_match: IfMatch = None,
-) -> FlagConfigOut:
-    version = _optional_version(if_match)
-    config = services.flags.set_rollout(
-        who, project, key, environment, body.percentage, body.stickiness, version
-    )
-    return _answer(response, project, key, environment, config)
+def rollout(body: RolloutIn, who: MayWriteFlags, switch: SwitchDep) -> FlagConfigOut:
+    percentage, stickiness = body.percentage, body.stickiness
+    config = switch.flags.set_rollout(who, *switch.where, percentage, stickiness, switch.version)
+    return switch.answer(config)
 
 
 @router.post(
     f"{PATH}/kill",
     summary="Kill switch: off for everyone in one environment, now, with a reason",
-    responses={**with_etag("The new rules and version"), **errors(404, 409, 422)},
+    responses=_WRITTEN,
 )
-def kill(
-    project: ProjectKey,
-    key: FlagKey,
-    environment: EnvironmentKey,
-    body: KillIn,
-    response: Response,
-    services: ServicesDep,
-    who: MayKill,
-    if_match: IfMatch = None,
-) -> FlagConfigOut:
-    version = _optional_version(if_match)
-    config = services.flags.kill(who, project, key, environment, body.reason, version)
-    return _answer(response, project, key, environment, config)
+def kill(body: KillIn, who: MayKill, switch: SwitchDep) -> FlagConfigOut:
+    return switch.answer(switch.flags.kill(who, *switch.where, body.reason, switch.version))

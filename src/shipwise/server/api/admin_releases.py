@@ -13,9 +13,10 @@ POST  /projects/{p}/deploys, /projects/{p}/ci   evidence from CI pipelines
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
@@ -52,11 +53,29 @@ from shipwise.server.api.schemas import (
     follows,
 )
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.releases import gate_dict
+from shipwise.server.services.promotion import gate_dict
 
 router = admin_router("releases")
 # A drill switches flags off and back on, and counts as rehearsing the promotion.
 MayRehearseRollback = Annotated[Principal, may(Action.PROMOTE, Action.WRITE_FLAGS)]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseAt:
+    """The release a route is about: its project and its key, from the path."""
+
+    project: str
+    key: str
+
+
+def _release_at(project: ProjectKey, key: ReleaseKey) -> ReleaseAt:
+    return ReleaseAt(project, key)
+
+
+# Every route under /releases/{key} takes the pair in one parameter.
+AtRelease = Annotated[ReleaseAt, Depends(_release_at)]
+# Where the pipeline tests before production (staging by default, qa in dev → qa → prod).
+TESTED_STAGE = "Default: the stage before production"
 
 
 def _commit(value: str) -> str:
@@ -190,11 +209,11 @@ class CheckIn(StageIn):
 
 class SignOffIn(StrictBody):
     kind: Key = "qa"
-    stage: Key = "staging"
+    stage: Key | None = Field(default=None, description=TESTED_STAGE)
 
 
 class DrillIn(StrictBody):
-    environment: Key
+    environment: Key | None = Field(default=None, description=TESTED_STAGE)
     succeeded: bool
     detail: Reason = ""
 
@@ -242,14 +261,8 @@ def list_releases(
     stage: Annotated[str | None, Query(max_length=63)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
 ) -> ReleaseList:
-    releases = services.releases.all(who, project)
-    return ReleaseList(
-        releases=[
-            ReleaseOut.of(r)
-            for r in releases
-            if (stage is None or r.stage == stage) and (status is None or r.status.value == status)
-        ]
-    )
+    releases = services.releases.all(who, project, stage=stage, status=status)
+    return ReleaseList(releases=[ReleaseOut.of(r) for r in releases])
 
 
 @router.post(
@@ -273,10 +286,8 @@ def create_release(
     summary="A release and its next gates",
     responses=errors(404),
 )
-def show_release(
-    project: ProjectKey, key: ReleaseKey, services: ServicesDep, who: MayRead
-) -> ReleaseDetail:
-    view = services.releases.show(who, project, key)
+def show_release(at: AtRelease, services: ServicesDep, who: MayRead) -> ReleaseDetail:
+    view = services.releases.show(who, at.project, at.key)
     decision = view.decision
     return ReleaseDetail(
         release=ReleaseOut.of(view.release),
@@ -292,11 +303,7 @@ def show_release(
     responses=errors(404, 409),
 )
 def change_release(
-    project: ProjectKey,
-    key: ReleaseKey,
-    body: ReleaseChange,
-    services: ServicesDep,
-    who: MayManageReleases,
+    at: AtRelease, body: ReleaseChange, services: ServicesDep, who: MayManageReleases
 ) -> ReleaseOut:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"pull_requests"})
     for listed in ("flags", "title"):  # null there means "leave it", not "empty it"
@@ -306,16 +313,14 @@ def change_release(
         changes["flags"] = tuple(changes["flags"])
     if body.pull_requests is not None:
         changes["pull_requests"] = tuple(_pulls(body.pull_requests))
-    return ReleaseOut.of(services.releases.update(who, project, key, changes))
+    return ReleaseOut.of(services.releases.update(who, at.project, at.key, changes))
 
 
 @router.post(
     "/projects/{project}/releases/{key}/approve", summary="Approve", responses=errors(404, 409)
 )
-def approve(
-    project: ProjectKey, key: ReleaseKey, body: StageIn, services: ServicesDep, who: MayApprove
-) -> ReleaseOut:
-    return ReleaseOut.of(services.releases.approve(who, project, key, body.stage))
+def approve(at: AtRelease, body: StageIn, services: ServicesDep, who: MayApprove) -> ReleaseOut:
+    return ReleaseOut.of(services.evidence.approve(who, at.project, at.key, body.stage))
 
 
 @router.post(
@@ -324,24 +329,20 @@ def approve(
     responses=errors(404),
 )
 def check(
-    project: ProjectKey,
-    key: ReleaseKey,
-    body: CheckIn,
-    services: ServicesDep,
-    who: MayManageReleases,
+    at: AtRelease, body: CheckIn, services: ServicesDep, who: MayManageReleases
 ) -> ReleaseOut:
-    return ReleaseOut.of(
-        services.releases.check_item(who, project, key, body.item, body.note, body.stage)
+    release = services.evidence.check_item(
+        who, at.project, at.key, body.item, body.note, body.stage
     )
+    return ReleaseOut.of(release)
 
 
 @router.post(
     "/projects/{project}/releases/{key}/signoff", summary="Sign off (QA)", responses=errors(404)
 )
-def sign_off(
-    project: ProjectKey, key: ReleaseKey, body: SignOffIn, services: ServicesDep, who: MaySignOff
-) -> ReleaseOut:
-    return ReleaseOut.of(services.releases.sign_off(who, project, key, body.kind, body.stage))
+def sign_off(at: AtRelease, body: SignOffIn, services: ServicesDep, who: MaySignOff) -> ReleaseOut:
+    release = services.evidence.sign_off(who, at.project, at.key, body.kind, body.stage)
+    return ReleaseOut.of(release)
 
 
 @router.post(
@@ -349,11 +350,9 @@ def sign_off(
     summary="Record a rollback drill",
     responses=errors(404),
 )
-def drill(
-    project: ProjectKey, key: ReleaseKey, body: DrillIn, services: ServicesDep, who: MayPromote
-) -> ReleaseOut:
-    release = services.releases.record_drill(
-        who, project, key, body.environment, body.succeeded, body.detail
+def drill(at: AtRelease, body: DrillIn, services: ServicesDep, who: MayPromote) -> ReleaseOut:
+    release = services.evidence.record_drill(
+        who, at.project, at.key, body.environment, body.succeeded, body.detail
     )
     return ReleaseOut.of(release)
 
@@ -362,13 +361,9 @@ def drill(
     "/projects/{project}/releases/{key}/abandon", summary="Abandon", responses=errors(404, 409)
 )
 def abandon(
-    project: ProjectKey,
-    key: ReleaseKey,
-    body: AbandonIn,
-    services: ServicesDep,
-    who: MayManageReleases,
+    at: AtRelease, body: AbandonIn, services: ServicesDep, who: MayManageReleases
 ) -> ReleaseOut:
-    return ReleaseOut.of(services.releases.abandon(who, project, key, body.reason))
+    return ReleaseOut.of(services.releases.abandon(who, at.project, at.key, body.reason))
 
 
 @router.post(
@@ -376,10 +371,10 @@ def abandon(
     summary="Promote through the gates",
     responses=errors(404, 409),
 )
-def promote(
-    project: ProjectKey, key: ReleaseKey, body: PromoteIn, services: ServicesDep, who: MayPromote
-) -> PromotionOut:
-    release, decision, switched = services.releases.promote(who, project, key, body.environment)
+def promote(at: AtRelease, body: PromoteIn, services: ServicesDep, who: MayPromote) -> PromotionOut:
+    release, decision, switched = services.promotion.promote(
+        who, at.project, at.key, body.environment
+    )
     out = DecisionOut.of(decision)
     return PromotionOut(
         release=ReleaseOut.of(release),
@@ -396,13 +391,12 @@ def promote(
     responses=errors(404),
 )
 def gates(
-    project: ProjectKey,
-    key: ReleaseKey,
+    at: AtRelease,
     services: ServicesDep,
     who: MayRead,
     environment: Annotated[str | None, follows(ENVIRONMENT_KEY), Query()] = None,
 ) -> DecisionOut:
-    return DecisionOut.of(services.releases.gate_check(who, project, key, environment))
+    return DecisionOut.of(services.releases.gate_check(who, at.project, at.key, environment))
 
 
 @router.get(
@@ -411,10 +405,8 @@ def gates(
     response_class=PlainTextResponse,
     responses=errors(404),
 )
-def pr_body(
-    project: ProjectKey, key: ReleaseKey, services: ServicesDep, who: MayRead
-) -> PlainTextResponse:
-    text = services.releases.pr_body(who, project, key)
+def pr_body(at: AtRelease, services: ServicesDep, who: MayRead) -> PlainTextResponse:
+    text = services.releases.pr_body(who, at.project, at.key)
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
@@ -424,7 +416,7 @@ def pr_body(
 def report_deploy(
     project: ProjectKey, body: DeployIn, services: ServicesDep, who: MayReport
 ) -> dict[str, bool]:
-    services.releases.report_deploy(who, project, body.environment, body.commit, body.succeeded)
+    services.evidence.report_deploy(who, project, body.environment, body.commit, body.succeeded)
     return {"recorded": True}
 
 
@@ -434,7 +426,7 @@ def report_deploy(
 def report_ci(
     project: ProjectKey, body: CiIn, services: ServicesDep, who: MayReport
 ) -> dict[str, bool]:
-    services.releases.report_ci(who, project, body.commit, body.context, body.state)
+    services.evidence.report_ci(who, project, body.commit, body.context, body.state)
     return {"recorded": True}
 
 
@@ -451,7 +443,7 @@ class RollbackOut(BaseModel):
 
 
 class DrillRunIn(StrictBody):
-    environment: Key = "staging"
+    environment: Key | None = Field(default=None, description=TESTED_STAGE)
     sample: int = Field(default=500, ge=10, le=100_000, description="Users evaluated per flag")
 
 
@@ -470,10 +462,8 @@ class DrillRunOut(BaseModel):
     summary="Roll the release back: flags off everywhere it is out, plans stopped",
     responses=errors(404, 409),
 )
-def rollback(
-    project: ProjectKey, key: ReleaseKey, body: RollbackIn, services: ServicesDep, who: MayKill
-) -> RollbackOut:
-    report = services.rollback.rollback(who, project, key, body.reason)
+def rollback(at: AtRelease, body: RollbackIn, services: ServicesDep, who: MayKill) -> RollbackOut:
+    report = services.rollback.rollback(who, at.project, at.key, body.reason)
     return RollbackOut(
         release=ReleaseOut.of(report.release),
         switched_off=[{"flag": f, "environment": e} for f, e in report.switched_off],
@@ -489,13 +479,9 @@ def rollback(
     responses=errors(404, 409),
 )
 def rollback_drill(
-    project: ProjectKey,
-    key: ReleaseKey,
-    body: DrillRunIn,
-    services: ServicesDep,
-    who: MayRehearseRollback,
+    at: AtRelease, body: DrillRunIn, services: ServicesDep, who: MayRehearseRollback
 ) -> DrillRunOut:
-    report = services.rollback.drill(who, project, key, body.environment, body.sample)
+    report = services.rollback.drill(who, at.project, at.key, body.environment, body.sample)
     return DrillRunOut(
         release=report.release,
         environment=report.environment,

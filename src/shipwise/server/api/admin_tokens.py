@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from shipwise.domain.access import Role, TokenKind
 from shipwise.server.api.admin_routing import admin_router
+from shipwise.server.api.answers import fields_of
 from shipwise.server.api.auth import MayManageTokens, ServicesDep
 from shipwise.server.api.schemas import (
     KEY_REGEX,
@@ -57,19 +58,8 @@ class TokenOut(BaseModel):
 
     @classmethod
     def of(cls, view: TokenView) -> TokenOut:
-        record = view.record
-        return cls(
-            id=record.id,
-            name=record.name,
-            kind=record.kind,
-            role=record.role,
-            project=view.project,
-            environment=view.environment,
-            prefix=record.prefix,
-            created_by=record.created_by,
-            created_at=record.created_at,
-            expires_at=record.expires_at,
-            revoked_at=record.revoked_at,
+        return cls.model_validate(
+            fields_of(view.record, project=view.project, environment=view.environment)
         )
 
 

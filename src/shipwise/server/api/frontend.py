@@ -24,6 +24,7 @@ origin: a frontend key is public by design) and ``OPTIONS`` answers the prefligh
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Iterable
@@ -33,7 +34,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from shipwise.engine import Variant
-from shipwise.server.api.auth import FRONTEND, FrontendKey, ServicesDep, published_for
+from shipwise.server.api.auth import FRONTEND, FrontendKey, published_for, services
 from shipwise.server.api.errors import error_body
 from shipwise.server.api.unleash import ClientMetrics, record
 from shipwise.server.services.evaluation import (
@@ -174,8 +175,9 @@ async def frontend_preflight(request: Request) -> Response:
 
 
 @router.post("/client/metrics", summary="A frontend SDK's evaluation counts")
-def frontend_metrics(metrics: ClientMetrics, services: ServicesDep, who: FrontendKey) -> Response:
-    record(services, who, metrics)
+async def frontend_metrics(metrics: ClientMetrics, request: Request, who: FrontendKey) -> Response:
+    # A write: in a worker thread, so a locked or slow database holds this request only.
+    await asyncio.to_thread(record, services(request), who, metrics)
     return Response(status_code=200, headers=CORS_HEADERS)
 
 

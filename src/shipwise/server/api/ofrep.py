@@ -24,6 +24,7 @@ context maps to Unleash's: ``targetingKey`` is ``userId``, other attributes are 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from typing import Any
@@ -166,7 +167,10 @@ async def evaluate_flags(request: Request) -> Response:
 @router.post("/evaluate/flags/{key}", summary="Evaluate one flag for a context")
 async def evaluate_flag(key: str, request: Request) -> Response:
     sdk_key = await authenticate_sdk(request, ANY_SDK)
-    published = services(request).snapshots.current(sdk_key.environment_id)
+    snapshots = services(request).snapshots
+    published = snapshots.cached(sdk_key.environment_id)
+    if published is None:  # the database, off the event loop: a lock may hold it
+        published = await asyncio.to_thread(snapshots.current, sdk_key.environment_id)
     try:
         context = _context(await request.body())
     except BadRequest as error:

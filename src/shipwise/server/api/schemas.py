@@ -155,6 +155,8 @@ class GateOut(BaseModel):
     passed: bool
     detail: str = Field(description="What was found")
     remedy: str | None = Field(description="What would satisfy it, when it did not pass")
+    bypassed: bool = Field(False, description="Passed only because the hotfix path skips it")
+    hotfix_path: bool = Field(False, description="Judged on the hotfix path")
 
 
 class ErrorDetail(BaseModel):

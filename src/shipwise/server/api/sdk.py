@@ -14,23 +14,26 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from shipwise.server.api.auth import AnySdkKey, ServerKey, ServicesDep
+from shipwise.server.api.auth import AnySdkKey, ServerKey, services
 
 router = APIRouter(prefix="/sdk/v1", tags=["sdk"])
 
 
 @router.get("/snapshot", summary="The environment's flag snapshot")
 async def snapshot(
-    services: ServicesDep,
+    request: Request,
     who: ServerKey,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    published = services.snapshots.cached(who.environment_id)
+    # Services from the request, not the ``ServicesDep`` dependency: FastAPI runs a plain
+    # ``def`` dependency in a worker thread, and a cache hit must not pay for that hop.
+    snapshots = services(request).snapshots
+    published = snapshots.cached(who.environment_id)
     if published is None:  # the database, off the event loop (a lock may hold it 10 s)
-        published = await asyncio.to_thread(services.snapshots.current, who.environment_id)
+        published = await asyncio.to_thread(snapshots.current, who.environment_id)
     headers = {"ETag": published.etag, "Cache-Control": "no-cache"}
     if if_none_match is not None and published.etag in {
         t.strip() for t in if_none_match.split(",")
@@ -54,10 +57,10 @@ class MetricsBatch(BaseModel):
 
 
 @router.post("/metrics", status_code=202, summary="Exposure counts from an SDK")
-async def metrics(batch: MetricsBatch, services: ServicesDep, who: AnySdkKey) -> dict[str, Any]:
+async def metrics(batch: MetricsBatch, request: Request, who: AnySdkKey) -> dict[str, Any]:
     # A write: in a worker thread, so a locked or slow database holds this request only.
     accepted = await asyncio.to_thread(
-        services.metrics.record_exposures,
+        services(request).metrics.record_exposures,
         who.environment_id,
         batch.app_name,
         {name: (c.yes, c.no, dict(c.variants)) for name, c in batch.flags.items()},
@@ -115,9 +118,9 @@ class EventsBatch(BaseModel):
 
 
 @router.post("/events", status_code=202, summary="Tracked events from an SDK")
-async def events(batch: EventsBatch, services: ServicesDep, who: AnySdkKey) -> dict[str, Any]:
+async def events(batch: EventsBatch, request: Request, who: AnySdkKey) -> dict[str, Any]:
     lines = [line.model_dump(by_alias=True) for line in batch.events]
     accepted = await asyncio.to_thread(
-        services.metric_catalog.record_tracked, who.environment_id, batch.app_name, lines
+        services(request).metric_catalog.record_tracked, who.environment_id, batch.app_name, lines
     )
     return {"accepted": accepted}

@@ -343,7 +343,9 @@ class StreamEndpoint:
         scheme, _, rest = authorization.partition(" ")
         secret = rest.strip() if scheme.lower() == "bearer" and rest else authorization
         try:
-            principal = await asyncio.to_thread(self._tokens.authenticate, secret or None)
+            principal = self._tokens.peek(secret)
+            if principal is None:  # not in the token cache: the database, in a worker thread
+                principal = await asyncio.to_thread(self._tokens.authenticate, secret or None)
             if principal.kind is not TokenKind.SERVER or principal.environment_id is None:
                 raise Forbidden(f"the stream needs a server key; this is a {principal.kind} token")
         except ServiceError as error:

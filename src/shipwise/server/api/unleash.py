@@ -144,7 +144,9 @@ async def streaming(request: Request) -> StreamingResponse:
     # Before reading: miss nothing. It ends when the key is revoked or expires.
     subscription = broadcaster.subscribe(environment_id, key.token_id, expires_in)
     snapshots = services(request).snapshots
-    initial = await asyncio.to_thread(snapshots.current, environment_id)
+    initial = snapshots.cached(environment_id)
+    if initial is None:  # the database, off the event loop
+        initial = await asyncio.to_thread(snapshots.current, environment_id)
 
     async def events() -> AsyncIterator[bytes]:
         try:
@@ -219,6 +221,7 @@ def record(services: ServicesDep, who: SdkKey, metrics: ClientMetrics) -> int:
 
 
 @router.post("/metrics", status_code=202, summary="An SDK's evaluation counts")
-def metrics(metrics: ClientMetrics, services: ServicesDep, who: ServerKey) -> Response:
-    record(services, who, metrics)
+async def metrics(metrics: ClientMetrics, request: Request, who: ServerKey) -> Response:
+    # A write: in a worker thread, so a locked or slow database holds this request only.
+    await asyncio.to_thread(record, services(request), who, metrics)
     return Response(status_code=202)

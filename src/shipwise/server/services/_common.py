@@ -5,25 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from shipwise.domain.keys import KEY, KeyRule
 from shipwise.server.ports import (
     AuditEntry,
+    AuditStore,
+    Clocked,
     Environment,
     FlagConfig,
     FlagRecord,
+    FlagStore,
     KeyTaken,
     Project,
-    Store,
-    Transaction,
+    ProjectStore,
+    StoreOf,
 )
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
 from shipwise.server.services.principal import Principal
 
+Work = TypeVar("Work")
+
 
 @contextmanager
-def creating(store: Store, field: str) -> Iterator[Transaction]:
+def creating(store: StoreOf[Work], field: str) -> Iterator[Work]:
     """A write transaction that creates something by key. Checking that the key is free
     first cannot stop a concurrent writer taking it in between; the database's unique
     constraint does, and its refusal is a 409 naming ``field``, like the check's."""
@@ -42,14 +47,14 @@ def check_key(key: str, field: str = "key", rule: KeyRule = KEY) -> None:
         raise Invalid(problem, field=field)
 
 
-def project_or_404(tx: Transaction, key: str) -> Project:
+def project_or_404(tx: ProjectStore, key: str) -> Project:
     project = tx.get_project(key)
     if project is None:
         raise NotFound(f"no project {key!r}; `shipwise project list` shows the projects")
     return project
 
 
-def environment_or_404(tx: Transaction, project: Project, key: str) -> Environment:
+def environment_or_404(tx: ProjectStore, project: Project, key: str) -> Environment:
     environment = tx.get_environment(project.id, key)
     if environment is None:
         known = ", ".join(e.key for e in tx.list_environments(project.id))
@@ -57,7 +62,7 @@ def environment_or_404(tx: Transaction, project: Project, key: str) -> Environme
     return environment
 
 
-def flag_or_404(tx: Transaction, project: Project, key: str) -> FlagRecord:
+def flag_or_404(tx: FlagStore, project: Project, key: str) -> FlagRecord:
     flag = tx.get_flag(project.id, key)
     if flag is None:
         raise NotFound(f"no flag {key!r} in project {project.key!r}")
@@ -65,7 +70,7 @@ def flag_or_404(tx: Transaction, project: Project, key: str) -> FlagRecord:
 
 
 def audit(
-    tx: Transaction,
+    tx: AuditStore,
     principal: Principal,
     action: str,
     target_type: str,
@@ -92,7 +97,7 @@ def audit(
     )
 
 
-def off_config(tx: Transaction, flag_id: int, environment_id: int) -> FlagConfig:
+def off_config(tx: Clocked, flag_id: int, environment_id: int) -> FlagConfig:
     """A new flag's configuration in an environment: off, with no rules (stamped by the
     injected clock, so a simulated clock's time, not the wall clock's)."""
     return FlagConfig(flag_id, environment_id, False, [], [], [], 0, tx.now())

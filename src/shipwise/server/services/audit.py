@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from shipwise.domain.access import Action
 from shipwise.domain.audit import GENESIS, ChainBreak, verify_chain
-from shipwise.server.ports import AuditFilter, AuditRecord, Store
+from shipwise.server.ports import AuditFilter, AuditRecord, AuditStore, ProjectStore, StoreOf
 from shipwise.server.services._common import project_or_404
 from shipwise.server.services.errors import Invalid
 from shipwise.server.services.principal import SYSTEM, Principal
 
 
+class AuditReadTx(AuditStore, ProjectStore, Protocol):
+    """What reading the log needs: the records, and the project a reader names."""
+
+
 class AuditService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreOf[AuditReadTx]) -> None:
         self._store = store
 
     def all(self, principal: Principal, query: AuditFilter) -> list[AuditRecord]:

@@ -9,14 +9,20 @@ marked applied, so it is not among them.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from shipwise.domain.change_requests import PENDING, RequestKind, go_stale, readable_diff
-from shipwise.server.ports import Project, Transaction
+from shipwise.server.ports import AuditStore, ChangeRequestStore, Clocked, Project
 from shipwise.server.services._common import audit
 from shipwise.server.services.principal import Principal
 
 
+class SweepTx(ChangeRequestStore, AuditStore, Clocked, Protocol):
+    """What marking requests stale touches: the requests, and the audit log."""
+
+
 def withdraw_stale(
-    tx: Transaction,
+    tx: SweepTx,
     principal: Principal,
     project: Project,
     kind: RequestKind,
@@ -62,7 +68,7 @@ def withdraw_stale(
 
 
 def flag_changed(
-    tx: Transaction,
+    tx: SweepTx,
     principal: Principal,
     project: Project,
     flag: str,

@@ -5,14 +5,15 @@ decides who may do what; this module loads, persists, applies, audits and notifi
 Every transition is audited in its own transaction with the diff the reviewers saw.
 Applying is one transaction: the target must still be at the version the request was
 based on (else the request goes stale and the answer is 409), then the change is made
-through the same path as a hand edit, with the request as its authority.
+through the same path as a hand edit, with the request as its authority
+(``change_request_apply``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain import change_requests as flow
 from shipwise.domain.access import Action
@@ -24,7 +25,15 @@ from shipwise.domain.change_requests import (
     Reviewer,
 )
 from shipwise.domain.policy_model import ApprovalRule, Policy
-from shipwise.server.ports import Clock, Notification, Project, Store, Transaction
+from shipwise.server.ports import (
+    AuditStore,
+    ChangeRequestStore,
+    Clock,
+    Notification,
+    OutboxStore,
+    Project,
+    StoreOf,
+)
 from shipwise.server.services._common import (
     audit,
     environment_or_404,
@@ -32,16 +41,30 @@ from shipwise.server.services._common import (
     off_config,
     project_or_404,
 )
+from shipwise.server.services.change_request_apply import ApplyTx, make_change, version_now
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
-from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change_in
 from shipwise.server.services.notifications import Notifications
-from shipwise.server.services.policies import save_policy_in
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.project_policy import PolicyReader
 from shipwise.server.services.releases import ReleaseService
 from shipwise.server.services.rules import check_constraints, raise_first, rule_problems
-from shipwise.server.services.segments import save_in as save_segment_in
 
 MAX_LISTED = 200  # a list shows the newest this many
+
+
+class _ReviewTx(ChangeRequestStore, PolicyReader, Protocol):
+    """What loading a request for review reads: the request, and the policy that says
+    who must approve it."""
+
+
+class RequestTx(_ReviewTx, AuditStore, OutboxStore, Protocol):
+    """What a request's transition touches: the request, the policy, the audit log and
+    the outbox (its notification)."""
+
+
+class _ChangeRequestsTx(ApplyTx, OutboxStore, Protocol):
+    """Every transition (``RequestTx``) and applying (``ApplyTx``): all but the tokens,
+    exposures, rollouts and GitHub deliveries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +103,7 @@ def _rules(rules: Mapping[str, Any]) -> dict[str, Any]:
 class ChangeRequestService:
     def __init__(
         self,
-        store: Store,
+        store: StoreOf[_ChangeRequestsTx],
         clock: Clock,
         releases: ReleaseService,
         notifications: Notifications | None = None,
@@ -149,7 +172,7 @@ class ChangeRequestService:
 
     def request_policy_in(
         self,
-        tx: Transaction,
+        tx: RequestTx,
         principal: Principal,
         project: Project,
         change: Mapping[str, Any],
@@ -190,7 +213,7 @@ class ChangeRequestService:
         )
 
     def _open(
-        self, tx: Transaction, principal: Principal, project: Project, request: ChangeRequest
+        self, tx: RequestTx, principal: Principal, project: Project, request: ChangeRequest
     ) -> RequestView:
         stored = tx.add_change_request(project.id, request)
         self._audit(tx, principal, "change-request.open", None, stored, stored.reason)
@@ -314,7 +337,7 @@ class ChangeRequestService:
             principal.require(Action.MANAGE_POLICY if is_policy else Action.WRITE_FLAGS, project)
             rule = flow.approvals_needed(request.kind, policy)
             applied = _refusing(lambda: flow.apply(request, rule, self._clock()))
-            version = self._version_now(tx, project, request)
+            version = version_now(tx, project, request)
             if version != request.base_version:
                 reason = f"{request.kind} changed under it: version {version}"
                 gone = tx.save_change_request(flow.go_stale(request, self._clock(), reason))
@@ -327,7 +350,8 @@ class ChangeRequestService:
                 # Marked applied first: the change below sweeps pending requests on the
                 # same target stale, and this one must not be among them.
                 tx.save_change_request(applied)
-                new_version = self._make_change(tx, principal, project, request)
+                diff, now = request_diff(request), self._clock()
+                new_version = make_change(tx, principal, project, request, diff=diff, now=now)
                 saved = tx.save_change_request(replace(applied, applied_version=new_version))
                 self._audit(tx, principal, "change-request.apply", request, saved, None)
                 view = RequestView(saved, rule, request_diff(saved))
@@ -335,65 +359,9 @@ class ChangeRequestService:
             raise stale
         return view
 
-    def _version_now(self, tx: Transaction, project: Project, request: ChangeRequest) -> int:
-        """The target's version now, its row locked until the transaction ends."""
-        if request.kind is RequestKind.FLAG:
-            flag = flag_or_404(tx, project, request.target)
-            environment = environment_or_404(tx, project, request.environment or "")
-            config = tx.get_config(flag.id, environment.id, for_update=True)
-            return 0 if config is None else config.version
-        if request.kind is RequestKind.SEGMENT:
-            segment = tx.get_segment(project.id, request.target, for_update=True)
-            return 0 if segment is None else segment.version
-        stored = tx.get_policy_source(project.id)
-        return 0 if stored is None else stored[1]
-
-    def _make_change(
-        self, tx: Transaction, principal: Principal, project: Project, request: ChangeRequest
-    ) -> int:
-        authority = request.label
-        if request.kind is RequestKind.FLAG:
-            rules = dict(request.change)
-            updated = apply_change_in(
-                tx,
-                principal,
-                Target(project.key, request.target, request.environment or ""),
-                ConfigChange(
-                    "flag.configure",
-                    lambda _current: rules,
-                    expected_version=request.base_version,
-                    reason=request.reason,
-                    authority=authority,
-                ),
-            )
-            return updated.version
-        if request.kind is RequestKind.SEGMENT:
-            saved = save_segment_in(
-                tx,
-                principal,
-                project.key,
-                request.target,
-                list(request.change.get("constraints") or []),
-                request.change.get("description"),
-                expected_version=request.base_version,
-                must_exist=True,
-                authority=authority,
-            )
-            return saved.version
-        return save_policy_in(
-            tx,
-            principal,
-            project,
-            str(request.change.get("source") or ""),
-            request.base_version,
-            diff=request_diff(request),
-            authority=authority,
-            now=self._clock(),
-        )
-
     # -- shared -------------------------------------------------------------------------
 
-    def _get(self, tx: Transaction, project: Project, request_id: int) -> ChangeRequest:
+    def _get(self, tx: ChangeRequestStore, project: Project, request_id: int) -> ChangeRequest:
         found = tx.get_change_request(project.id, request_id)
         if found is None:
             raise NotFound(
@@ -403,7 +371,7 @@ class ChangeRequestService:
         return found
 
     def _load(
-        self, tx: Transaction, principal: Principal, project_key: str, request_id: int
+        self, tx: _ReviewTx, principal: Principal, project_key: str, request_id: int
     ) -> tuple[Project, ChangeRequest, Policy]:
         project = project_or_404(tx, project_key)
         principal.require(Action.WRITE_FLAGS, project)
@@ -413,7 +381,7 @@ class ChangeRequestService:
             raise AssertionError("unreachable")
         return project, request, self._releases.policy_for(tx, project)
 
-    def _view(self, tx: Transaction, project: Project, request: ChangeRequest) -> RequestView:
+    def _view(self, tx: PolicyReader, project: Project, request: ChangeRequest) -> RequestView:
         policy = self._releases.policy_for(tx, project)
         return RequestView(
             request, flow.approvals_needed(request.kind, policy), request_diff(request)
@@ -421,7 +389,7 @@ class ChangeRequestService:
 
     def _audit(
         self,
-        tx: Transaction,
+        tx: AuditStore,
         principal: Principal,
         action: str,
         old: ChangeRequest | None,
@@ -455,7 +423,7 @@ class ChangeRequestService:
         )
 
     def _announce(
-        self, tx: Transaction, kind: str, request: ChangeRequest, title: str, text: str
+        self, tx: OutboxStore, kind: str, request: ChangeRequest, title: str, text: str
     ) -> None:
         if self._notifications is None:
             return

@@ -15,12 +15,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain.access import Action
 from shipwise.domain.exposure import rules_widening
 from shipwise.domain.protected_paths import flag_refusal, shipping_releases
-from shipwise.server.ports import FlagConfig, FlagRecord, Project, Store, Transaction
+from shipwise.server.ports import (
+    AuditStore,
+    ChangeRequestStore,
+    Clocked,
+    FlagConfig,
+    FlagRecord,
+    FlagStore,
+    Project,
+    ProjectStore,
+    ReleaseStore,
+    SegmentStore,
+    StoreOf,
+)
 from shipwise.server.services._common import (
     audit,
     environment_or_404,
@@ -62,15 +74,30 @@ def _only_switches_off(current: FlagConfig, rules: Mapping[str, Any]) -> bool:
     return rules.get("enabled") is False and dict(rules) == {**current.rules(), "enabled": False}
 
 
+class FlagChangeTx(
+    ProjectStore,
+    FlagStore,
+    SegmentStore,
+    AuditStore,
+    ChangeRequestStore,
+    ReleaseStore,
+    Clocked,
+    Protocol,
+):
+    """What a change to a flag's rules touches: the flag and its project, the segments its
+    rules name, the releases shipping it (protected environments), the policy, the
+    requests it outdates and the audit log."""
+
+
 def apply_change(
-    store: Store, principal: Principal, target: Target, change: ConfigChange
+    store: StoreOf[FlagChangeTx], principal: Principal, target: Target, change: ConfigChange
 ) -> FlagConfig:
     with store.transaction() as tx:
         return apply_change_in(tx, principal, target, change)
 
 
 def apply_change_in(
-    tx: Transaction, principal: Principal, target: Target, change: ConfigChange
+    tx: FlagChangeTx, principal: Principal, target: Target, change: ConfigChange
 ) -> FlagConfig:
     """``apply_change`` inside a transaction the caller owns (a rollout step commits the
     flag change together with the plan's new state)."""
@@ -128,7 +155,7 @@ _DOING: dict[str, tuple[str, str]] = {
 
 
 def _hold_back_widening(
-    tx: Transaction,
+    tx: FlagChangeTx,
     project: Project,
     flag: FlagRecord,
     target: Target,

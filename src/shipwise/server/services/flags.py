@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain.access import Action
 from shipwise.domain.flags import FlagKind
 from shipwise.domain.keys import FLAG_KEY
 from shipwise.domain.protected_paths import unarchive_refusal
-from shipwise.server.ports import FlagConfig, FlagRecord, Project, Store, Transaction
+from shipwise.server.ports import FlagConfig, FlagRecord, FlagStore, Project, StoreOf
 from shipwise.server.services._common import (
     audit,
     check_key,
@@ -27,10 +27,16 @@ from shipwise.server.services._common import (
     project_or_404,
 )
 from shipwise.server.services.errors import Conflict, Invalid, Refused
-from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change, with_rollout
+from shipwise.server.services.flag_changes import (
+    ConfigChange,
+    FlagChangeTx,
+    Target,
+    apply_change,
+    with_rollout,
+)
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.project_policy import project_policy
-from shipwise.server.services.rules import raise_first, rule_problems
+from shipwise.server.services.project_policy import PolicyReader, project_policy
+from shipwise.server.services.rules import RulesTx, raise_first, rule_problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +67,17 @@ def _flag_dict(flag: FlagRecord) -> dict[str, Any]:
 
 
 def validate_rules(
-    tx: Transaction, project: Project, flag: FlagRecord, rules: Mapping[str, Any]
+    tx: RulesTx, project: Project, flag: FlagRecord, rules: Mapping[str, Any]
 ) -> None:
     """Raise Invalid naming the field if ``rules`` cannot be evaluated as written."""
     raise_first(rule_problems(tx, project, flag.key, flag.kind, rules))
 
 
-def _hold_back_unarchive(tx: Transaction, project: Project, flag: FlagRecord) -> None:
+class _UnarchiveTx(FlagStore, PolicyReader, Protocol):
+    """What unarchiving checks: the flag's configurations and the project's policy."""
+
+
+def _hold_back_unarchive(tx: _UnarchiveTx, project: Project, flag: FlagRecord) -> None:
     """An archived flag is in no snapshot; unarchiving one left on in a protected
     environment would show it to everyone its rules include there, with no authority."""
     environments = {e.id: e.key for e in tx.list_environments(project.id)}
@@ -82,7 +92,8 @@ def _hold_back_unarchive(tx: Transaction, project: Project, flag: FlagRecord) ->
 
 
 class FlagService:
-    def __init__(self, store: Store) -> None:
+    # A flag's changes (``FlagChangeTx``) cover what creating, reading and unarchiving read.
+    def __init__(self, store: StoreOf[FlagChangeTx]) -> None:
         self._store = store
 
     def create(
@@ -139,7 +150,7 @@ class FlagService:
 
     @staticmethod
     def _configs(
-        tx: Transaction, flag: FlagRecord, environments: dict[int, str]
+        tx: FlagStore, flag: FlagRecord, environments: dict[int, str]
     ) -> dict[str, FlagConfig]:
         by_environment = {c.environment_id: c for c in tx.configs_for_flag(flag.id)}
         return {

@@ -21,6 +21,7 @@ from datetime import datetime
 from shipwise.domain.github import CiStatus, DeploymentStatus, DeployState
 from shipwise.domain.github_order import why_stale
 from shipwise.server.ports import Environment
+from shipwise.server.services.evidence import record_ci_in, record_deploy_in
 from shipwise.server.services.github_delivery import Delivery
 
 __all__ = ["on_ci", "on_deploy"]
@@ -36,13 +37,8 @@ def on_ci(d: Delivery, fact: CiStatus) -> None:
             "not recorded"
         )
         return
-    d.tx.add_ci_result(d.project.id, fact.sha, fact.context, state, d.now, event_at=fact.at)
-    d.audit(
-        "ci.report",
-        "commit",
-        fact.sha,
-        after={"context": fact.context, "state": state, "event_at": fact.at.isoformat()},
-    )
+    check = (fact.context, state)
+    record_ci_in(d.tx, d.witness(), d.project, fact.sha, check, d.now, event_at=fact.at)
     d.applied.append(f"CI {fact.context}: {state} on {fact.sha[:12]}")
 
 
@@ -64,20 +60,16 @@ def on_deploy(d: Delivery, fact: DeploymentStatus) -> None:
             f"{_time(fact.at)} is {stale}: not recorded"
         )
         return
-    d.tx.add_deploy(
-        d.project.id, environment.key, fact.sha, succeeded, d.actor, d.now, event_at=fact.at
-    )
-    d.audit(
-        "deploy.report",
-        "deploy",
+    record_deploy_in(
+        d.tx,
+        d.witness(),
+        d.project,
+        environment.key,
         fact.sha,
-        environment=environment.key,
-        after={
-            "commit": fact.sha,
-            "succeeded": succeeded,
-            "github_environment": fact.environment,
-            "event_at": fact.at.isoformat(),
-        },
+        succeeded,
+        d.now,
+        event_at=fact.at,
+        noted={"github_environment": fact.environment},
     )
     outcome = "deployed to" if succeeded else f"deploy ({fact.state.value}) to"
     d.applied.append(f"{fact.sha[:12]} {outcome} {environment.key}")

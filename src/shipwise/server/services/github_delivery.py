@@ -13,6 +13,7 @@ from shipwise.domain.github import PullRequestInfo
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.releases import Release
 from shipwise.server.ports import AuditEntry, Environment, Project, Transaction
+from shipwise.server.services.evidence import Witness
 
 __all__ = ["Delivery"]
 
@@ -54,6 +55,11 @@ class Delivery:
                 reason=self.why,
             )
         )
+
+    def witness(self, person: str | None = None) -> Witness:
+        """Who records evidence from this delivery: GitHub's sender in the audit log
+        (the delivery as the reason), ``person`` in the evidence (a reviewer)."""
+        return Witness(self.actor, person or self.actor, self.why)
 
     def environment_fed_by(self, branch: str) -> Environment | None:
         return next((e for e in self.environments if e.branch == branch), None)

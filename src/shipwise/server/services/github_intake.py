@@ -78,13 +78,20 @@ from shipwise.domain.github import (
     ReviewState,
     ReviewSubmitted,
 )
-from shipwise.domain.releases import ApproverRole, PullRequest, Release, ReleaseStatus
+from shipwise.domain.releases import (
+    ApproverRole,
+    EvidenceKind,
+    PullRequest,
+    Release,
+    ReleaseStatus,
+)
 from shipwise.server.ports import Clock, GitHubDelivery, Store
 from shipwise.server.services._common import project_or_404
 from shipwise.server.services.errors import Invalid, ServiceError, Unauthenticated
+from shipwise.server.services.evidence import record_evidence_in
 from shipwise.server.services.github_ci import on_ci, on_deploy
 from shipwise.server.services.github_delivery import Delivery
-from shipwise.server.services.releases import ReleaseService, next_stage
+from shipwise.server.services.release_policy import ReleasePolicy
 
 __all__ = ["DELIVERY_RETENTION", "GitHubIntake", "IntakeSummary", "WebhookNotConfigured"]
 
@@ -116,11 +123,11 @@ class IntakeSummary:
 
 class GitHubIntake:
     def __init__(
-        self, store: Store, clock: Clock, releases: ReleaseService, secret: str | None = None
+        self, store: Store, clock: Clock, policy: ReleasePolicy, secret: str | None = None
     ) -> None:
         self._store = store
         self._clock = clock
-        self._releases = releases
+        self._policy = policy
         self._secret = secret.encode() if secret else None
 
     def authenticate(self, body: bytes, signature: str | None) -> None:
@@ -178,7 +185,7 @@ class GitHubIntake:
             applying = Delivery(
                 tx=tx,
                 project=project,
-                policy=self._releases.policy_for(tx, project),
+                policy=self._policy.policy_for(tx, project),
                 environments=tx.list_environments(project.id),
                 now=now,
                 actor=f"github:{fact.sender}",
@@ -372,13 +379,8 @@ def _on_review(d: Delivery, fact: ReviewSubmitted) -> None:
             continue
         roles = [ApproverRole.CODE_OWNER.value]
         data = {"roles": roles, "pull_request": fact.pull.number, "commit": fact.commit_id}
-        d.tx.add_evidence(release, "approval", stage, fact.reviewer, d.now, data)
-        d.audit(
-            "release.approval",
-            "release",
-            release.key,
-            environment=stage,
-            after={**data, "by": fact.reviewer, "content_version": release.content_version},
+        record_evidence_in(
+            d.tx, d.witness(fact.reviewer), release, EvidenceKind.APPROVAL, stage, d.now, data
         )
         d.applied.append(f"{release.key}: {fact.reviewer} approved it for {stage} (code owner)")
 
@@ -409,7 +411,7 @@ def _approval_stage(d: Delivery, release: Release, pull: PullRequestInfo) -> str
     order = [s.environment for s in d.policy.stages]
     fed = d.environment_fed_by(pull.base_branch)
     if fed is None or fed.key not in order:
-        return next_stage(release, d.policy)
+        return ReleasePolicy.next_stage(release, d.policy)
     reached = order.index(release.stage) if release.stage in order else -1
     return fed.key if order.index(fed.key) > reached else None
 

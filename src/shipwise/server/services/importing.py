@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain.access import Action
 from shipwise.domain.exposure import rules_widening
@@ -28,7 +28,15 @@ from shipwise.engine import (
     state_from_unleash,
 )
 from shipwise.engine.validation import Problem
-from shipwise.server.ports import Environment, Project, Store, Transaction
+from shipwise.server.ports import (
+    AuditStore,
+    Clocked,
+    Environment,
+    FlagStore,
+    Project,
+    SegmentStore,
+    StoreOf,
+)
 from shipwise.server.services._common import (
     audit,
     creating,
@@ -38,7 +46,7 @@ from shipwise.server.services._common import (
 )
 from shipwise.server.services.errors import Invalid, Refused
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.project_policy import project_policy
+from shipwise.server.services.project_policy import PolicyReader, project_policy
 from shipwise.server.services.rules import check_constraints, rule_problems
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
@@ -82,12 +90,20 @@ def _document_field(error: SnapshotError, document: Any) -> str:
     return f"{prefix}.{error.field}" if error.field else prefix
 
 
+class _ImportTx(FlagStore, SegmentStore, AuditStore, Clocked, Protocol):
+    """What an import writes: flags and their configurations, segments, the audit log."""
+
+
+class _ImportServiceTx(_ImportTx, PolicyReader, Protocol):
+    """An import, and the policy that says whether its environment is protected."""
+
+
 class _Import:
     """One import's transaction: what it wrote so far, and what it could not represent."""
 
     def __init__(
         self,
-        tx: Transaction,
+        tx: _ImportTx,
         principal: Principal,
         project: Project,
         environment: Environment,
@@ -210,7 +226,7 @@ class _Import:
 
 
 class ImportService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreOf[_ImportServiceTx]) -> None:
         self._store = store
 
     def import_unleash(

@@ -12,10 +12,20 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain.access import Action
-from shipwise.server.ports import Clock, MetricDefinition, Store, TrackedEvent
+from shipwise.server.ports import (
+    AuditStore,
+    Clock,
+    MetricDefinition,
+    MetricDefinitionStore,
+    ObservationStore,
+    ProjectStore,
+    RolloutPlanStore,
+    StoreOf,
+    TrackedEvent,
+)
 from shipwise.server.services._common import audit, project_or_404
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
 from shipwise.server.services.observations import (
@@ -41,8 +51,15 @@ def _check_name(name: str) -> None:
         )
 
 
+class CatalogTx(
+    ProjectStore, MetricDefinitionStore, ObservationStore, RolloutPlanStore, AuditStore, Protocol
+):
+    """What the catalog touches: definitions, tracked and pushed values, the plans that
+    use a metric or wake on fresh events, and the audit log."""
+
+
 class MetricCatalog:
-    def __init__(self, store: Store, clock: Clock, observer: Observer) -> None:
+    def __init__(self, store: StoreOf[CatalogTx], clock: Clock, observer: Observer) -> None:
         self._store = store
         self._clock = clock
         self._observer = observer

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shipwise.server.ports import ExposureCount, Store
+from shipwise.server.ports import ExposureCount, ExposureStore, StoreOf
 
 MAX_FLAGS_PER_BATCH = 10_000
 
 
 class MetricsService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreOf[ExposureStore]) -> None:
         self._store = store
 
     def record_exposures(

@@ -17,8 +17,8 @@ from shipwise.server.ports import (
     Notification,
     NotificationFailed,
     Notifier,
-    Store,
-    Transaction,
+    OutboxStore,
+    StoreOf,
 )
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,9 @@ RETRY_AFTER = (
 
 
 class Notifications:
-    def __init__(self, store: Store, clock: Clock, notifiers: Mapping[str, Notifier]) -> None:
+    def __init__(
+        self, store: StoreOf[OutboxStore], clock: Clock, notifiers: Mapping[str, Notifier]
+    ) -> None:
         self._store = store
         self._clock = clock
         self._notifiers = dict(notifiers)
@@ -43,7 +45,7 @@ class Notifications:
     def channels(self) -> list[str]:
         return sorted(self._notifiers)
 
-    def announce(self, tx: Transaction, notification: Notification) -> None:
+    def announce(self, tx: OutboxStore, notification: Notification) -> None:
         """Queue ``notification`` for every channel, inside the caller's transaction."""
         for channel in self._notifiers:
             tx.enqueue(channel, notification)

@@ -15,17 +15,21 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain.guardrails import ArmStats, Comparison, Observation, Reading, Unreadable
 from shipwise.domain.plan_format import parse_duration
 from shipwise.server.ports import (
+    ExposureStore,
     MetricDefinition,
+    MetricDefinitionStore,
     MetricSource,
     MetricUnavailable,
     MetricWindow,
+    ObservationStore,
+    ProjectStore,
     RolloutPlanRecord,
-    Store,
+    StoreOf,
 )
 
 log = logging.getLogger(__name__)
@@ -76,8 +80,13 @@ def pushed_problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+class ObserveTx(ProjectStore, MetricDefinitionStore, ExposureStore, ObservationStore, Protocol):
+    """What observing a plan reads: its environment, its guardrails' metric definitions,
+    the exposures and the tracked or pushed values since its step began."""
+
+
 class Observer:
-    def __init__(self, store: Store, sources: Mapping[str, MetricSource]) -> None:
+    def __init__(self, store: StoreOf[ObserveTx], sources: Mapping[str, MetricSource]) -> None:
         self._store = store
         self._sources = dict(sources)
 

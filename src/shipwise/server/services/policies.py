@@ -10,16 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from shipwise.domain.access import Action
 from shipwise.domain.change_requests import RequestKind
 from shipwise.domain.policy import PolicyError, dump_policy
 from shipwise.domain.policy_diff import diff, weakenings
 from shipwise.domain.policy_model import Policy
-from shipwise.server.ports import Clock, Project, Store, Transaction
+from shipwise.server.ports import (
+    Clock,
+    OutboxStore,
+    PolicySourceStore,
+    Project,
+    ProjectStore,
+    StoreOf,
+)
 from shipwise.server.services._common import audit, project_or_404
-from shipwise.server.services.change_request_sweep import withdraw_stale
+from shipwise.server.services.change_request_sweep import SweepTx, withdraw_stale
 from shipwise.server.services.errors import Conflict, Invalid
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.releases import ReleaseService
@@ -44,8 +51,17 @@ class PolicyOutcome:
         return self.request is None
 
 
+class PolicyTx(PolicySourceStore, SweepTx, Protocol):
+    """What applying a policy touches: its source, the requests it outdates, the audit."""
+
+
+class _PolicyServiceTx(PolicyTx, ProjectStore, OutboxStore, Protocol):
+    """Applying a policy (``PolicyTx``) or, when it weakens a rule, opening a change
+    request instead (``RequestTx``: the project, the request, its notification)."""
+
+
 def save_policy_in(
-    tx: Transaction,
+    tx: PolicyTx,
     principal: Principal,
     project: Project,
     source: str,
@@ -83,7 +99,7 @@ def save_policy_in(
 class PolicyService:
     def __init__(
         self,
-        store: Store,
+        store: StoreOf[_PolicyServiceTx],
         clock: Clock,
         releases: ReleaseService,
         change_requests: ChangeRequestService,

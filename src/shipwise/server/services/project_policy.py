@@ -5,12 +5,18 @@ changes, segments, imports and rollout plans."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from shipwise.domain.policy import default_policy, parse_policy
 from shipwise.domain.policy_model import Policy
-from shipwise.server.ports import Project, Transaction
+from shipwise.server.ports import PolicySourceStore, Project, ProjectStore
 
 
-def project_policy(tx: Transaction, project: Project, source: str | None = None) -> Policy:
+class PolicyReader(ProjectStore, PolicySourceStore, Protocol):
+    """What reading a project's policy needs: its environments and its applied source."""
+
+
+def project_policy(tx: PolicyReader, project: Project, source: str | None = None) -> Policy:
     """The project's policy: ``source`` (or the applied shipwise.toml) over the defaults
     for its pipeline and time zone."""
     environments = tx.list_environments(project.id)

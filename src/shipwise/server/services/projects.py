@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shipwise.domain.access import Action
 from shipwise.domain.keys import ENVIRONMENT_KEY, PROJECT_KEY
 from shipwise.domain.pipeline import DEFAULT_PIPELINE, Stage
-from shipwise.server.ports import Environment, Project, Store
+from shipwise.server.ports import (
+    AuditStore,
+    Clocked,
+    Environment,
+    FlagStore,
+    Project,
+    ProjectStore,
+    StoreOf,
+)
 from shipwise.server.services._common import (
     audit,
     check_key,
@@ -37,8 +46,13 @@ def _environment_dict(environment: Environment) -> dict[str, object]:
     }
 
 
+class ProjectTx(ProjectStore, FlagStore, AuditStore, Clocked, Protocol):
+    """What projects touch: projects and environments, the flags a new environment
+    gets a configuration for (off, stamped by the store's clock), the audit log."""
+
+
 class ProjectService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreOf[ProjectTx]) -> None:
         self._store = store
 
     def create(

@@ -15,9 +15,14 @@ from typing import Any
 from shipwise.domain.access import Action
 from shipwise.domain.policy_model import StageGates
 from shipwise.domain.releases import Release
-from shipwise.server.ports import FlagConfig, Project, Transaction
+from shipwise.server.ports import FlagConfig, Project
 from shipwise.server.services.errors import Conflict
-from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change_in
+from shipwise.server.services.flag_changes import (
+    ConfigChange,
+    FlagChangeTx,
+    Target,
+    apply_change_in,
+)
 from shipwise.server.services.principal import Principal
 
 # Marks the strategy a promotion adds, so promoting again replaces it instead of adding
@@ -26,7 +31,7 @@ TESTERS_TITLE = "release testers"
 
 
 def switch_on_for_testers(
-    tx: Transaction,
+    tx: FlagChangeTx,
     principal: Principal,
     project: Project,
     release: Release,

@@ -19,30 +19,38 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain import release_flow, rollout
 from shipwise.domain.access import Action
-from shipwise.domain.releases import Release, ReleaseStatus
+from shipwise.domain.releases import EvidenceKind, Release, ReleaseStatus
 from shipwise.sdk import Client
 from shipwise.server.ports import (
     Clock,
+    Clocked,
     Environment,
     FlagConfig,
     Notification,
+    ProjectStore,
     RolloutCheck,
-    Store,
-    Transaction,
+    StoreOf,
 )
 from shipwise.server.services._common import audit, environment_or_404, project_or_404
 from shipwise.server.services.errors import Conflict, NotFound
+from shipwise.server.services.evidence import EvidenceTx, Witness, record_evidence_in
 from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change_in
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.rollout_apply import switch_off
+from shipwise.server.services.release_policy import ReleasePolicy
+from shipwise.server.services.rollout_apply import CarryOutTx, switch_off
 from shipwise.server.services.snapshots import SnapshotService
 
 DRILL_SAMPLE = 500  # contexts evaluated to prove the flag is off
+
+
+class _DrillRecordTx(EvidenceTx, Clocked, Protocol):
+    """What recording a drill touches: the release's evidence and the audit log, stamped
+    by the store's clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +86,8 @@ def git_commands(release: Release) -> list[str]:
 class RollbackService:
     def __init__(
         self,
-        store: Store,
+        # The release's flags, plans and notifications, as a rollout decision touches them.
+        store: StoreOf[CarryOutTx],
         clock: Clock,
         notifications: Notifications,
         snapshots: SnapshotService,
@@ -173,13 +182,17 @@ class RollbackService:
         principal: Principal,
         project_key: str,
         release_key: str,
-        environment_key: str,
+        environment_key: str | None = None,
         sample: int = DRILL_SAMPLE,
     ) -> DrillReport:
+        """``environment_key`` defaults to where the pipeline tests before production."""
         with self._store.transaction() as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.PROMOTE, project)
             principal.require(Action.WRITE_FLAGS, project)
+            if environment_key is None:
+                tested = ReleasePolicy.testing_stage(ReleasePolicy().policy_for(tx, project))
+                environment_key = tested or ""
             environment = environment_or_404(tx, project, environment_key)
             release = tx.get_release(project.id, release_key, for_update=True)
             if release is None:
@@ -199,7 +212,7 @@ class RollbackService:
                     saved[flag_key] = config
             if already_off:
                 detail = _nothing_to_switch_off(tx, release, environment, already_off)
-                self._record(tx, principal, project_key, release, environment_key, False, detail)
+                self._record(tx, principal, release, environment_key, False, detail)
                 return DrillReport(release_key, environment_key, False, 0, detail=detail)
             for flag_key in saved:
                 target = Target(project_key, flag_key, environment_key)
@@ -227,16 +240,15 @@ class RollbackService:
                     tx, principal, Target(project_key, flag_key, environment_key), change
                 )
             current = tx.get_release(project.id, release_key, for_update=True) or release
-            self._record(tx, principal, project_key, current, environment_key, succeeded, detail)
+            self._record(tx, principal, current, environment_key, succeeded, detail)
         return DrillReport(
             release_key, environment_key, succeeded, sample, still_on, sorted(saved), detail
         )
 
     def _record(
         self,
-        tx: Transaction,
+        tx: _DrillRecordTx,
         principal: Principal,
-        project_key: str,
         release: Release,
         environment_key: str,
         succeeded: bool,
@@ -244,21 +256,12 @@ class RollbackService:
     ) -> None:
         """The drill as evidence for the gates, and in the audit log."""
         data = {"succeeded": succeeded, "detail": detail}
-        tx.add_evidence(release, "drill", environment_key, principal.person, self._clock(), data)
-        audit(
-            tx,
-            principal,
-            "release.drill",
-            "release",
-            release.key,
-            project=project_key,
-            environment=environment_key,
-            after={**data, "by": principal.person, "content_version": release.content_version},
-        )
+        by, kind = Witness.of(principal), EvidenceKind.DRILL
+        record_evidence_in(tx, by, release, kind, environment_key, tx.now(), data)
 
 
 def _nothing_to_switch_off(
-    tx: Transaction, release: Release, environment: Environment, flags: list[str]
+    tx: ProjectStore, release: Release, environment: Environment, flags: list[str]
 ) -> str:
     """Why a drill where ``flags`` are already off proves nothing, and what to do first:
     promote the release there (which switches its flags on for the stage's testers) or,

@@ -7,16 +7,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain import release_flow
 from shipwise.domain.guardrails import Judgement
 from shipwise.domain.releases import ReleaseStatus
 from shipwise.domain.rollout import Decision, DecisionKind, PlanState, step_label
-from shipwise.server.ports import Notification, RolloutCheck, RolloutPlanRecord, Transaction
+from shipwise.server.ports import (
+    AuditStore,
+    Notification,
+    OutboxStore,
+    ProjectStore,
+    ReleaseStore,
+    RolloutCheck,
+    RolloutPlanRecord,
+    RolloutPlanStore,
+    SegmentStore,
+)
 from shipwise.server.services._common import audit
 from shipwise.server.services.errors import Invalid
-from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change_in
+from shipwise.server.services.flag_changes import (
+    ConfigChange,
+    FlagChangeTx,
+    Target,
+    apply_change_in,
+)
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.rollout_rules import rules_for_step, switched_off
@@ -29,6 +44,15 @@ _SEVERITY = {
 }
 
 
+class CarryOutTx(FlagChangeTx, RolloutPlanStore, OutboxStore, Protocol):
+    """What a decision touches: the flag change (``FlagChangeTx``), the plan and its
+    timeline, the release it follows, and the outbox."""
+
+
+class _FollowTx(ReleaseStore, ProjectStore, AuditStore, Protocol):
+    """What following a release reads and writes: the release, the pipeline, the audit."""
+
+
 def judgements_dict(judgements: Mapping[str, Judgement]) -> dict[str, Any]:
     return {name: {**asdict(j), "verdict": j.verdict.value} for name, j in judgements.items()}
 
@@ -39,7 +63,7 @@ def plan_target(plan: RolloutPlanRecord) -> str:
 
 
 def segment_ids(
-    tx: Transaction, project_id: int, names: tuple[str, ...], where: str
+    tx: SegmentStore, project_id: int, names: tuple[str, ...], where: str
 ) -> dict[str, int]:
     ids: dict[str, int] = {}
     for position, name in enumerate(names):
@@ -55,7 +79,7 @@ def segment_ids(
 
 
 def set_flag_for_step(
-    tx: Transaction, actor: Principal, plan: RolloutPlanRecord, step_index: int, project_id: int
+    tx: FlagChangeTx, actor: Principal, plan: RolloutPlanRecord, step_index: int, project_id: int
 ) -> None:
     step = plan.spec.steps[step_index]
     ids = segment_ids(tx, project_id, step.audiences, f"steps[{step_index}]")
@@ -70,7 +94,7 @@ def set_flag_for_step(
     apply_change_in(tx, actor, Target(plan.project, plan.flag, plan.environment), change)
 
 
-def switch_off(tx: Transaction, actor: Principal, target: Target, why: str) -> None:
+def switch_off(tx: FlagChangeTx, actor: Principal, target: Target, why: str) -> None:
     """The flag off in one environment, audited as a rollback (by a plan or a person)."""
     change = ConfigChange(
         "flag.rollback", lambda current: switched_off(current.rules()), reason=why
@@ -79,7 +103,7 @@ def switch_off(tx: Transaction, actor: Principal, target: Target, why: str) -> N
 
 
 def carry_out(
-    tx: Transaction,
+    tx: CarryOutTx,
     notifications: Notifications,
     actor: Principal,
     plan: RolloutPlanRecord,
@@ -124,7 +148,7 @@ def carry_out(
 
 
 def _follow_release(
-    tx: Transaction,
+    tx: _FollowTx,
     actor: Principal,
     plan: RolloutPlanRecord,
     decision: Decision,

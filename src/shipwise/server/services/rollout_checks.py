@@ -10,17 +10,31 @@ plan started without a release is held too).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.protected_paths import plan_release_refusal, rollouts_busy_refusal
 from shipwise.domain.releases import ChangeKind, Release
-from shipwise.server.ports import Environment, FlagRecord, Project, RolloutPlanRecord, Transaction
+from shipwise.server.ports import (
+    Environment,
+    FlagRecord,
+    FlagStore,
+    Project,
+    ReleaseStore,
+    RolloutPlanRecord,
+    RolloutPlanStore,
+)
 from shipwise.server.services._common import flag_or_404
 from shipwise.server.services.errors import Refused
-from shipwise.server.services.project_policy import project_policy
+from shipwise.server.services.project_policy import PolicyReader, project_policy
+
+
+class PlanChecksTx(ReleaseStore, RolloutPlanStore, PolicyReader, FlagStore, Protocol):
+    """What the checks read: releases, the environment's plans, the policy, the flag."""
 
 
 def require_release_there(
-    tx: Transaction,
+    tx: ReleaseStore,
     project: Project,
     flag: FlagRecord,
     environment: str,
@@ -47,7 +61,7 @@ def require_release_there(
 
 
 def require_room(
-    tx: Transaction,
+    tx: PlanChecksTx,
     project: Project,
     flag: FlagRecord,
     environment: Environment,
@@ -85,7 +99,7 @@ def require_room(
     raise Refused(message, field="flag")
 
 
-def still_shipping(tx: Transaction, project: Project, plan: RolloutPlanRecord) -> None:
+def still_shipping(tx: PlanChecksTx, project: Project, plan: RolloutPlanRecord) -> None:
     """A plan that goes on in a protected environment must still ship a release there
     (one rolled back or abandoned since it paused does not)."""
     policy = project_policy(tx, project)

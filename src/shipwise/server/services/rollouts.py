@@ -9,7 +9,7 @@ notifications in one transaction (``rollout_apply.carry_out``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain import rollout
 from shipwise.domain.access import Action
@@ -25,11 +25,13 @@ from shipwise.domain.rollout import (
 )
 from shipwise.server.ports import (
     Clock,
+    MetricDefinitionStore,
     Project,
     RolloutCheck,
     RolloutPlanRecord,
-    Store,
-    Transaction,
+    RolloutPlanStore,
+    StoreOf,
+    TemplateStore,
 )
 from shipwise.server.services._common import (
     audit,
@@ -42,14 +44,24 @@ from shipwise.server.services.errors import Conflict, Invalid, NotFound
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.project_policy import project_policy
-from shipwise.server.services.rollout_apply import carry_out, segment_ids
+from shipwise.server.services.rollout_apply import CarryOutTx, carry_out, segment_ids
 from shipwise.server.services.rollout_checks import (
+    PlanChecksTx,
     require_release_there,
     require_room,
     still_shipping,
 )
 
 DEFAULT_TEMPLATE = "default"
+
+
+class _SpecTx(TemplateStore, MetricDefinitionStore, Protocol):
+    """What choosing a plan reads: the project's templates and the metrics it may name."""
+
+
+class _RolloutsTx(CarryOutTx, TemplateStore, MetricDefinitionStore, Protocol):
+    """Carrying out a decision (``CarryOutTx``: the flag, the plan, the release, the
+    outbox), and the templates and metrics a plan is chosen from."""
 
 
 def read_plan(data: Any, known_metrics: set[str]) -> PlanSpec:
@@ -60,7 +72,9 @@ def read_plan(data: Any, known_metrics: set[str]) -> PlanSpec:
 
 
 class RolloutService:
-    def __init__(self, store: Store, clock: Clock, notifications: Notifications) -> None:
+    def __init__(
+        self, store: StoreOf[_RolloutsTx], clock: Clock, notifications: Notifications
+    ) -> None:
         self._store = store
         self._clock = clock
         self._notifications = notifications
@@ -187,7 +201,7 @@ class RolloutService:
 
     def _spec(
         self,
-        tx: Transaction,
+        tx: _SpecTx,
         project: Project,
         plan: Mapping[str, Any] | None,
         template: str | None,
@@ -326,7 +340,7 @@ class RolloutService:
         *,
         action: str | None = None,
         due_now: bool = False,
-        guard: Callable[[Transaction, Project, RolloutPlanRecord], None] | None = None,
+        guard: Callable[[PlanChecksTx, Project, RolloutPlanRecord], None] | None = None,
     ) -> RolloutPlanRecord:
         now = self._clock()
         with self._store.transaction() as tx:
@@ -355,7 +369,7 @@ class RolloutService:
 
 
 def _plan_or_404(
-    tx: Transaction, project: Project, plan_id: int, *, for_update: bool = False
+    tx: RolloutPlanStore, project: Project, plan_id: int, *, for_update: bool = False
 ) -> RolloutPlanRecord:
     plan = tx.get_plan(plan_id, for_update=for_update)
     if plan is None or plan.project != project.key:
@@ -363,7 +377,7 @@ def _plan_or_404(
     return plan
 
 
-def _metric_names(tx: Transaction, project: Project) -> set[str]:
+def _metric_names(tx: MetricDefinitionStore, project: Project) -> set[str]:
     return {m.name for m in tx.list_metrics(project.id)}
 
 

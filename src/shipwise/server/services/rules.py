@@ -13,12 +13,12 @@ fields the engine would ignore, which segments and parent flags exist).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain.flags import parse_configuration
 from shipwise.engine import SnapshotError, load_segment
 from shipwise.engine.validation import Problem, flag_problems, segment_problems
-from shipwise.server.ports import Project, Transaction
+from shipwise.server.ports import FlagStore, Project, SegmentStore
 from shipwise.server.services.errors import Invalid
 
 # The fields the engine reads, per object. Anything else is a typo the engine would
@@ -42,6 +42,10 @@ _SHAPES: dict[str, tuple[frozenset[str], dict[str, str]]] = {
     "override": (frozenset({"contextName", "values"}), {}),
     "dependency": (frozenset({"feature", "enabled", "variants"}), {}),
 }
+
+
+class RulesTx(FlagStore, SegmentStore, Protocol):
+    """What checking a flag's rules reads: the project's flags (dependencies) and segments."""
 
 
 def unknown_field_problems(items: Sequence[Any], shape: str, prefix: str) -> list[Problem]:
@@ -80,7 +84,7 @@ def check_constraints(constraints: Sequence[Any]) -> None:
 
 
 def rule_problems(
-    tx: Transaction, project: Project, flag_key: str, kind: str, rules: Mapping[str, Any]
+    tx: RulesTx, project: Project, flag_key: str, kind: str, rules: Mapping[str, Any]
 ) -> list[Problem]:
     """Every reason ``rules`` cannot be evaluated as written, each naming its field."""
     try:

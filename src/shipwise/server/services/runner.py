@@ -19,12 +19,12 @@ from shipwise.domain import rollout
 from shipwise.domain.access import TokenKind
 from shipwise.domain.guardrails import Judgement
 from shipwise.domain.rollout import Assessment, Decision, DecisionKind
-from shipwise.server.ports import Clock, RolloutCheck, RolloutPlanRecord, Store
+from shipwise.server.ports import Clock, RolloutCheck, RolloutPlanRecord, StoreOf
 from shipwise.server.services.errors import ServiceError
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.observations import Observer
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.rollout_apply import carry_out, judgements_dict
+from shipwise.server.services.rollout_apply import CarryOutTx, carry_out, judgements_dict
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class CheckOutcome:
 class RolloutRunner:
     def __init__(
         self,
-        store: Store,
+        store: StoreOf[CarryOutTx],  # due plans, and what carrying out a decision touches
         clock: Clock,
         observer: Observer,
         notifications: Notifications,

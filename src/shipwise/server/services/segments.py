@@ -9,20 +9,45 @@ protected environment uses the segment, unless an approved change request applie
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain.access import Action
 from shipwise.domain.change_requests import RequestKind
 from shipwise.domain.exposure import segment_widening
 from shipwise.domain.keys import SEGMENT_NAME
 from shipwise.domain.protected_paths import segment_refusal
-from shipwise.server.ports import Project, SegmentRecord, Store, Transaction
+from shipwise.server.ports import (
+    FlagStore,
+    Project,
+    RolloutPlanStore,
+    SegmentRecord,
+    SegmentStore,
+    SnapshotStore,
+    StoreOf,
+)
 from shipwise.server.services._common import audit, check_key, creating, project_or_404
-from shipwise.server.services.change_request_sweep import withdraw_stale
+from shipwise.server.services.change_request_sweep import SweepTx, withdraw_stale
 from shipwise.server.services.errors import Conflict, NotFound, Refused
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.project_policy import project_policy
+from shipwise.server.services.project_policy import PolicyReader, project_policy
 from shipwise.server.services.rules import check_constraints
+
+
+class _WideningTx(PolicyReader, SnapshotStore, Protocol):
+    """What refusing a widening reads: the policy and each environment's flags."""
+
+
+class SegmentTx(SegmentStore, FlagStore, SweepTx, _WideningTx, Protocol):
+    """What saving a segment touches: the segment, every environment's revision (through
+    ``FlagStore.touch``), the flags that use it, the requests it outdates, the audit log."""
+
+
+class _UsersTx(FlagStore, RolloutPlanStore, PolicyReader, Protocol):
+    """What finding a segment's users reads: flags, running plans, the policy's testers."""
+
+
+class _SegmentServiceTx(SegmentTx, RolloutPlanStore, Protocol):
+    """Saving (``SegmentTx``), and deleting, which first finds the users (``_UsersTx``)."""
 
 
 def _segment_dict(segment: SegmentRecord) -> dict[str, Any]:
@@ -35,7 +60,7 @@ def _segment_dict(segment: SegmentRecord) -> dict[str, Any]:
 
 
 class SegmentService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreOf[_SegmentServiceTx]) -> None:
         self._store = store
 
     def create(
@@ -156,7 +181,7 @@ class SegmentService:
 
 
 def save_in(
-    tx: Transaction,
+    tx: SegmentTx,
     principal: Principal,
     project_key: str,
     name: str,
@@ -211,7 +236,7 @@ def save_in(
 
 
 def _hold_back_widening(
-    tx: Transaction, project: Project, current: SegmentRecord, constraints: Sequence[Any]
+    tx: _WideningTx, project: Project, current: SegmentRecord, constraints: Sequence[Any]
 ) -> None:
     """Refuse new constraints that could match more people while a flag that is on in a
     protected environment uses the segment there (the same rule as a flag's own rules).
@@ -250,7 +275,7 @@ def _uses(strategies: Sequence[Any], segment_id: int) -> bool:
 MAX_USERS_NAMED = 5  # a refusal names this many users of a segment, then counts the rest
 
 
-def _users(tx: Transaction, project: Project, segment: SegmentRecord) -> list[str]:
+def _users(tx: _UsersTx, project: Project, segment: SegmentRecord) -> list[str]:
     """What refers to ``segment``: "flag KEY in ENV" and "rollout plan N (FLAG in ENV)"."""
     environments = {e.id: e.key for e in tx.list_environments(project.id)}
     found = []

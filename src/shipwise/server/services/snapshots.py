@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from shipwise.domain.flags import parse_configuration
 from shipwise.engine import FlagState, Snapshot, dump_snapshot, load_segment, state_to_unleash
-from shipwise.server.ports import Change, EnvironmentState, Store
+from shipwise.server.ports import Change, EnvironmentState, SnapshotStore, StoreOf
 from shipwise.server.services.errors import NotFound
 
 
@@ -55,7 +55,7 @@ def build_state(state: EnvironmentState) -> FlagState:
 
 
 class SnapshotService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreOf[SnapshotStore]) -> None:
         self._store = store
         self._published: dict[int, PublishedSnapshot] = {}
         self._known: dict[int, int] = {}  # newest revision heard of, per environment

@@ -10,17 +10,19 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from shipwise.domain.access import Action, Role, TokenKind
 from shipwise.server.ports import (
     AuditEntry,
+    AuditStore,
     ChangeBus,
     Clock,
     Project,
-    Store,
+    ProjectStore,
+    StoreOf,
     TokenRecord,
-    Transaction,
+    TokenStore,
 )
 from shipwise.server.services._common import audit, environment_or_404, project_or_404
 from shipwise.server.services.errors import Invalid, NotFound, Unauthenticated
@@ -54,8 +56,13 @@ class IssuedToken:
     environment: str | None = None
 
 
+class TokenTx(TokenStore, ProjectStore, AuditStore, Protocol):
+    """What tokens touch: the tokens, the projects and environments they are scoped to,
+    the audit log."""
+
+
 class TokenService:
-    def __init__(self, store: Store, clock: Clock, bus: ChangeBus | None = None) -> None:
+    def __init__(self, store: StoreOf[TokenTx], clock: Clock, bus: ChangeBus | None = None) -> None:
         self._store = store
         self._clock = clock
         self._bus = bus  # carries revocations to the other instances
@@ -305,7 +312,7 @@ class TokenService:
 class _Names:
     """Project and environment keys for the ids a token record holds."""
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: ProjectStore) -> None:
         self._tx = tx
         self._projects = {p.id: p for p in tx.list_projects()}
 

@@ -175,8 +175,14 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[SqlTransaction]:
-        with self._translated(writing=False), self._sessions() as session, session.begin():
-            yield SqlTransaction(session, self._clock, None, self.is_sqlite)
+        """A read-only unit of work: rolled back at the end, never committed, so a write
+        made in it by mistake is dropped (as the memory store drops it) rather than kept
+        without its audit record or revision bump."""
+        with self._translated(writing=False), self._sessions() as session:
+            try:
+                yield SqlTransaction(session, self._clock, None, self.is_sqlite)
+            finally:
+                session.rollback()
         self._trouble.over(writing=False)
 
     @contextmanager

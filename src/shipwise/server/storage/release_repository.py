@@ -3,15 +3,18 @@ Mixed into ``SqlTransaction`` so one unit of work covers flags and releases alik
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, ColumnElement, cast, func, select
 from sqlalchemy.orm import Session
 
 from shipwise.domain.github_order import Recorded
 from shipwise.domain.releases import (
+    AUTOMATIC_KEY_DIGITS,
+    AUTOMATIC_KEY_PREFIX,
     Approval,
     ApproverRole,
     ChangeKind,
@@ -20,6 +23,7 @@ from shipwise.domain.releases import (
     Deploy,
     Drill,
     Evidence,
+    EvidenceKind,
     PullRequest,
     Release,
     ReleaseStatus,
@@ -53,45 +57,71 @@ def _pull_request(row: PullRequestRow) -> PullRequest:
     )
 
 
+def _domain_release(row: ReleaseRow, project: str, pulls: Sequence[PullRequest]) -> Release:
+    return Release(
+        id=row.id,
+        project=project,
+        key=row.key,
+        title=row.title,
+        kind=ChangeKind(row.kind),
+        owner=row.owner,
+        created_at=_utc(row.created_at),
+        content_changed_at=_utc(row.content_changed_at),
+        severity=None if row.severity is None else Severity(row.severity),
+        flags=tuple(row.flags or ()),
+        commit=row.commit,
+        branch=row.branch,
+        pull_requests=tuple(pulls),
+        rollback_plan=row.rollback_plan,
+        communication_plan=row.communication_plan,
+        justification=row.justification,
+        stage=row.stage,
+        status=ReleaseStatus(row.status),
+        content_version=row.content_version,
+        labels=tuple(row.labels or ()),
+        authors=tuple(row.authors or ()),
+    )
+
+
+# Keys of the automatic form whose number counts ("rel-" and 1 to 18 digits), matched in
+# SQL before the digits are cast, so no other key is ever cast.
+_AUTOMATIC_KEY = f"^{AUTOMATIC_KEY_PREFIX}[0-9]{{1,{AUTOMATIC_KEY_DIGITS}}}$"
+
+
 class ReleaseQueries:
     session: Session
+    _flush_new: Callable[[str], None]  # SqlTransaction's: a unique key taken is KeyTaken
 
     def _release(self, row: ReleaseRow) -> Release:
-        project = self.session.get_one(ProjectRow, row.project_id)
-        pulls = self.session.scalars(
+        return self._releases([row], ReleaseRow.id == row.id)[0]
+
+    def _releases(self, rows: Iterable[ReleaseRow], *where: ColumnElement[bool]) -> list[Release]:
+        """``rows`` (of one project, selected by ``where``) with their pull requests:
+        one query for the project and one for the pull requests of them all, however
+        many rows there are (no query per release, and no list of ids to bind)."""
+        rows = list(rows)
+        if not rows:
+            return []
+        project = self.session.get_one(ProjectRow, rows[0].project_id)
+        pulls: dict[int, list[PullRequest]] = defaultdict(list)
+        for pull in self.session.scalars(
             select(PullRequestRow)
-            .where(PullRequestRow.release_id == row.id)
-            .order_by(PullRequestRow.number)
-        )
-        return Release(
-            id=row.id,
-            project=project.key,
-            key=row.key,
-            title=row.title,
-            kind=ChangeKind(row.kind),
-            owner=row.owner,
-            created_at=_utc(row.created_at),
-            content_changed_at=_utc(row.content_changed_at),
-            severity=None if row.severity is None else Severity(row.severity),
-            flags=tuple(row.flags or ()),
-            commit=row.commit,
-            branch=row.branch,
-            pull_requests=tuple(_pull_request(p) for p in pulls),
-            rollback_plan=row.rollback_plan,
-            communication_plan=row.communication_plan,
-            justification=row.justification,
-            stage=row.stage,
-            status=ReleaseStatus(row.status),
-            content_version=row.content_version,
-            labels=tuple(row.labels or ()),
-            authors=tuple(row.authors or ()),
-        )
+            .join(ReleaseRow, ReleaseRow.id == PullRequestRow.release_id)
+            .where(*where)
+            .order_by(PullRequestRow.release_id, PullRequestRow.number)
+        ):
+            pulls[pull.release_id].append(_pull_request(pull))
+        return [_domain_release(row, project.key, pulls[row.id]) for row in rows]
+
+    def _select_releases(self, *where: ColumnElement[bool]) -> list[Release]:
+        rows = self.session.scalars(select(ReleaseRow).where(*where).order_by(ReleaseRow.id))
+        return self._releases(rows, *where)
 
     def add_release(self, project_id: int, release: Release) -> Release:
         row = ReleaseRow(project_id=project_id)
         self.session.add(row)
         self._fill(row, release)
-        self.session.flush()
+        self._flush_new(f"release {release.key!r}")
         self._sync_pull_requests(row.id, release.pull_requests)
         return self._release(row)
 
@@ -152,36 +182,48 @@ class ReleaseQueries:
         row = self.session.scalar(query.with_for_update() if for_update else query)
         return None if row is None else self._release(row)
 
-    def list_releases(self, project_id: int) -> list[Release]:
-        rows = self.session.scalars(
-            select(ReleaseRow).where(ReleaseRow.project_id == project_id).order_by(ReleaseRow.id)
-        )
-        return [self._release(r) for r in rows]
+    def list_releases(
+        self,
+        project_id: int,
+        *,
+        stage: str | None = None,
+        status: ReleaseStatus | None = None,
+    ) -> list[Release]:
+        where = [ReleaseRow.project_id == project_id]
+        if stage is not None:
+            where.append(ReleaseRow.stage == stage)
+        if status is not None:
+            where.append(ReleaseRow.status == status.value)
+        return self._select_releases(*where)
 
     def releases_for_branch(self, project_id: int, branch: str) -> list[Release]:
-        rows = self.session.scalars(
-            select(ReleaseRow).where(
-                ReleaseRow.project_id == project_id, ReleaseRow.branch == branch
-            )
+        return self._select_releases(
+            ReleaseRow.project_id == project_id, ReleaseRow.branch == branch
         )
-        return [self._release(r) for r in rows]
 
     def next_release_number(self, project_id: int) -> int:
-        return (
-            len(
-                self.session.scalars(
-                    select(ReleaseRow.id).where(ReleaseRow.project_id == project_id)
-                ).all()
-            )
-            + 1
+        # The highest number of an automatic-form key, computed by the database: a count
+        # would collide after a key given by hand ("rel-3" beside one other release).
+        # Writers numbering in one project take turns on its row (PostgreSQL; SQLite's
+        # writers already do): two reading the same highest number would both pick it.
+        self.session.execute(
+            select(ProjectRow.id).where(ProjectRow.id == project_id).with_for_update()
         )
+        digits = cast(func.substr(ReleaseRow.key, len(AUTOMATIC_KEY_PREFIX) + 1), BigInteger)
+        highest = self.session.scalar(
+            select(func.max(digits)).where(
+                ReleaseRow.project_id == project_id,
+                ReleaseRow.key.regexp_match(_AUTOMATIC_KEY),
+            )
+        )
+        return (highest or 0) + 1
 
     # -- evidence -------------------------------------------------------------------
 
     def add_evidence(
         self,
         release: Release,
-        kind: str,
+        kind: EvidenceKind,
         stage: str,
         actor: str,
         at: datetime,
@@ -190,7 +232,7 @@ class ReleaseQueries:
         self.session.add(
             EvidenceRow(
                 release_id=release.id,
-                kind=kind,
+                kind=EvidenceKind(kind).value,
                 stage=stage,
                 actor=actor,
                 at=at,
@@ -217,19 +259,19 @@ class ReleaseQueries:
                 r.content_version,
             )
             for r in rows
-            if r.kind == "approval"
+            if r.kind == EvidenceKind.APPROVAL
         )
         checks = tuple(
             ChecklistCheck(
                 r.data["item"], r.stage, r.actor, _utc(r.at), r.data.get("note"), r.content_version
             )
             for r in rows
-            if r.kind == "check"
+            if r.kind == EvidenceKind.CHECK
         )
         signoffs = tuple(
             SignOff(r.data.get("kind", "qa"), r.stage, r.actor, _utc(r.at), r.content_version)
             for r in rows
-            if r.kind == "signoff"
+            if r.kind == EvidenceKind.SIGNOFF
         )
         drills = tuple(
             Drill(
@@ -240,7 +282,7 @@ class ReleaseQueries:
                 r.data.get("detail", ""),
             )
             for r in rows
-            if r.kind == "drill"
+            if r.kind == EvidenceKind.DRILL
         )
         ci: tuple[CiResult, ...] = ()
         deploys: tuple[Deploy, ...] = ()

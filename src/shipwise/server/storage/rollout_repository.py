@@ -71,6 +71,25 @@ def _write_state(row: RolloutPlanRow, state: PlanState) -> None:
     row.notified = sorted(state.notified)
 
 
+def _record(
+    row: RolloutPlanRow, project: str, flag: str, environment: str, release: str | None
+) -> RolloutPlanRecord:
+    return RolloutPlanRecord(
+        id=row.id,
+        project=project,
+        flag=flag,
+        environment=environment,
+        release=release,
+        spec=parse_plan(row.spec),
+        state=_state(row),
+        version=row.version,
+        next_check_at=_utc(row.next_check_at),
+        created_by=row.created_by,
+        created_at=_utc(row.created_at) or row.created_at,
+        judgements=dict(row.judgements or {}),
+    )
+
+
 class RolloutQueries:
     session: Session
     _now: Callable[[], datetime]
@@ -83,19 +102,8 @@ class RolloutQueries:
         flag = self.session.get_one(FlagRow, row.flag_id)
         environment = self.session.get_one(EnvironmentRow, row.environment_id)
         release = self.session.get(ReleaseRow, row.release_id) if row.release_id else None
-        return RolloutPlanRecord(
-            id=row.id,
-            project=project.key,
-            flag=flag.key,
-            environment=environment.key,
-            release=release.key if release else None,
-            spec=parse_plan(row.spec),
-            state=_state(row),
-            version=row.version,
-            next_check_at=_utc(row.next_check_at),
-            created_by=row.created_by,
-            created_at=_utc(row.created_at) or row.created_at,
-            judgements=dict(row.judgements or {}),
+        return _record(
+            row, project.key, flag.key, environment.key, release.key if release else None
         )
 
     def add_plan(
@@ -158,7 +166,16 @@ class RolloutQueries:
         release_id: int | None = None,
         active_only: bool = False,
     ) -> list[RolloutPlanRecord]:
-        query = select(RolloutPlanRow).where(RolloutPlanRow.project_id == project_id)
+        # The keys come in the same query: one statement however many plans (loading
+        # each plan's flag and release by id was a query per plan).
+        query = (
+            select(RolloutPlanRow, ProjectRow.key, FlagRow.key, EnvironmentRow.key, ReleaseRow.key)
+            .join(ProjectRow, ProjectRow.id == RolloutPlanRow.project_id)
+            .join(FlagRow, FlagRow.id == RolloutPlanRow.flag_id)
+            .join(EnvironmentRow, EnvironmentRow.id == RolloutPlanRow.environment_id)
+            .outerjoin(ReleaseRow, ReleaseRow.id == RolloutPlanRow.release_id)
+            .where(RolloutPlanRow.project_id == project_id)
+        )
         if flag_id is not None:
             query = query.where(RolloutPlanRow.flag_id == flag_id)
         if environment_id is not None:
@@ -167,8 +184,8 @@ class RolloutQueries:
             query = query.where(RolloutPlanRow.release_id == release_id)
         if active_only:
             query = query.where(RolloutPlanRow.status.in_([s.value for s in ACTIVE]))
-        rows = self.session.scalars(query.order_by(RolloutPlanRow.id))
-        return [self._plan(row) for row in rows]
+        rows = self.session.execute(query.order_by(RolloutPlanRow.id))
+        return [_record(plan, p, f, e, r) for plan, p, f, e, r in rows]
 
     def due_plans(self, now: datetime, limit: int) -> list[int]:
         query = (

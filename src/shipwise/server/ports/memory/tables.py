@@ -1,0 +1,111 @@
+"""The memory store's tables: plain dicts and lists, copied whole when a unit of work
+begins (so a failed one leaves nothing) and kept when it ends well."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from shipwise.domain.audit import GENESIS
+from shipwise.domain.change_requests import ChangeRequest
+from shipwise.domain.releases import Release
+from shipwise.server.ports.audit import AuditRecord
+from shipwise.server.ports.deliveries import GitHubDelivery
+from shipwise.server.ports.flags import FlagConfig, FlagRecord
+from shipwise.server.ports.metrics import MetricDefinition
+from shipwise.server.ports.projects import Environment, Project
+from shipwise.server.ports.segments import SegmentRecord
+from shipwise.server.ports.tokens import TokenRecord
+
+
+def utc(moment: datetime) -> datetime:
+    """What the SQL store hands back: every moment in UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else utc(moment)
+
+
+def as_json(value: Any) -> Any:
+    """A JSON column's round trip: what cannot be stored as JSON fails here, as it does
+    in the database, and what comes back shares nothing with what went in."""
+    return json.loads(json.dumps(value))
+
+
+@dataclass
+class PlanRow:
+    project_id: int
+    flag_id: int
+    environment_id: int
+    release_id: int | None
+    spec: dict[str, Any]  # as the SQL store keeps it: ``plan_to_dict``'s JSON
+    state: Any  # a ``PlanState`` (frozen)
+    next_check_at: datetime | None
+    judgements: dict[str, Any]
+    version: int
+    created_by: str
+    created_at: datetime
+
+
+@dataclass
+class OutboxRow:
+    channel: str
+    payload: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass
+class Tables:
+    """Rows by id, in id order (dicts keep insertion order); ``ids`` numbers each table."""
+
+    ids: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    projects: dict[int, Project] = field(default_factory=dict)
+    environments: dict[int, Environment] = field(default_factory=dict)
+    flags: dict[int, FlagRecord] = field(default_factory=dict)
+    configs: dict[tuple[int, int], FlagConfig] = field(default_factory=dict)
+    segments: dict[int, SegmentRecord] = field(default_factory=dict)
+    tokens: dict[int, tuple[TokenRecord, str]] = field(default_factory=dict)  # and its hash
+    audit: list[AuditRecord] = field(default_factory=list)
+    chain_head: str = GENESIS  # the first migration's head row
+    # (environment id, flag, app, received at, yes, no, variants)
+    exposures: list[tuple[int, str, str | None, datetime, int, int, dict[str, int]]] = field(
+        default_factory=list
+    )
+    releases: dict[int, tuple[int, Release]] = field(default_factory=dict)  # project id, release
+    # (id, release id, kind, stage, actor, at, content version, data)
+    evidence: list[tuple[int, str, str, str, datetime, int, dict[str, Any]]] = field(
+        default_factory=list
+    )
+    # (project id, commit, context, state, at, event at)
+    ci_results: list[tuple[int, str, str, str, datetime, datetime | None]] = field(
+        default_factory=list
+    )
+    # (project id, environment, commit, succeeded, at, event at)
+    deploys: list[tuple[int, str, str, bool, datetime, datetime | None]] = field(
+        default_factory=list
+    )
+    policies: dict[int, tuple[str, int]] = field(default_factory=dict)  # source, version
+    plans: dict[int, PlanRow] = field(default_factory=dict)
+    checks: list[Any] = field(default_factory=list)  # ``RolloutCheck``s, in id order
+    templates: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    metrics: dict[tuple[int, str], MetricDefinition] = field(default_factory=dict)
+    # (environment id, flag, arm, event, received at, count, valued, total, total_sq)
+    tracked: list[tuple[int, str, str, str, datetime, int, int, float, float]] = field(
+        default_factory=list
+    )
+    # (project id, environment, name, value, at)
+    pushed: list[tuple[int, str | None, str, float, datetime]] = field(default_factory=list)
+    outbox: dict[int, OutboxRow] = field(default_factory=dict)
+    deliveries: dict[int, tuple[int, GitHubDelivery]] = field(default_factory=dict)
+    change_requests: dict[int, tuple[int, ChangeRequest]] = field(default_factory=dict)
+
+    def next_id(self, table: str) -> int:
+        self.ids[table] += 1
+        return self.ids[table]

@@ -1,0 +1,266 @@
+"""Evidence the gates ask about, recorded one way whoever gives it: an approval, a
+checklist check, a sign-off or a rollback drill about a release (``EvidenceKind``), a CI
+result or a deploy about a commit. Each is stored with who gave it and audited in the
+same transaction, whether a person gives it through the API, GitHub through a webhook
+delivery (``github_intake``) or a rollback drill (``rollback``).
+
+``record_*_in`` work inside the caller's transaction, stamped with the caller's ``now``;
+``EvidenceService`` is the API's way in: it checks the principal's role, finds the
+release and the stage, and calls them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from shipwise.domain.access import Action
+from shipwise.domain.commits import normalize_commit
+from shipwise.domain.github import CiState
+from shipwise.domain.policy_model import Policy
+from shipwise.domain.releases import EvidenceKind, Release
+from shipwise.server.ports import AuditEntry, AuditStore, Project, ReleaseStore, Store
+from shipwise.server.services._common import project_or_404
+from shipwise.server.services.errors import Conflict, Invalid, NotFound
+from shipwise.server.services.principal import Principal
+from shipwise.server.services.release_access import release_or_404
+from shipwise.server.services.release_policy import ReleasePolicy
+
+__all__ = [
+    "EvidenceService",
+    "EvidenceTx",
+    "Witness",
+    "record_ci_in",
+    "record_deploy_in",
+    "record_evidence_in",
+    "valid_commit",
+]
+
+
+class EvidenceTx(ReleaseStore, AuditStore, Protocol):
+    """What recording evidence touches: the release's records and the audit log."""
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """Who records evidence: ``actor`` as the audit log names it (a token, or
+    ``github:<login>``), ``person`` as the evidence names them (the approver, the
+    tester), and the audit record's ``reason`` (GitHub: which delivery)."""
+
+    actor: str
+    person: str
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> Witness:
+        return cls(principal.actor, principal.person)
+
+
+def _audit(
+    tx: AuditStore,
+    by: Witness,
+    action: str,
+    target: tuple[str, str],
+    project: str,
+    after: Mapping[str, Any],
+    environment: str | None = None,
+) -> None:
+    target_type, target_key = target
+    tx.append_audit(
+        AuditEntry(
+            actor=by.actor,
+            action=action,
+            target_type=target_type,
+            target_key=target_key,
+            project=project,
+            environment=environment,
+            after=after,
+            reason=by.reason,
+        )
+    )
+
+
+def record_evidence_in(
+    tx: EvidenceTx,
+    by: Witness,
+    release: Release,
+    kind: EvidenceKind,
+    stage: str,
+    now: datetime,
+    data: dict[str, Any],
+) -> None:
+    """``kind`` of evidence about ``release`` for ``stage``, counting for the content it
+    saw (``content_version``), audited as ``release.<kind>``."""
+    tx.add_evidence(release, kind, stage, by.person, now, data)
+    after = {**data, "by": by.person, "content_version": release.content_version}
+    _audit(tx, by, f"release.{kind.value}", ("release", release.key), release.project, after, stage)
+
+
+def record_ci_in(
+    tx: EvidenceTx,
+    by: Witness,
+    project: Project,
+    commit: str,
+    check: tuple[str, str],
+    now: datetime,
+    event_at: datetime | None = None,
+) -> None:
+    """A CI check's ``(context, state)`` on ``commit``; ``event_at`` is when the
+    reporter says it happened (GitHub's payload time), kept to order late deliveries."""
+    context, state = check
+    tx.add_ci_result(project.id, commit, context, state, now, event_at=event_at)
+    after: dict[str, Any] = {"context": context, "state": state}
+    if event_at is not None:
+        after["event_at"] = event_at.isoformat()
+    _audit(tx, by, "ci.report", ("commit", commit), project.key, after)
+
+
+def record_deploy_in(
+    tx: EvidenceTx,
+    by: Witness,
+    project: Project,
+    environment: str,
+    commit: str,
+    succeeded: bool,
+    now: datetime,
+    event_at: datetime | None = None,
+    noted: Mapping[str, Any] | None = None,
+) -> None:
+    """A deploy of ``commit`` to ``environment``, reported by ``by.actor``; ``noted``
+    adds what the reporter knows to the audit record (GitHub's environment name)."""
+    tx.add_deploy(project.id, environment, commit, succeeded, by.actor, now, event_at=event_at)
+    after: dict[str, Any] = {"commit": commit, "succeeded": succeeded, **(noted or {})}
+    if event_at is not None:
+        after["event_at"] = event_at.isoformat()
+    _audit(tx, by, "deploy.report", ("deploy", commit), project.key, after, environment)
+
+
+def valid_commit(value: str) -> str:
+    """The full lower-case SHA every edge stores, so the gates' exact comparison (and
+    SQL's) holds; a short or malformed one is a 422 naming the field."""
+    try:
+        return normalize_commit(value)
+    except ValueError as problem:
+        raise Invalid(str(problem), field="commit") from None
+
+
+class EvidenceService:
+    """Evidence given through the API, each by the principal who calls."""
+
+    def __init__(self, store: Store, policy: ReleasePolicy) -> None:
+        self._store = store
+        self._policy = policy
+
+    def _record(
+        self,
+        principal: Principal,
+        where: tuple[str, str],
+        action: Action,
+        kind: EvidenceKind,
+        stage: str | None,
+        data: dict[str, Any],
+    ) -> Release:
+        project_key, key = where
+        with self._store.transaction() as tx:
+            project, release = release_or_404(tx, principal, project_key, key, action)
+            policy = self._policy.policy_for(tx, project)
+            stage = stage or self._default_stage(kind, release, policy)
+            if policy.stage(stage) is None:
+                raise Invalid(f"no environment {stage!r} in the pipeline", field="stage")
+            if kind is EvidenceKind.APPROVAL:
+                if principal.person in release.authors:
+                    raise Conflict(
+                        f"{principal.person} wrote {key} and cannot approve it; ask a reviewer"
+                    )
+                data = {"roles": sorted(r.value for r in self._policy.roles_of(principal, policy))}
+            record_evidence_in(tx, Witness.of(principal), release, kind, stage, tx.now(), data)
+        return release
+
+    def _default_stage(self, kind: EvidenceKind, release: Release, policy: Policy) -> str:
+        """An approval or a check is for where the release goes next; a sign-off or a
+        drill for where it is tested before production."""
+        if kind in {EvidenceKind.SIGNOFF, EvidenceKind.DRILL}:
+            tested = self._policy.testing_stage(policy)
+        else:
+            tested = None
+        return tested or self._policy.next_stage(release, policy) or release.stage or ""
+
+    def approve(
+        self, principal: Principal, project_key: str, key: str, stage: str | None = None
+    ) -> Release:
+        where = (project_key, key)
+        return self._record(principal, where, Action.APPROVE, EvidenceKind.APPROVAL, stage, {})
+
+    def check_item(
+        self,
+        principal: Principal,
+        project_key: str,
+        key: str,
+        item: str,
+        note: str | None = None,
+        stage: str | None = None,
+    ) -> Release:
+        if not item.strip():
+            raise Invalid("name the checklist item", field="item")
+        data = {"item": item, "note": note}
+        where = (project_key, key)
+        return self._record(
+            principal, where, Action.MANAGE_RELEASES, EvidenceKind.CHECK, stage, data
+        )
+
+    def sign_off(
+        self,
+        principal: Principal,
+        project_key: str,
+        key: str,
+        kind: str = "qa",
+        stage: str | None = None,
+    ) -> Release:
+        """``stage`` defaults to where the pipeline tests before production."""
+        where = (project_key, key)
+        data = {"kind": kind}
+        return self._record(principal, where, Action.SIGN_OFF, EvidenceKind.SIGNOFF, stage, data)
+
+    def record_drill(
+        self,
+        principal: Principal,
+        project_key: str,
+        key: str,
+        stage: str | None,
+        succeeded: bool,
+        detail: str = "",
+    ) -> Release:
+        """A drill run elsewhere; ``stage`` defaults like a sign-off's."""
+        where = (project_key, key)
+        data = {"succeeded": succeeded, "detail": detail}
+        return self._record(principal, where, Action.PROMOTE, EvidenceKind.DRILL, stage, data)
+
+    def report_deploy(
+        self,
+        principal: Principal,
+        project_key: str,
+        environment: str,
+        commit: str,
+        succeeded: bool = True,
+    ) -> None:
+        commit = valid_commit(commit)
+        with self._store.transaction() as tx:
+            project = project_or_404(tx, project_key)
+            principal.require(Action.REPORT, project)
+            if tx.get_environment(project.id, environment) is None:
+                raise NotFound(f"no environment {environment!r} in project {project_key!r}")
+            by = Witness.of(principal)
+            record_deploy_in(tx, by, project, environment, commit, succeeded, tx.now())
+
+    def report_ci(
+        self, principal: Principal, project_key: str, commit: str, context: str, state: str
+    ) -> None:
+        if state not in set(CiState):
+            raise Invalid("state must be success, failure, pending or error", field="state")
+        commit = valid_commit(commit)
+        with self._store.transaction() as tx:
+            project = project_or_404(tx, project_key)
+            principal.require(Action.REPORT, project)
+            record_ci_in(tx, Witness.of(principal), project, commit, (context, state), tx.now())

@@ -1,0 +1,185 @@
+"""Promoting a release: only when every gate of the target stage passes
+(``domain.gates``), audited; on the hotfix path the team is told.
+
+A refused promotion changes nothing and says, gate by gate, what would satisfy it. Each
+decision reads the clock once (the transaction's injected clock): the gates, the
+promotion's stamp and the hotfix notice all see the same ``now``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shipwise.domain import gates, release_flow
+from shipwise.domain.access import Action
+from shipwise.domain.policy_model import Policy
+from shipwise.domain.releases import (
+    Evidence,
+    GateResult,
+    OtherRelease,
+    PromotionDecision,
+    Release,
+    ReleaseStatus,
+)
+from shipwise.server.ports import Notification, Project, Store, Transaction
+from shipwise.server.services._common import audit, environment_or_404
+from shipwise.server.services.errors import Invalid, ServiceError
+from shipwise.server.services.notifications import Notifications
+from shipwise.server.services.principal import Principal
+from shipwise.server.services.release_access import release_or_404
+from shipwise.server.services.release_policy import ReleasePolicy
+from shipwise.server.services.release_testers import switch_on_for_testers
+
+__all__ = ["Decided", "PromotionRefused", "PromotionService", "decide", "gate_dict"]
+
+
+class PromotionRefused(ServiceError):
+    """409: the gates of the target stage are not all met; nothing changed."""
+
+    status = 409
+
+    def __init__(self, decision: PromotionDecision) -> None:
+        unmet = "; ".join(f"{g.gate}: {g.remedy or g.detail}" for g in decision.unmet)
+        super().__init__(f"{decision.release} cannot go to {decision.target}: {unmet}")
+        self.decision = decision
+
+    def details(self) -> dict[str, object]:
+        return {"gates": [gate_dict(g) for g in self.decision.gates]}
+
+
+def gate_dict(gate: GateResult) -> dict[str, object]:
+    found = {"gate": gate.gate, "passed": gate.passed, "detail": gate.detail, "remedy": gate.remedy}
+    return found | {"bypassed": gate.bypassed, "hotfix_path": gate.hotfix_path}
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """The gates of the next (or the named) promotion, if there is one, and what they
+    were judged on."""
+
+    decision: PromotionDecision | None
+    policy: Policy
+    evidence: Evidence
+
+
+def _others(tx: Transaction, project: Project, release: Release) -> list[OtherRelease]:
+    in_progress = tx.list_releases(project.id, status=ReleaseStatus.IN_PROGRESS)
+    return [
+        OtherRelease(r.key, r.kind, r.status, frozenset({r.stage}) if r.stage else frozenset())
+        for r in in_progress
+        if r.id != release.id
+    ]
+
+
+def decide(
+    tx: Transaction,
+    policies: ReleasePolicy,
+    project: Project,
+    release: Release,
+    target: str | None,
+    now: datetime,
+) -> Decided:
+    """The gates of promoting ``release`` into ``target`` (default: its next stage)."""
+    policy = policies.policy_for(tx, project)
+    evidence = tx.evidence(project.id, release)
+    if target is not None:  # a typo names no environment: a mistake, not a closed gate
+        environment_or_404(tx, project, target)
+    target = target or policies.next_stage(release, policy)
+    if target is None:
+        return Decided(None, policy, evidence)
+    others = _others(tx, project, release)
+    decision = gates.evaluate_promotion(release, target, policy, evidence, others, now)
+    return Decided(decision, policy, evidence)
+
+
+class PromotionService:
+    def __init__(
+        self, store: Store, policy: ReleasePolicy, notifications: Notifications | None = None
+    ) -> None:
+        self._store = store
+        self._policy = policy
+        self._notifications = notifications
+
+    def promote(
+        self, principal: Principal, project_key: str, key: str, target: str | None = None
+    ) -> tuple[Release, PromotionDecision, list[str]]:
+        """The promoted release, the gates it passed, and the flags it switched on for
+        the target stage's testers (none in a protected stage: its rollout plan decides)."""
+        with self._store.transaction() as tx:
+            now = tx.now()
+            project, release = release_or_404(tx, principal, project_key, key, Action.PROMOTE)
+            decided = decide(tx, self._policy, project, release, target, now)
+            decision, policy = decided.decision, decided.policy
+            if decision is None:
+                raise Invalid(f"{key} is already in the last environment", field="env")
+            if not decision.allowed:
+                raise PromotionRefused(decision)
+            after: dict[str, Any] = {"gates": [g.gate for g in decision.gates]}
+            if release_flow.is_hotfix_path(decision):
+                hotfix = release_flow.hotfix_decision(release, policy, decided.evidence, now)
+                moved = release_flow.promote(release, hotfix, now)
+                effects = hotfix.effects
+                # Recorded for the notifier and the rollout runner (later issues act on it).
+                after["hotfix"] = {
+                    "label": effects.label,
+                    "notify_team": effects.notify_team,
+                    "close_monitoring": effects.close_monitoring,
+                    "skipped": list(effects.skipped),
+                    "bypassed": list(effects.bypassed),
+                }
+                if effects.notify_team:
+                    self._announce_hotfix(tx, principal, release, decision, effects, now)
+            else:
+                moved = release_flow.promote(release, decision, now)
+            promoted = tx.save_release(moved)
+            after["stage"] = promoted.stage
+            stage = policy.stage(decision.target)  # the hotfix path too: the rule is by stage
+            switched = switch_on_for_testers(tx, principal, project, release, stage)
+            if switched and stage is not None:
+                after["switched_on"] = {"flags": switched, "testers": stage.testers}
+            audit(
+                tx,
+                principal,
+                "release.promote",
+                "release",
+                key,
+                project=project_key,
+                environment=decision.target,
+                before={"stage": release.stage},
+                after=after,
+                reason=release.justification if "hotfix" in after else None,
+            )
+        return promoted, decision, switched
+
+    def _announce_hotfix(
+        self,
+        tx: Transaction,
+        principal: Principal,
+        release: Release,
+        decision: PromotionDecision,
+        effects: release_flow.HotfixEffects,
+        now: datetime,
+    ) -> None:
+        if self._notifications is None:
+            return
+        skipped = ", ".join(effects.skipped) or "nothing"
+        self._notifications.announce(
+            tx,
+            Notification(
+                kind="release.hotfix",
+                project=release.project,
+                title=f"HOTFIX {release.key} ({release.title}) promoted to {decision.target}",
+                text=(
+                    f"By {principal.person}, skipping {skipped}. "
+                    f"Why: {release.justification or 'no justification given'}. "
+                    f"Watch {decision.target} closely for the next 24 hours."
+                ),
+                at=now,
+                release=release.key,
+                environment=decision.target,
+                severity="critical",
+                data={"skipped": list(effects.skipped), "by": principal.person},
+            ),
+        )
