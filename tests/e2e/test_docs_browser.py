@@ -3,31 +3,21 @@ host but the Shipwise server blocked: the pages must still draw the API's operat
 and no request may even try to leave the server (the pages' Content-Security-Policy
 stops ReDoc's logo from cdn.redoc.ly before it reaches the network).
 
-Chromium comes from SHIPWISE_TEST_CHROMIUM, which scripts/test sets (installing Debian's
-chromium package when run as root), else /usr/bin/chromium. Without it the test fails:
-Playwright's own browser download cannot be used on a closed network."""
+The browser and the blocked network come from tests/support/chromium.py."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser
+from tests.support.chromium import Offline, chromium
 from tests.support.server import RunningServer, running_server
 
-CHROMIUM = Path(os.environ.get("SHIPWISE_TEST_CHROMIUM", "/usr/bin/chromium"))
-# Headless in a container as root: no sandbox, no GPU; and no background calls home.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RENDER_MS = 30_000  # the first draw of a 1.5 MB bundle on a loaded 2-core machine
+
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -38,42 +28,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"no Chromium at {CHROMIUM}: run scripts/test (it installs Debian's chromium as "
-            "root) or set SHIPWISE_TEST_CHROMIUM",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
-
-
-class Offline:
-    """A page whose requests reach only the server; every other one is recorded and
-    aborted, as on a network that reaches nothing else."""
-
-    def __init__(self, browser: Browser, server: RunningServer) -> None:
-        self.page: Page = browser.new_page()
-        self.elsewhere: list[str] = []
-        self._host = urlsplit(server.url).netloc
-        self.page.route("**/*", self._route)
-
-    def _route(self, route: Route) -> None:
-        url = route.request.url
-        if urlsplit(url).netloc == self._host:
-            route.continue_()
-        else:
-            self.elsewhere.append(url)
-            route.abort("internetdisconnected")
 
 
 @pytest.fixture
 def offline(browser: Browser, server: RunningServer) -> Iterator[Offline]:
-    page = Offline(browser, server)
+    page = Offline(browser, server.url)
     yield page
-    page.page.close()
+    page.close()
 
 
 def _operations(server: RunningServer) -> int:

@@ -20,6 +20,7 @@ from shipwise.cli.errors import reported
 from shipwise.cli.flag_cmd import flag_app
 from shipwise.cli.gate_cmd import gate_app
 from shipwise.cli.import_cmd import import_app
+from shipwise.cli.login_cmd import login_app
 from shipwise.cli.metric_cmd import metric_app
 from shipwise.cli.options import JsonOption, SpellingGroup
 from shipwise.cli.output import console, fail, json_option, say
@@ -88,6 +89,7 @@ app.add_typer(flag_app, name="flag", rich_help_panel="Flags")
 app.add_typer(token_app, name="token", rich_help_panel="Flags")
 app.add_typer(segment_app, name="segment", rich_help_panel="Flags")
 app.add_typer(import_app, name="import", rich_help_panel="Flags")
+app.add_typer(login_app, rich_help_panel="Flags")  # one command: shipwise login-link
 app.add_typer(release_app, name="release", rich_help_panel="Releases")
 app.add_typer(gate_app, name="gate", rich_help_panel="Releases")
 app.add_typer(deploy_app, name="deploy", rich_help_panel="Releases")

@@ -157,6 +157,12 @@ class Remote:
         self._client()
         return self._url
 
+    @property
+    def given_url(self) -> str | None:
+        """The URL as given (``--url``, ``SHIPWISE_URL``), without connecting: for a
+        command that works on the server host and only names the server."""
+        return self._given[0]
+
     def _client(self) -> httpx.Client:
         if self._http is None:
             import httpx  # noqa: PLC0415 (lazy)

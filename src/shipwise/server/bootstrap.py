@@ -1,10 +1,17 @@
-"""The one place that wires adapters (storage, bus) into services."""
+"""The one place that wires adapters (storage, bus) into services.
+
+``wire_services`` builds every service over any ``Store``: ``build`` gives it the
+database, the service unit tests a memory store. Time comes from the store alone: the
+services read ``now`` from their unit of work, and the token cache (which reads time
+outside any) from the store's clock, so a simulated clock reaches everything at once."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Generic, TypeAlias, TypeVar
 
 from shipwise.data import demo_snapshot
 from shipwise.engine import Snapshot
@@ -14,7 +21,7 @@ from shipwise.server.metrics.prometheus import PrometheusSource
 from shipwise.server.metrics.sentry import SentrySource
 from shipwise.server.notify.log import LogNotifier
 from shipwise.server.notify.webhook import WebhookNotifier
-from shipwise.server.ports import ChangeBus, Clock, MetricSource, Notifier, RunnerLock
+from shipwise.server.ports import ChangeBus, Clock, MetricSource, Notifier, RunnerLock, Store
 from shipwise.server.services.audit import AuditService
 from shipwise.server.services.change_requests import ChangeRequestService
 from shipwise.server.services.evidence import EvidenceService
@@ -29,6 +36,7 @@ from shipwise.server.services.policies import PolicyService
 from shipwise.server.services.principal import SYSTEM
 from shipwise.server.services.projects import ProjectService
 from shipwise.server.services.promotion import PromotionService
+from shipwise.server.services.release_board import ReleaseBoard
 from shipwise.server.services.release_policy import ReleasePolicy
 from shipwise.server.services.releases import ReleaseService
 from shipwise.server.services.rollback import RollbackService
@@ -37,6 +45,7 @@ from shipwise.server.services.runner import RolloutRunner
 from shipwise.server.services.segments import SegmentService
 from shipwise.server.services.snapshots import SnapshotService
 from shipwise.server.services.tokens import TokenService
+from shipwise.server.services.web_sessions import WebSessionService
 from shipwise.server.settings import Settings
 from shipwise.server.storage.bus import LocalBus
 from shipwise.server.storage.database import Database
@@ -45,10 +54,15 @@ from shipwise.server.worker import RunnerLoop
 
 log = logging.getLogger(__name__)
 
+StoreT = TypeVar("StoreT", bound=Store)
+
 
 @dataclass
-class Services:
-    database: Database
+class Wired(Generic[StoreT]):
+    """Every service over one store, and the bus that carries its changes. The server's
+    are ``Services`` (over the database); the service unit tests wire a memory store."""
+
+    store: StoreT
     bus: ChangeBus
     projects: ProjectService
     flags: FlagService
@@ -69,10 +83,19 @@ class Services:
     runner: RolloutRunner
     change_requests: ChangeRequestService
     policies: PolicyService
+    web_sessions: WebSessionService
+    board: ReleaseBoard
     runner_loop: RunnerLoop | None = None  # started by ``start_runner``
     first_admin_secret: str | None = None  # set when first start generated one
 
-    def start_runner(self, interval: float = 1.0, lease: float = 15.0) -> RunnerLoop:
+    @property
+    def database(self) -> StoreT:
+        """The store, by the name the server's code and tests know it."""
+        return self.store
+
+    def start_runner(
+        self: Wired[Database], interval: float = 1.0, lease: float = 15.0
+    ) -> RunnerLoop:
         """Run the rollout runner in this process (it acts only while holding the lock)."""
         if self.runner_loop is None:
             lock = runner_lock(self.database, lease)
@@ -81,11 +104,14 @@ class Services:
             self.runner_loop.start()
         return self.runner_loop
 
-    def close(self) -> None:
+    def close(self: Wired[Database]) -> None:
         if self.runner_loop is not None:
             self.runner_loop.stop()
         self.bus.close()
         self.database.dispose()
+
+
+Services: TypeAlias = Wired[Database]
 
 
 def runner_lock(database: Database, lease: float = 15.0) -> RunnerLock:
@@ -136,44 +162,68 @@ def open_database(settings: Settings, clock: Clock = system_clock) -> Database:
     )
 
 
+def wire_services(
+    store: StoreT,
+    bus: ChangeBus,
+    notifiers: Mapping[str, Notifier],
+    metric_sources: Mapping[str, MetricSource],
+    github_secret: str | None = None,
+) -> Wired[StoreT]:
+    """Every service over ``store``, wired once, whatever the store: the server's
+    database (``build``) or a memory store (the service unit tests). Revision bumps the
+    bus carries refresh the snapshots; revocations empty the token cache."""
+    notifications = Notifications(store, notifiers)
+    release_policy = ReleasePolicy()
+    releases = ReleaseService(store, release_policy)
+    observer = Observer(store, metric_sources)
+    snapshots = SnapshotService(store)
+    change_requests = ChangeRequestService(store, releases, notifications)
+    wired = Wired(
+        store=store,
+        bus=bus,
+        projects=ProjectService(store),
+        flags=FlagService(store),
+        segments=SegmentService(store),
+        # The one service that reads time outside a unit of work (its cache of tokens).
+        tokens=TokenService(store, store.now, bus),
+        audit=AuditService(store),
+        snapshots=snapshots,
+        importing=ImportService(store),
+        metrics=MetricsService(store),
+        releases=releases,
+        evidence=EvidenceService(store, release_policy),
+        promotion=PromotionService(store, release_policy, notifications),
+        github=GitHubIntake(store, release_policy, github_secret),
+        notifications=notifications,
+        metric_catalog=MetricCatalog(store, observer),
+        rollouts=RolloutService(store, notifications),
+        rollback=RollbackService(store, notifications, snapshots, release_policy),
+        runner=RolloutRunner(store, observer, notifications),
+        change_requests=change_requests,
+        policies=PolicyService(store, releases, change_requests),
+        web_sessions=WebSessionService(store),
+        board=ReleaseBoard(store, release_policy),
+    )
+    bus.subscribe(wired.snapshots.on_change)
+    bus.subscribe_revocations(wired.tokens.forget)  # before any stream hears of it
+    return wired
+
+
 def build(settings: Settings, clock: Clock = system_clock) -> Services:
     """Open the database, migrate it, wire everything, and on an empty database create
-    the default project and the first admin token."""
+    the default project and the first admin token. ``clock`` is the database's: every
+    service reads the time from it."""
     database = open_database(settings, clock)
     database.upgrade()
     bus = change_bus(database)
     database.attach_bus(bus)
-    notifications = Notifications(database, clock, notifiers(settings))
-    release_policy = ReleasePolicy()
-    releases = ReleaseService(database, release_policy)
-    observer = Observer(database, metric_sources(settings))
-    snapshots = SnapshotService(database)
-    change_requests = ChangeRequestService(database, clock, releases, notifications)
-    services = Services(
-        database=database,
-        bus=bus,
-        projects=ProjectService(database),
-        flags=FlagService(database),
-        segments=SegmentService(database),
-        tokens=TokenService(database, clock, bus),
-        audit=AuditService(database),
-        snapshots=snapshots,
-        importing=ImportService(database),
-        metrics=MetricsService(database),
-        releases=releases,
-        evidence=EvidenceService(database, release_policy),
-        promotion=PromotionService(database, release_policy, notifications),
-        github=GitHubIntake(database, clock, release_policy, settings.github_webhook_secret),
-        notifications=notifications,
-        metric_catalog=MetricCatalog(database, clock, observer),
-        rollouts=RolloutService(database, clock, notifications),
-        rollback=RollbackService(database, clock, notifications, snapshots),
-        runner=RolloutRunner(database, clock, observer, notifications),
-        change_requests=change_requests,
-        policies=PolicyService(database, clock, releases, change_requests),
+    services = wire_services(
+        database,
+        bus,
+        notifiers(settings),
+        metric_sources(settings),
+        settings.github_webhook_secret,
     )
-    bus.subscribe(services.snapshots.on_change)
-    bus.subscribe_revocations(services.tokens.forget)  # before any stream hears of it
     first_start, services.first_admin_secret = services.tokens.bootstrap_admin(settings.admin_token)
     if first_start and not services.projects.all(SYSTEM):
         services.projects.create(SYSTEM, "default", "Default project")

@@ -120,6 +120,8 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/tokens", TOKEN_MANAGERS, SERVER_KEY),
     Endpoint("GET", "/api/v1/tokens/{token}", TOKEN_MANAGERS),
     Endpoint("DELETE", "/api/v1/tokens/{token}", TOKEN_MANAGERS),
+    # A link for default's viewer: "other-admin" may make links only for its own project.
+    Endpoint("POST", "/api/v1/sign-in-links", TOKEN_MANAGERS, {"name": "viewer"}),
     Endpoint("GET", "/api/v1/audit?project=default", MEMBERS),
     Endpoint("GET", "/api/v1/audit", GLOBAL_ADMINS),
     Endpoint("GET", "/api/v1/audit/verify", GLOBAL_ADMINS),

@@ -248,6 +248,24 @@ def test_server_extra__serve_on_sqlite__answers_health(
     assert (tmp_path / "data" / "shipwise.db").is_file()
 
 
+def test_server_extra__serve__ships_the_dashboard_templates_and_static_files(
+    environments: Environments, tmp_path: Path
+) -> None:
+    # Templates and static files are package data: a wheel without them would serve
+    # the API and fail every page.
+    bin_dir = environments.with_extras("server")
+    with _serving(bin_dir, tmp_path, "--data-dir", str(tmp_path / "data")) as url:
+        page = httpx.get(f"{url}/sign-in", timeout=5)
+        css = httpx.get(f"{url}/static/shipwise.css", timeout=5)
+        script = httpx.get(f"{url}/static/shipwise.js", timeout=5)
+    assert page.status_code == 200, page.text
+    assert '<main id="main"' in page.text
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+
+
 def test_server_extra__every_module_but_postgresql_and_openfeature__imports(
     environments: Environments, tmp_path: Path
 ) -> None:

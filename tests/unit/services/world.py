@@ -1,7 +1,9 @@
-"""The release services wired as ``server/bootstrap.py`` wires them, on the memory store:
-no database, no server, no HTTP. The clock is the tests' own (``SteppingClock``), the
-notifier the real log notifier (notifications wait in the store's outbox, where a test
-reads them), GitHub deliveries the documented payloads in ``tests/fixtures/github``.
+"""The release services wired by ``server/bootstrap.py``'s own ``wire_services``, on the
+memory store: no database, no server, no HTTP. The clock is the tests' own
+(``SteppingClock``), given to the store alone (every service reads the time from it),
+the bus the in-process one a SQLite server uses, the notifier the real log notifier
+(notifications wait in the store's outbox, where a test reads them), GitHub deliveries
+the documented payloads in ``tests/fixtures/github``.
 
 The project under test: ``shop`` with the default pipeline (dev → staging → production
 on branches dev, staging, main) and the default policy, a flag ``checkout``, and people
@@ -22,6 +24,7 @@ from typing import Any
 
 from shipwise.domain.access import Role, TokenKind
 from shipwise.domain.releases import Release
+from shipwise.server.bootstrap import wire_services
 from shipwise.server.notify.log import LogNotifier
 from shipwise.server.ports import AuditFilter, AuditRecord, Notification
 from shipwise.server.ports.memory import MemoryStore
@@ -35,10 +38,9 @@ from shipwise.server.services.policies import PolicyService
 from shipwise.server.services.principal import SYSTEM, Principal
 from shipwise.server.services.projects import ProjectService
 from shipwise.server.services.promotion import PromotionService
-from shipwise.server.services.release_policy import ReleasePolicy
 from shipwise.server.services.releases import ReleaseService
 from shipwise.server.services.rollback import RollbackService
-from shipwise.server.services.snapshots import SnapshotService
+from shipwise.server.storage.bus import LocalBus
 
 PROJECT = "shop"
 FLAG = "checkout"
@@ -85,6 +87,7 @@ class World:
     notifications: Notifications
     rollback: RollbackService
     policies: PolicyService
+    change_requests: ChangeRequestService
     deliveries: int = 0  # GitHub deliveries so far: each new one gets the next id
 
     def person(self, name: str, role: Role = Role.DEVELOPER) -> Principal:
@@ -169,24 +172,23 @@ def in_staging(world: World) -> Release:
 
 
 def build_world(clock: SteppingClock) -> World:
-    """The services as ``bootstrap.build`` wires them, over a memory store."""
-    store = MemoryStore(clock)
-    notifications = Notifications(store, clock, {"log": LogNotifier()})
-    release_policy = ReleasePolicy()
-    releases = ReleaseService(store, release_policy)
-    snapshots = SnapshotService(store)
-    change_requests = ChangeRequestService(store, clock, releases, notifications)
+    """The services as ``bootstrap.build`` wires them (the same ``wire_services``), over
+    a memory store that keeps ``clock``."""
+    bus = LocalBus()
+    store = MemoryStore(clock, bus)
+    wired = wire_services(store, bus, {"log": LogNotifier()}, {}, GITHUB_SECRET)
     return World(
         clock=clock,
         store=store,
-        projects=ProjectService(store),
-        flags=FlagService(store),
-        audit_log=AuditService(store),
-        releases=releases,
-        evidence=EvidenceService(store, release_policy),
-        promotion=PromotionService(store, release_policy, notifications),
-        github=GitHubIntake(store, clock, release_policy, GITHUB_SECRET),
-        notifications=notifications,
-        rollback=RollbackService(store, clock, notifications, snapshots),
-        policies=PolicyService(store, clock, releases, change_requests),
+        projects=wired.projects,
+        flags=wired.flags,
+        audit_log=wired.audit,
+        releases=wired.releases,
+        evidence=wired.evidence,
+        promotion=wired.promotion,
+        github=wired.github,
+        notifications=wired.notifications,
+        rollback=wired.rollback,
+        policies=wired.policies,
+        change_requests=wired.change_requests,
     )

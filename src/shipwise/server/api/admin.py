@@ -23,6 +23,7 @@ from shipwise.server.api import (
     admin_releases,
     admin_rollouts,
     admin_segments,
+    admin_sign_in,
     admin_tokens,
 )
 
@@ -44,5 +45,6 @@ for module in (
     admin_change_requests,
     admin_rollouts,
     admin_metrics,
+    admin_sign_in,
 ):
     router.include_router(module.router)

@@ -17,6 +17,7 @@ from shipwise.server.api.health import health_response
 from shipwise.server.api.limits import DEFAULT_LIMITS, BodyLimits
 from shipwise.server.api.stream import Broadcaster, StreamEndpoint
 from shipwise.server.bootstrap import Services
+from shipwise.server.web import install_web
 
 
 def create_app(services: Services, limits: BodyLimits = DEFAULT_LIMITS) -> FastAPI:
@@ -55,6 +56,7 @@ def create_app(services: Services, limits: BodyLimits = DEFAULT_LIMITS) -> FastA
     for module in (sdk, unleash, frontend, ofrep, admin, webhooks):
         app.include_router(module.router)
     install_docs(app)  # after the API's routes: a page for people, not on the hot path
+    install_web(app)  # the dashboard: pages for people, after every API route
 
     @app.get(
         "/health",

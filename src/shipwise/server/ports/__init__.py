@@ -43,6 +43,7 @@ from shipwise.server.ports.rollouts import (
     TrackedEvent,
 )
 from shipwise.server.ports.segments import SegmentRecord, SegmentStore
+from shipwise.server.ports.sessions import SessionStore, SignInLinkRecord, WebSessionRecord
 from shipwise.server.ports.snapshots import EnvironmentState, SnapshotStore
 from shipwise.server.ports.store import Clock, Clocked, Store, StoreOf, Transaction
 from shipwise.server.ports.tokens import TokenRecord, TokenStore
@@ -90,6 +91,8 @@ __all__ = [
     "RunnerLock",
     "SegmentRecord",
     "SegmentStore",
+    "SessionStore",
+    "SignInLinkRecord",
     "SnapshotStore",
     "StorageHealth",
     "StorageProblem",
@@ -101,4 +104,5 @@ __all__ = [
     "TokenStore",
     "TrackedEvent",
     "Transaction",
+    "WebSessionRecord",
 ]

@@ -23,6 +23,7 @@ from shipwise.server.ports.projects import ProjectStore
 from shipwise.server.ports.releases import ReleaseStore
 from shipwise.server.ports.rollouts import RolloutStore
 from shipwise.server.ports.segments import SegmentStore
+from shipwise.server.ports.sessions import SessionStore
 from shipwise.server.ports.snapshots import SnapshotStore
 from shipwise.server.ports.tokens import TokenStore
 
@@ -52,6 +53,7 @@ class Transaction(
     OutboxStore,
     GitHubDeliveryStore,
     ChangeRequestStore,
+    SessionStore,
     Protocol,
 ):
     """One unit of work: everything done through it commits together, or not at all.
@@ -70,8 +72,10 @@ class StoreOf(Protocol[Work_co]):
         ...
 
 
-class Store(StoreOf[Transaction], Protocol):
-    """The whole store: every capability in each unit of work, and its health."""
+class Store(StoreOf[Transaction], Clocked, Protocol):
+    """The whole store: every capability in each unit of work, its health, and its
+    clock (what each unit of work's ``now`` reads; the one source of time, also for the
+    few readers of time outside any unit of work, such as the token cache)."""
 
     def health(self) -> StorageHealth:
         """Probe the database (cheap: meant to be called every second); may block."""

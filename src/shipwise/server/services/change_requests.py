@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from shipwise.domain import change_requests as flow
@@ -28,7 +29,7 @@ from shipwise.domain.policy_model import ApprovalRule, Policy
 from shipwise.server.ports import (
     AuditStore,
     ChangeRequestStore,
-    Clock,
+    Clocked,
     Notification,
     OutboxStore,
     Project,
@@ -62,9 +63,10 @@ class RequestTx(_ReviewTx, AuditStore, OutboxStore, Protocol):
     the outbox (its notification)."""
 
 
-class _ChangeRequestsTx(ApplyTx, OutboxStore, Protocol):
+class _ChangeRequestsTx(ApplyTx, OutboxStore, Clocked, Protocol):
     """Every transition (``RequestTx``) and applying (``ApplyTx``): all but the tokens,
-    exposures, rollouts and GitHub deliveries."""
+    exposures, rollouts and GitHub deliveries; each transition stamped once by the store's
+    clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +106,10 @@ class ChangeRequestService:
     def __init__(
         self,
         store: StoreOf[_ChangeRequestsTx],
-        clock: Clock,
         releases: ReleaseService,
         notifications: Notifications | None = None,
     ) -> None:
         self._store = store
-        self._clock = clock
         self._releases = releases
         self._notifications = notifications
 
@@ -136,7 +136,9 @@ class ChangeRequestService:
             current = tx.get_config(flag.id, environment.id) or off_config(
                 tx, flag.id, environment.id
             )
-            request = self._new(principal, project, RequestKind.FLAG, flag.key, environment.key)
+            request = self._new(
+                principal, project, RequestKind.FLAG, flag.key, environment.key, tx.now()
+            )
             request = replace(
                 request, base_version=current.version, change=proposed, before=current.rules()
             )
@@ -159,7 +161,7 @@ class ChangeRequestService:
             if segment is None:
                 raise NotFound(f"no segment {name!r} in project {project_key!r}")
             request = replace(
-                self._new(principal, project, RequestKind.SEGMENT, name, None),
+                self._new(principal, project, RequestKind.SEGMENT, name, None, tx.now()),
                 base_version=segment.version,
                 change={
                     "constraints": list(constraints),
@@ -178,11 +180,13 @@ class ChangeRequestService:
         change: Mapping[str, Any],
         before: Mapping[str, Any],
         base_version: int,
+        now: datetime,
     ) -> RequestView:
-        """Open a policy change request in the caller's transaction (``PolicyService``:
-        a policy that weakens a rule waits for a second release manager or admin)."""
+        """Open a policy change request in the caller's transaction at the caller's
+        ``now`` (``PolicyService``: a policy that weakens a rule waits for a second
+        release manager or admin)."""
         request = replace(
-            self._new(principal, project, RequestKind.POLICY, project.key, None),
+            self._new(principal, project, RequestKind.POLICY, project.key, None, now),
             base_version=base_version,
             change=dict(change),
             before=dict(before),
@@ -196,8 +200,8 @@ class ChangeRequestService:
         kind: RequestKind,
         target: str,
         environment: str | None,
+        now: datetime,
     ) -> ChangeRequest:
-        now = self._clock()
         return ChangeRequest(
             id=0,
             project=project.key,
@@ -227,6 +231,7 @@ class ChangeRequestService:
             f"never the requester's. Review it: `shipwise change show {stored.id}`, then "
             f"`shipwise change approve {stored.id}` or `shipwise change reject {stored.id} "
             "--reason ...`.",
+            stored.created_at,  # the moment it was opened
         )
         return view
 
@@ -275,11 +280,12 @@ class ChangeRequestService:
         self, principal: Principal, project_key: str, request_id: int, comment: str | None = None
     ) -> RequestView:
         with self._store.transaction() as tx:
+            now = tx.now()
             _project, request, policy = self._load(tx, principal, project_key, request_id)
             rule = flow.approvals_needed(request.kind, policy)
             approved = _refusing(
                 lambda: flow.approve(
-                    request, reviewer(principal), rule, policy.code_owners, self._clock(), comment
+                    request, reviewer(principal), rule, policy.code_owners, now, comment
                 )
             )
             saved = tx.save_change_request(approved)
@@ -292,6 +298,7 @@ class ChangeRequestService:
                     f"{saved.label} approved: {saved.what}",
                     f"Approved by {', '.join(saved.approvers)}. It takes effect when applied: "
                     f"`shipwise change apply {saved.id}`.",
+                    now,
                 )
             return RequestView(saved, rule, request_diff(saved))
 
@@ -301,11 +308,12 @@ class ChangeRequestService:
         if not reason.strip():
             raise Invalid("say why the change is rejected", field="reason")
         with self._store.transaction() as tx:
+            now = tx.now()
             _project, request, policy = self._load(tx, principal, project_key, request_id)
             rule = flow.approvals_needed(request.kind, policy)
             rejected = _refusing(
                 lambda: flow.reject(
-                    request, reviewer(principal), rule, policy.code_owners, self._clock(), reason
+                    request, reviewer(principal), rule, policy.code_owners, now, reason
                 )
             )
             saved = tx.save_change_request(rejected)
@@ -316,11 +324,10 @@ class ChangeRequestService:
         self, principal: Principal, project_key: str, request_id: int, reason: str | None = None
     ) -> RequestView:
         with self._store.transaction() as tx:
+            now = tx.now()
             _project, request, policy = self._load(tx, principal, project_key, request_id)
             why = reason or f"withdrawn by {principal.person}"
-            withdrawn = _refusing(
-                lambda: flow.withdraw(request, principal.person, self._clock(), why)
-            )
+            withdrawn = _refusing(lambda: flow.withdraw(request, principal.person, now, why))
             saved = tx.save_change_request(withdrawn)
             self._audit(tx, principal, "change-request.withdraw", request, saved, why)
             return RequestView(saved, flow.approvals_needed(saved.kind, policy), [])
@@ -332,15 +339,16 @@ class ChangeRequestService:
         made turns the request stale (committed) and answers 409: request again."""
         stale: Conflict | None = None
         with self._store.transaction() as tx:
+            now = tx.now()  # one time for the transition, the change and its audit
             project, request, policy = self._load(tx, principal, project_key, request_id)
             is_policy = request.kind is RequestKind.POLICY
             principal.require(Action.MANAGE_POLICY if is_policy else Action.WRITE_FLAGS, project)
             rule = flow.approvals_needed(request.kind, policy)
-            applied = _refusing(lambda: flow.apply(request, rule, self._clock()))
+            applied = _refusing(lambda: flow.apply(request, rule, now))
             version = version_now(tx, project, request)
             if version != request.base_version:
                 reason = f"{request.kind} changed under it: version {version}"
-                gone = tx.save_change_request(flow.go_stale(request, self._clock(), reason))
+                gone = tx.save_change_request(flow.go_stale(request, now, reason))
                 self._audit(tx, principal, "change-request.withdraw", request, gone, reason)
                 stale = Conflict(
                     f"the {request.kind} changed under {request.label} (version {version}, "
@@ -350,7 +358,7 @@ class ChangeRequestService:
                 # Marked applied first: the change below sweeps pending requests on the
                 # same target stale, and this one must not be among them.
                 tx.save_change_request(applied)
-                diff, now = request_diff(request), self._clock()
+                diff = request_diff(request)
                 new_version = make_change(tx, principal, project, request, diff=diff, now=now)
                 saved = tx.save_change_request(replace(applied, applied_version=new_version))
                 self._audit(tx, principal, "change-request.apply", request, saved, None)
@@ -423,8 +431,15 @@ class ChangeRequestService:
         )
 
     def _announce(
-        self, tx: OutboxStore, kind: str, request: ChangeRequest, title: str, text: str
+        self,
+        tx: OutboxStore,
+        kind: str,
+        request: ChangeRequest,
+        title: str,
+        text: str,
+        at: datetime,
     ) -> None:
+        """Tell of ``request``'s transition that happened ``at``."""
         if self._notifications is None:
             return
         self._notifications.announce(
@@ -434,7 +449,7 @@ class ChangeRequestService:
                 project=request.project,
                 title=title,
                 text=text,
-                at=self._clock(),
+                at=at,
                 flag=request.target if request.kind is RequestKind.FLAG else None,
                 environment=request.environment,
                 data={"change_request": request.id, "kind": request.kind.value},

@@ -21,7 +21,15 @@ from shipwise.domain.commits import normalize_commit
 from shipwise.domain.github import CiState
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.releases import EvidenceKind, Release
-from shipwise.server.ports import AuditEntry, AuditStore, Project, ReleaseStore, Store
+from shipwise.server.ports import (
+    AuditEntry,
+    AuditStore,
+    Clocked,
+    Project,
+    ProjectStore,
+    ReleaseStore,
+    StoreOf,
+)
 from shipwise.server.services._common import project_or_404
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
 from shipwise.server.services.principal import Principal
@@ -41,6 +49,11 @@ __all__ = [
 
 class EvidenceTx(ReleaseStore, AuditStore, Protocol):
     """What recording evidence touches: the release's records and the audit log."""
+
+
+class EvidenceServiceTx(EvidenceTx, ProjectStore, Clocked, Protocol):
+    """What the API's evidence reads first: the project, its pipeline and its policy;
+    stamped by the store's clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +162,7 @@ def valid_commit(value: str) -> str:
 class EvidenceService:
     """Evidence given through the API, each by the principal who calls."""
 
-    def __init__(self, store: Store, policy: ReleasePolicy) -> None:
+    def __init__(self, store: StoreOf[EvidenceServiceTx], policy: ReleasePolicy) -> None:
         self._store = store
         self._policy = policy
 

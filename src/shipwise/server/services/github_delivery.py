@@ -7,22 +7,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain.github import PullRequestInfo
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.releases import Release
-from shipwise.server.ports import AuditEntry, Environment, Project, Transaction
-from shipwise.server.services.evidence import Witness
+from shipwise.server.ports import AuditEntry, Environment, Project
+from shipwise.server.services.evidence import EvidenceTx, Witness
 
-__all__ = ["Delivery"]
+__all__ = ["Delivery", "DeliveryTx"]
+
+
+class DeliveryTx(EvidenceTx, Protocol):
+    """What applying a delivery's fact touches: the releases, their evidence (CI results
+    and deploys among it) and the audit log."""
 
 
 @dataclass
 class Delivery:
     """One delivery being applied: its transaction, and the summary it is writing."""
 
-    tx: Transaction
+    tx: DeliveryTx
     project: Project
     policy: Policy
     environments: list[Environment]

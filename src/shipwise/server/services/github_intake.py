@@ -61,7 +61,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain import github, release_flow
 from shipwise.domain.github import (
@@ -85,12 +85,18 @@ from shipwise.domain.releases import (
     Release,
     ReleaseStatus,
 )
-from shipwise.server.ports import Clock, GitHubDelivery, Store
+from shipwise.server.ports import (
+    Clocked,
+    GitHubDelivery,
+    GitHubDeliveryStore,
+    ProjectStore,
+    StoreOf,
+)
 from shipwise.server.services._common import project_or_404
 from shipwise.server.services.errors import Invalid, ServiceError, Unauthenticated
 from shipwise.server.services.evidence import record_evidence_in
 from shipwise.server.services.github_ci import on_ci, on_deploy
-from shipwise.server.services.github_delivery import Delivery
+from shipwise.server.services.github_delivery import Delivery, DeliveryTx
 from shipwise.server.services.release_policy import ReleasePolicy
 
 __all__ = ["DELIVERY_RETENTION", "GitHubIntake", "IntakeSummary", "WebhookNotConfigured"]
@@ -101,6 +107,11 @@ SECRET_VARIABLE = "SHIPWISE_GITHUB_WEBHOOK_SECRET"  # noqa: S105 - its name, not
 # through its API) only deliveries of the past 3 days and never retries on its own, so
 # 30 days covers every genuine repeat with room to spare, at one small row per delivery.
 DELIVERY_RETENTION = timedelta(days=30)
+
+
+class IntakeTx(DeliveryTx, ProjectStore, GitHubDeliveryStore, Clocked, Protocol):
+    """What one delivery touches: the project, its pipeline and policy, the delivery's
+    receipt, and what its fact changes (``DeliveryTx``); stamped by the store's clock."""
 
 
 class WebhookNotConfigured(ServiceError):
@@ -123,10 +134,9 @@ class IntakeSummary:
 
 class GitHubIntake:
     def __init__(
-        self, store: Store, clock: Clock, policy: ReleasePolicy, secret: str | None = None
+        self, store: StoreOf[IntakeTx], policy: ReleasePolicy, secret: str | None = None
     ) -> None:
         self._store = store
-        self._clock = clock
         self._policy = policy
         self._secret = secret.encode() if secret else None
 
@@ -170,9 +180,10 @@ class GitHubIntake:
         except github.MalformedPayload as error:
             raise Invalid(f"this {event} delivery cannot be read: {error}", field="body") from None
         summary = IntakeSummary(project_key, event, delivery)
-        now = self._clock()
-        receipt = GitHubDelivery(delivery, event, hashlib.sha256(body).hexdigest(), now)
+        digest = hashlib.sha256(body).hexdigest()
         with self._store.transaction() as tx:
+            now = tx.now()  # the one time of this delivery: its receipt, records and evidence
+            receipt = GitHubDelivery(delivery, event, digest, now)
             project = project_or_404(tx, project_key)
             earlier = tx.claim_delivery(project.id, receipt)
             if earlier is not None:

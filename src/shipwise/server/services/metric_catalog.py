@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from shipwise.domain.access import Action
 from shipwise.server.ports import (
     AuditStore,
-    Clock,
+    Clocked,
     MetricDefinition,
     MetricDefinitionStore,
     ObservationStore,
@@ -52,16 +52,21 @@ def _check_name(name: str) -> None:
 
 
 class CatalogTx(
-    ProjectStore, MetricDefinitionStore, ObservationStore, RolloutPlanStore, AuditStore, Protocol
+    ProjectStore,
+    MetricDefinitionStore,
+    ObservationStore,
+    RolloutPlanStore,
+    AuditStore,
+    Clocked,
+    Protocol,
 ):
     """What the catalog touches: definitions, tracked and pushed values, the plans that
     use a metric or wake on fresh events, and the audit log."""
 
 
 class MetricCatalog:
-    def __init__(self, store: StoreOf[CatalogTx], clock: Clock, observer: Observer) -> None:
+    def __init__(self, store: StoreOf[CatalogTx], observer: Observer) -> None:
         self._store = store
-        self._clock = clock
         self._observer = observer
         # Called when fresh events made plans due (the runner in this process, if any).
         self.on_wake: Callable[[], None] | None = None
@@ -194,7 +199,7 @@ class MetricCatalog:
                 )
             if environment is not None and tx.get_environment(project.id, environment) is None:
                 raise Invalid(f"no environment {environment!r}", field="environment")
-            tx.add_pushed(project.id, environment, name, float(value), at or self._clock())
+            tx.add_pushed(project.id, environment, name, float(value), at or tx.now())
 
     def record_tracked(
         self, environment_id: int, app_name: str | None, events: Sequence[Mapping[str, Any]]
@@ -219,7 +224,7 @@ class MetricCatalog:
             added = tx.add_tracked(environment_id, app_name, rows)
             # Fresh events may be the ones that show a regression: check those plans
             # now rather than at their next scheduled check.
-            woken = tx.wake_plans(environment_id, sorted({r.flag for r in rows}), self._clock())
+            woken = tx.wake_plans(environment_id, sorted({r.flag for r in rows}), tx.now())
         if woken and self.on_wake is not None:
             self.on_wake()
         return added

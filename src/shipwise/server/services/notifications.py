@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Protocol
 
 from shipwise.server.ports import (
-    Clock,
+    Clocked,
     Notification,
     NotificationFailed,
     Notifier,
@@ -33,12 +34,14 @@ RETRY_AFTER = (
 )
 
 
+class OutboxTx(OutboxStore, Clocked, Protocol):
+    """What delivering touches: the outbox, and the store's clock that says what is due
+    and when it went out."""
+
+
 class Notifications:
-    def __init__(
-        self, store: StoreOf[OutboxStore], clock: Clock, notifiers: Mapping[str, Notifier]
-    ) -> None:
+    def __init__(self, store: StoreOf[OutboxTx], notifiers: Mapping[str, Notifier]) -> None:
         self._store = store
-        self._clock = clock
         self._notifiers = dict(notifiers)
 
     @property
@@ -52,8 +55,8 @@ class Notifications:
 
     def deliver_due(self, limit: int = 100) -> int:
         """Send what is due; returns how many were delivered."""
-        now = self._clock()
         with self._store.read() as tx:
+            now = tx.now()
             due = tx.due_outbox(now, limit)
         delivered = 0
         for item in due:
@@ -71,7 +74,7 @@ class Notifications:
                     error = f"{type(failure).__name__}: {failure}"
             with self._store.transaction() as tx:
                 if error is None:
-                    tx.outbox_delivered(item.id, self._clock())
+                    tx.outbox_delivered(item.id, tx.now())  # when it went out, after sending
                     delivered += 1
                     continue
                 retry = (

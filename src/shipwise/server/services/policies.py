@@ -18,7 +18,7 @@ from shipwise.domain.policy import PolicyError, dump_policy
 from shipwise.domain.policy_diff import diff, weakenings
 from shipwise.domain.policy_model import Policy
 from shipwise.server.ports import (
-    Clock,
+    Clocked,
     OutboxStore,
     PolicySourceStore,
     Project,
@@ -55,9 +55,10 @@ class PolicyTx(PolicySourceStore, SweepTx, Protocol):
     """What applying a policy touches: its source, the requests it outdates, the audit."""
 
 
-class _PolicyServiceTx(PolicyTx, ProjectStore, OutboxStore, Protocol):
+class _PolicyServiceTx(PolicyTx, ProjectStore, OutboxStore, Clocked, Protocol):
     """Applying a policy (``PolicyTx``) or, when it weakens a rule, opening a change
-    request instead (``RequestTx``: the project, the request, its notification)."""
+    request instead (``RequestTx``: the project, the request, its notification); either
+    stamped by the store's clock."""
 
 
 def save_policy_in(
@@ -100,17 +101,16 @@ class PolicyService:
     def __init__(
         self,
         store: StoreOf[_PolicyServiceTx],
-        clock: Clock,
         releases: ReleaseService,
         change_requests: ChangeRequestService,
     ) -> None:
         self._store = store
-        self._clock = clock
         self._releases = releases
         self._change_requests = change_requests
 
     def apply(self, principal: Principal, project_key: str, text: str) -> PolicyOutcome:
         with self._store.transaction() as tx:
+            now = tx.now()  # the policy's version, or the request opened instead
             project = project_or_404(tx, project_key)
             principal.require(Action.MANAGE_POLICY, project)
             try:
@@ -129,10 +129,11 @@ class PolicyService:
                     change={"source": text, "weakenings": found, "diff": lines},
                     before={"source": old_source, "version": base or None},
                     base_version=base,
+                    now=now,
                 )
                 return PolicyOutcome(old, base or None, found, lines, request)
             version = save_policy_in(
-                tx, principal, project, text, base, diff=lines, authority=None, now=self._clock()
+                tx, principal, project, text, base, diff=lines, authority=None, now=now
             )
             return PolicyOutcome(new, version, [], lines)
 

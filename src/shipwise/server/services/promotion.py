@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain import gates, release_flow
 from shipwise.domain.access import Action
@@ -23,16 +23,43 @@ from shipwise.domain.releases import (
     Release,
     ReleaseStatus,
 )
-from shipwise.server.ports import Notification, Project, Store, Transaction
+from shipwise.server.ports import (
+    Clocked,
+    Notification,
+    OutboxStore,
+    Project,
+    ProjectStore,
+    ReleaseStore,
+    StoreOf,
+)
 from shipwise.server.services._common import audit, environment_or_404
 from shipwise.server.services.errors import Invalid, ServiceError
+from shipwise.server.services.flag_changes import FlagChangeTx
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.release_access import release_or_404
 from shipwise.server.services.release_policy import ReleasePolicy
 from shipwise.server.services.release_testers import switch_on_for_testers
 
-__all__ = ["Decided", "PromotionRefused", "PromotionService", "decide", "gate_dict"]
+__all__ = [
+    "DecideTx",
+    "Decided",
+    "PromoteTx",
+    "PromotionRefused",
+    "PromotionService",
+    "decide",
+    "gate_dict",
+]
+
+
+class DecideTx(ProjectStore, ReleaseStore, Protocol):
+    """What judging a promotion reads: the pipeline and the policy, the release's
+    evidence and the other releases in progress."""
+
+
+class PromoteTx(DecideTx, FlagChangeTx, OutboxStore, Clocked, Protocol):
+    """What a promotion touches: the gates (``DecideTx``), the release, its flags for the
+    stage's testers (``FlagChangeTx``), the audit log and the hotfix notice."""
 
 
 class PromotionRefused(ServiceError):
@@ -64,7 +91,7 @@ class Decided:
     evidence: Evidence
 
 
-def _others(tx: Transaction, project: Project, release: Release) -> list[OtherRelease]:
+def _others(tx: ReleaseStore, project: Project, release: Release) -> list[OtherRelease]:
     in_progress = tx.list_releases(project.id, status=ReleaseStatus.IN_PROGRESS)
     return [
         OtherRelease(r.key, r.kind, r.status, frozenset({r.stage}) if r.stage else frozenset())
@@ -74,7 +101,7 @@ def _others(tx: Transaction, project: Project, release: Release) -> list[OtherRe
 
 
 def decide(
-    tx: Transaction,
+    tx: DecideTx,
     policies: ReleasePolicy,
     project: Project,
     release: Release,
@@ -96,7 +123,10 @@ def decide(
 
 class PromotionService:
     def __init__(
-        self, store: Store, policy: ReleasePolicy, notifications: Notifications | None = None
+        self,
+        store: StoreOf[PromoteTx],
+        policy: ReleasePolicy,
+        notifications: Notifications | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
@@ -155,7 +185,7 @@ class PromotionService:
 
     def _announce_hotfix(
         self,
-        tx: Transaction,
+        tx: OutboxStore,
         principal: Principal,
         release: Release,
         decision: PromotionDecision,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from shipwise.domain import release_flow
 from shipwise.domain.access import Action
@@ -27,13 +27,20 @@ from shipwise.domain.releases import (
     Severity,
 )
 from shipwise.domain.rollout import PlanStatus
-from shipwise.server.ports import Project, Store
+from shipwise.server.ports import (
+    AuditStore,
+    Clocked,
+    FlagStore,
+    Project,
+    RolloutPlanStore,
+    StoreOf,
+)
 from shipwise.server.services._common import audit, check_key, creating, project_or_404
 from shipwise.server.services.errors import Conflict, Invalid
 from shipwise.server.services.evidence import valid_commit
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.project_policy import PolicyReader
-from shipwise.server.services.promotion import PromotionRefused, decide, gate_dict
+from shipwise.server.services.promotion import DecideTx, PromotionRefused, decide, gate_dict
 from shipwise.server.services.release_access import release_or_404
 from shipwise.server.services.release_policy import ReleasePolicy, next_stage
 
@@ -56,6 +63,11 @@ _CONTENT_FIELDS = frozenset(
         "justification",
     }
 )
+
+
+class ReleaseTx(DecideTx, FlagStore, AuditStore, RolloutPlanStore, Clocked, Protocol):
+    """What a release's life touches: the gates it shows (``DecideTx``), the flags it
+    names, its audit records, and the rollout plans that keep it from being abandoned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +98,7 @@ def _release_dict(release: Release) -> dict[str, Any]:
 
 
 class ReleaseService:
-    def __init__(self, store: Store, policy: ReleasePolicy) -> None:
+    def __init__(self, store: StoreOf[ReleaseTx], policy: ReleasePolicy) -> None:
         self._store = store
         self._policy = policy
 

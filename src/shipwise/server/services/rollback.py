@@ -26,7 +26,6 @@ from shipwise.domain.access import Action
 from shipwise.domain.releases import EvidenceKind, Release, ReleaseStatus
 from shipwise.sdk import Client
 from shipwise.server.ports import (
-    Clock,
     Clocked,
     Environment,
     FlagConfig,
@@ -88,20 +87,20 @@ class RollbackService:
         self,
         # The release's flags, plans and notifications, as a rollout decision touches them.
         store: StoreOf[CarryOutTx],
-        clock: Clock,
         notifications: Notifications,
         snapshots: SnapshotService,
+        policy: ReleasePolicy,
     ) -> None:
         self._store = store
-        self._clock = clock
         self._notifications = notifications
         self._snapshots = snapshots
+        self._policy = policy
 
     def rollback(
         self, principal: Principal, project_key: str, release_key: str, reason: str
     ) -> RollbackReport:
-        now = self._clock()
         with self._store.transaction() as tx:
+            now = tx.now()  # one time for the plans stopped, the release and the notice
             project = project_or_404(tx, project_key)
             principal.require(Action.KILL, project)
             release = tx.get_release(project.id, release_key, for_update=True)
@@ -191,7 +190,7 @@ class RollbackService:
             principal.require(Action.PROMOTE, project)
             principal.require(Action.WRITE_FLAGS, project)
             if environment_key is None:
-                tested = ReleasePolicy.testing_stage(ReleasePolicy().policy_for(tx, project))
+                tested = self._policy.testing_stage(self._policy.policy_for(tx, project))
                 environment_key = tested or ""
             environment = environment_or_404(tx, project, environment_key)
             release = tx.get_release(project.id, release_key, for_update=True)

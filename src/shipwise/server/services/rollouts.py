@@ -24,7 +24,6 @@ from shipwise.domain.rollout import (
     PlanState,
 )
 from shipwise.server.ports import (
-    Clock,
     MetricDefinitionStore,
     Project,
     RolloutCheck,
@@ -72,11 +71,8 @@ def read_plan(data: Any, known_metrics: set[str]) -> PlanSpec:
 
 
 class RolloutService:
-    def __init__(
-        self, store: StoreOf[_RolloutsTx], clock: Clock, notifications: Notifications
-    ) -> None:
+    def __init__(self, store: StoreOf[_RolloutsTx], notifications: Notifications) -> None:
         self._store = store
-        self._clock = clock
         self._notifications = notifications
 
     # -- templates ------------------------------------------------------------------------
@@ -138,8 +134,8 @@ class RolloutService:
         """Start a plan (given, or a template's, or the default) and apply its first step."""
         if plan is not None and template is not None:
             raise Invalid("give a plan or a template, not both", field="template")
-        now = self._clock()
         with self._store.transaction() as tx:
+            now = tx.now()
             project = project_or_404(tx, project_key)
             principal.require(Action.ROLLOUT, project)
             environment = environment_or_404(tx, project, environment_key)
@@ -342,8 +338,8 @@ class RolloutService:
         due_now: bool = False,
         guard: Callable[[PlanChecksTx, Project, RolloutPlanRecord], None] | None = None,
     ) -> RolloutPlanRecord:
-        now = self._clock()
         with self._store.transaction() as tx:
+            now = tx.now()
             project = project_or_404(tx, project_key)
             principal.require(needs, project)
             plan = _plan_or_404(tx, project, plan_id, for_update=True)

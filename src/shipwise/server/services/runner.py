@@ -19,7 +19,7 @@ from shipwise.domain import rollout
 from shipwise.domain.access import TokenKind
 from shipwise.domain.guardrails import Judgement
 from shipwise.domain.rollout import Assessment, Decision, DecisionKind
-from shipwise.server.ports import Clock, RolloutCheck, RolloutPlanRecord, StoreOf
+from shipwise.server.ports import RolloutCheck, RolloutPlanRecord, StoreOf
 from shipwise.server.services.errors import ServiceError
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.observations import Observer
@@ -45,29 +45,28 @@ class RolloutRunner:
     def __init__(
         self,
         store: StoreOf[CarryOutTx],  # due plans, and what carrying out a decision touches
-        clock: Clock,
         observer: Observer,
         notifications: Notifications,
         batch: int = 100,
     ) -> None:
         self._store = store
-        self._clock = clock
         self._observer = observer
         self._notifications = notifications
         self._batch = batch
 
     def tick(self) -> list[CheckOutcome]:
         """Check every due plan once, then deliver queued notifications."""
-        now = self._clock()
         with self._store.read() as tx:
-            due = tx.due_plans(now, self._batch)
+            due = tx.due_plans(tx.now(), self._batch)
         outcomes = [outcome for plan_id in due if (outcome := self.check(plan_id)) is not None]
         self._notifications.deliver_due()
         return outcomes
 
     def check(self, plan_id: int) -> CheckOutcome | None:
-        now = self._clock()
         with self._store.read() as tx:
+            # The check's one time: the metrics' window ends then, and the decision
+            # (applied in a later transaction) is stamped with it.
+            now = tx.now()
             plan = tx.get_plan(plan_id)
         if plan is None or not plan.state.active or plan.next_check_at is None:
             return None
@@ -128,8 +127,8 @@ class RolloutRunner:
         return True
 
     def _pause_for(self, plan: RolloutPlanRecord, reason: str) -> bool:
-        now = self._clock()
         with self._store.transaction() as tx:
+            now = tx.now()
             current = tx.get_plan(plan.id, for_update=True)
             project = tx.get_project(plan.project)
             if current is None or project is None or current.version != plan.version:

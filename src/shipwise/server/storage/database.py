@@ -108,6 +108,10 @@ class Database:
     def attach_bus(self, bus: ChangeBus) -> None:
         self._bus = bus
 
+    def now(self) -> datetime:
+        """The injected clock every unit of work stamps with (``Store``)."""
+        return self._clock()
+
     def upgrade(self, target: str = "head") -> None:
         """Apply every pending Alembic migration (up to ``target``: tests of a migration
         stop before it, write old data, then go on)."""

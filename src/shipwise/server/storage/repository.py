@@ -25,6 +25,7 @@ from shipwise.server.storage.delivery_repository import DeliveryQueries
 from shipwise.server.storage.ledger_repository import LedgerQueries
 from shipwise.server.storage.release_repository import ReleaseQueries
 from shipwise.server.storage.rollout_repository import RolloutQueries
+from shipwise.server.storage.session_repository import SessionQueries
 from shipwise.server.storage.tables import (
     EnvironmentRow,
     FlagConfigRow,
@@ -85,7 +86,12 @@ def _segment(row: SegmentRow) -> SegmentRecord:
 
 
 class SqlTransaction(
-    LedgerQueries, ReleaseQueries, RolloutQueries, DeliveryQueries, ChangeRequestQueries
+    LedgerQueries,
+    ReleaseQueries,
+    RolloutQueries,
+    DeliveryQueries,
+    ChangeRequestQueries,
+    SessionQueries,
 ):
     def __init__(
         self,

@@ -426,3 +426,37 @@ class ChangeRequestRow(Base):
     applied_version: Mapped[int | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+# --- the dashboard's sign-in ------------------------------------------------------------
+
+
+class WebSessionRow(Base):
+    """A dashboard session: the cookie holds a random id, this row its SHA-256 (like a
+    token's), the personal token it acts as, and the CSRF secret its forms carry."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_token", "token_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("tokens.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class SignInLinkRow(Base):
+    """A one-time sign-in link an admin made for a person: the SHA-256 of its code, the
+    personal token it signs in as, and when it was used (once)."""
+
+    __tablename__ = "sign_in_links"
+    __table_args__ = (Index("ix_sign_in_links_token", "token_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("tokens.id", ondelete="CASCADE"))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

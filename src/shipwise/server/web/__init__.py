@@ -1,0 +1,38 @@
+"""The dashboard: server-rendered pages on the same services the API uses.
+
+``install_web(app)`` adds every page and form action (each router's routes are
+``routing.WebRoute``: HTML, the browser's safety headers, errors as pages) and serves
+``static/`` (the project's own CSS and script, nothing third-party) at ``/static``.
+The web layer imports services, never storage; who is looking comes from
+``session_auth`` (a session cookie, CSRF-checked on every POST).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from shipwise.server.web import (
+    board,
+    flag_actions,
+    flag_page,
+    flags_page,
+    release_actions,
+    release_page,
+    sign_in,
+)
+
+__all__ = ["STATIC_PATH", "install_web"]
+
+STATIC_PATH = "/static"
+# Page modules, each with its ``router``; their paths never overlap, so order is free.
+PAGES = (board, release_page, release_actions, flags_page, flag_page, flag_actions, sign_in)
+
+
+def install_web(app: FastAPI) -> None:
+    """Add the dashboard to ``app``, after the API's routes (the hot SDK routes are
+    tried first; no page path is an API path)."""
+    for module in PAGES:
+        app.include_router(module.router)
+    # From the installed package, wherever it is: the files ship in the wheel.
+    app.mount(STATIC_PATH, StaticFiles(packages=[("shipwise.server.web", "static")]), name="static")

@@ -22,6 +22,7 @@ from shipwise.server.ports.memory.ledger import LedgerQueries
 from shipwise.server.ports.memory.releases import ReleaseQueries
 from shipwise.server.ports.memory.requests import RequestQueries
 from shipwise.server.ports.memory.rollouts import RolloutQueries
+from shipwise.server.ports.memory.sessions import SessionQueries
 from shipwise.server.ports.memory.tables import Tables
 from shipwise.server.ports.store import Clock, Store
 
@@ -29,7 +30,12 @@ __all__ = ["MemoryStore", "MemoryTransaction"]
 
 
 class MemoryTransaction(
-    CatalogQueries, LedgerQueries, ReleaseQueries, RolloutQueries, RequestQueries
+    CatalogQueries,
+    LedgerQueries,
+    ReleaseQueries,
+    RolloutQueries,
+    RequestQueries,
+    SessionQueries,
 ):
     """The whole ``Transaction`` port over one copy of the tables."""
 
@@ -46,6 +52,10 @@ class MemoryStore:
 
     def attach_bus(self, bus: ChangeBus) -> None:
         self._bus = bus
+
+    def now(self) -> datetime:
+        """The injected clock every unit of work stamps with (``Store``)."""
+        return self._clock()
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:

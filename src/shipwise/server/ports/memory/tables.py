@@ -18,6 +18,7 @@ from shipwise.server.ports.flags import FlagConfig, FlagRecord
 from shipwise.server.ports.metrics import MetricDefinition
 from shipwise.server.ports.projects import Environment, Project
 from shipwise.server.ports.segments import SegmentRecord
+from shipwise.server.ports.sessions import SignInLinkRecord, WebSessionRecord
 from shipwise.server.ports.tokens import TokenRecord
 
 
@@ -105,6 +106,9 @@ class Tables:
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
     deliveries: dict[int, tuple[int, GitHubDelivery]] = field(default_factory=dict)
     change_requests: dict[int, tuple[int, ChangeRequest]] = field(default_factory=dict)
+    # each with the hash of its secret, as tokens
+    web_sessions: dict[int, tuple[WebSessionRecord, str]] = field(default_factory=dict)
+    sign_in_links: dict[int, tuple[SignInLinkRecord, str]] = field(default_factory=dict)
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1

@@ -1,0 +1,211 @@
+"""The project board: every release of a project in the column of where it is, with the
+first gate that holds it back, read in one transaction.
+
+Columns follow the pipeline: "new" (not in any environment yet), the policy's stages in
+order, then "rolling out" (in the last environment with a rollout plan still running or
+paused) and "released". Rolled-back and abandoned releases are history, not work: the
+audit log and the release page keep them.
+
+A card's blocking gate comes from the same judgement ``promotion.decide`` makes for the
+API's gate check (``gates.evaluate_promotion`` on the release's next stage, its evidence
+and the other releases in progress, at the store's ``now``); the board only reads the
+policy and the releases in progress once for all its cards, instead of once per card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shipwise.domain import gates
+from shipwise.domain.access import Action
+from shipwise.domain.policy_model import Policy
+from shipwise.domain.release_timing import fix_by, is_overdue
+from shipwise.domain.releases import (
+    ChangeKind,
+    GateResult,
+    OtherRelease,
+    PromotionDecision,
+    Release,
+    ReleaseStatus,
+    Severity,
+)
+from shipwise.server.ports import Clocked, Project, RolloutPlanStore, StoreOf
+from shipwise.server.services._common import project_or_404
+from shipwise.server.services.errors import Invalid
+from shipwise.server.services.principal import Principal
+from shipwise.server.services.promotion import DecideTx
+from shipwise.server.services.release_policy import ReleasePolicy
+
+__all__ = [
+    "MAX_OWNER_FILTER",
+    "NEW",
+    "RELEASED",
+    "ROLLING_OUT",
+    "Board",
+    "BoardFilter",
+    "BoardTx",
+    "Card",
+    "Column",
+    "ReleaseBoard",
+]
+
+NEW = "new"
+ROLLING_OUT = "rolling-out"
+RELEASED = "released"
+MAX_OWNER_FILTER = 100  # a person's name; longer is not a name anyone has here
+
+
+class BoardTx(DecideTx, RolloutPlanStore, Clocked, Protocol):
+    """What the board reads: the gates' inputs (``DecideTx``), the rollout plans that
+    make a release "rolling out", and the store's clock."""
+
+
+@dataclass(frozen=True, slots=True)
+class BoardFilter:
+    """Which cards to show; ``None`` shows all. Values are checked by ``ReleaseBoard``."""
+
+    kind: str | None = None
+    severity: str | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    release: Release
+    next_stage: str | None
+    decision: PromotionDecision | None  # the next promotion's gates, if there is one
+    overdue: bool  # a bug fix past its fix-by time (the policy's severity SLA)
+    due: datetime | None
+
+    @property
+    def blocking(self) -> GateResult | None:
+        """The first gate, in the order the gate check reports them, that holds it back."""
+        if self.decision is None:
+            return None
+        unmet = self.decision.unmet
+        return unmet[0] if unmet else None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str  # an environment's key, or NEW, ROLLING_OUT, RELEASED
+    title: str
+    cards: tuple[Card, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    project: str
+    columns: tuple[Column, ...]
+    now: datetime
+    shown: int  # cards after the filter
+    total: int  # releases on the board before it
+
+
+def _choice(kind: type[ChangeKind] | type[Severity], value: str | None, field: str) -> None:
+    if value is None:
+        return
+    allowed = [k.value for k in kind]
+    if value not in allowed:
+        raise Invalid(f"unknown {field} {value!r}; choose one of {', '.join(allowed)}", field=field)
+
+
+def _matches(release: Release, wanted: BoardFilter) -> bool:
+    if wanted.kind is not None and release.kind.value != wanted.kind:
+        return False
+    if wanted.severity is not None and (
+        release.severity is None or release.severity.value != wanted.severity
+    ):
+        return False
+    return wanted.owner is None or release.owner == wanted.owner
+
+
+def _column_of(release: Release, last_stage: str | None, rolling: set[str]) -> str | None:
+    if release.status is ReleaseStatus.RELEASED:
+        return RELEASED
+    if release.status is not ReleaseStatus.IN_PROGRESS:
+        return None
+    if release.stage is None:
+        return NEW
+    if release.stage == last_stage and release.key in rolling:
+        return ROLLING_OUT
+    return release.stage
+
+
+def _others(in_progress: Sequence[Release], release: Release) -> list[OtherRelease]:
+    # As promotion.decide builds them: every other release in progress, where it stands.
+    return [
+        OtherRelease(r.key, r.kind, r.status, frozenset({r.stage}) if r.stage else frozenset())
+        for r in in_progress
+        if r.id != release.id
+    ]
+
+
+class ReleaseBoard:
+    def __init__(self, store: StoreOf[BoardTx], policy: ReleasePolicy) -> None:
+        self._store = store
+        self._policy = policy
+
+    def board(
+        self, principal: Principal, project_key: str, wanted: BoardFilter = BoardFilter()
+    ) -> Board:
+        _choice(ChangeKind, wanted.kind, "kind")
+        _choice(Severity, wanted.severity, "severity")
+        if wanted.owner is not None and len(wanted.owner) > MAX_OWNER_FILTER:
+            raise Invalid(f"an owner is at most {MAX_OWNER_FILTER} characters", field="owner")
+        with self._store.read() as tx:
+            now = tx.now()
+            project = project_or_404(tx, project_key)
+            principal.require(Action.READ, project)
+            policy = self._policy.policy_for(tx, project)
+            releases = tx.list_releases(project.id)
+            in_progress = [r for r in releases if r.status is ReleaseStatus.IN_PROGRESS]
+            plans = tx.list_plans(project.id, active_only=True)
+            rolling = {p.release for p in plans if p.release is not None}
+            last = policy.stages[-1].environment if policy.stages else None
+            placed: dict[str, list[Card]] = {}
+            total = 0
+            for release in releases:
+                column = _column_of(release, last, rolling)
+                if column is None:
+                    continue
+                total += 1
+                if _matches(release, wanted):
+                    card = self._card(tx, project, policy, release, in_progress, now)
+                    placed.setdefault(column, []).append(card)
+        columns = [(NEW, "New")]
+        columns += [(s.environment, s.environment) for s in policy.stages]
+        columns += [(ROLLING_OUT, "Rolling out"), (RELEASED, "Released")]
+        return Board(
+            project=project_key,
+            columns=tuple(Column(k, t, tuple(placed.get(k, ()))) for k, t in columns),
+            now=now,
+            shown=sum(len(cards) for cards in placed.values()),
+            total=total,
+        )
+
+    def _card(
+        self,
+        tx: BoardTx,
+        project: Project,
+        policy: Policy,
+        release: Release,
+        in_progress: Sequence[Release],
+        now: datetime,
+    ) -> Card:
+        target = self._policy.next_stage(release, policy)
+        decision = None
+        if target is not None:
+            evidence = tx.evidence(project.id, release)
+            others = _others(in_progress, release)
+            decision = gates.evaluate_promotion(release, target, policy, evidence, others, now)
+        return Card(
+            release=release,
+            next_stage=target,
+            decision=decision,
+            overdue=is_overdue(release, policy, now),
+            due=fix_by(release, policy),
+        )
