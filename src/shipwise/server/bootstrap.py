@@ -16,6 +16,7 @@ from typing import Generic, TypeAlias, TypeVar
 from shipwise.data import demo_snapshot
 from shipwise.engine import Snapshot
 from shipwise.server.clocks import system_clock
+from shipwise.server.demo_world import seed_demo_work
 from shipwise.server.metrics.json_url import JsonUrlSource
 from shipwise.server.metrics.prometheus import PrometheusSource
 from shipwise.server.metrics.sentry import SentrySource
@@ -242,3 +243,4 @@ def seed_demo(services: Services) -> None:
         services.importing.import_unleash(
             SYSTEM, "default", environment, document, authority="demo seed"
         )
+    seed_demo_work(services)  # the releases in every column and a rollout that moves

@@ -9,6 +9,7 @@ import uvicorn
 
 from shipwise.server.api.app import create_app
 from shipwise.server.bootstrap import Services, build
+from shipwise.server.demo_traffic import start_demo_traffic
 from shipwise.server.settings import Settings
 
 log = logging.getLogger("shipwise")
@@ -49,6 +50,8 @@ def serve(settings: Settings) -> None:
     announce(services, settings)
     if settings.runner:
         services.start_runner(settings.runner_interval, settings.runner_lease)
+    if settings.demo:  # synthetic users, so the demo rollout has numbers to judge
+        stop_traffic = start_demo_traffic(services, settings)
     app = create_app(services, settings.body_limits)
     tune_garbage_collector()
     try:
@@ -60,4 +63,6 @@ def serve(settings: Settings) -> None:
             timeout_graceful_shutdown=2,
         )
     finally:
+        if settings.demo:
+            stop_traffic.set()
         services.close()

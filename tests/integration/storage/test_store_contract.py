@@ -257,6 +257,9 @@ def test_list_audit__filters_newest_first(backend: Backend) -> None:
     with backend.store.read() as tx:
         newest = tx.list_audit(AuditFilter(limit=1))[0]
     assert actions(before_id=newest.id) == ["segment.save", "flag.enable", "flag.create"]
+    # The dashboard's live feed asks for what came after the newest record it has seen.
+    assert actions(after_id=newest.id - 2) == ["flagged.x", "segment.save"]
+    assert actions(after_id=newest.id) == []
 
 
 def test_a_unit_of_work_that_raises__leaves_nothing_and_publishes_nothing(

@@ -41,6 +41,7 @@ class AuditFilter:
     target_key: str | None = None
     limit: int = 100
     before_id: int | None = None
+    after_id: int | None = None  # newer than this record (the dashboard's live feed)
     extra: dict[str, Any] = field(default_factory=dict)
     environment: str | None = None
     action: str | None = None  # exact, or a family ending in ".*" ("flag.*")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -52,6 +53,11 @@ class ReleaseStore(PolicySourceStore, Protocol):
         data: dict[str, Any],
     ) -> None: ...
     def evidence(self, project_id: int, release: Release) -> Evidence: ...
+    def evidence_for(self, project_id: int, releases: Sequence[Release]) -> dict[int, Evidence]:
+        """``evidence`` of each release, by release id, in a fixed number of reads
+        whatever the number of releases (the board judges every card at once)."""
+        ...
+
     def add_ci_result(
         self,
         project_id: int,

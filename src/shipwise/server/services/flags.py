@@ -73,6 +73,14 @@ def validate_rules(
     raise_first(rule_problems(tx, project, flag.key, flag.kind, rules))
 
 
+def _in_pipeline_order(
+    configs: Sequence[FlagConfig], environments: dict[int, str]
+) -> dict[str, FlagConfig]:
+    """One flag's configurations by environment key, in pipeline order."""
+    by_environment = {c.environment_id: c for c in configs}
+    return {key: by_environment[eid] for eid, key in environments.items() if eid in by_environment}
+
+
 class _UnarchiveTx(FlagStore, PolicyReader, Protocol):
     """What unarchiving checks: the flag's configurations and the project's policy."""
 
@@ -135,8 +143,12 @@ class FlagService:
             project = project_or_404(tx, project_key)
             principal.require(Action.READ, project)
             environments = {e.id: e.key for e in tx.list_environments(project.id)}
+            # One read for every flag's configurations, not one per flag.
+            by_flag: dict[int, list[FlagConfig]] = {}
+            for config in tx.configs_for_project(project.id):
+                by_flag.setdefault(config.flag_id, []).append(config)
             return [
-                FlagView(flag, self._configs(tx, flag, environments))
+                FlagView(flag, _in_pipeline_order(by_flag.get(flag.id, []), environments))
                 for flag in tx.list_flags(project.id)
             ]
 
@@ -146,16 +158,7 @@ class FlagService:
             principal.require(Action.READ, project)
             flag = flag_or_404(tx, project, key)
             environments = {e.id: e.key for e in tx.list_environments(project.id)}
-            return FlagView(flag, self._configs(tx, flag, environments))
-
-    @staticmethod
-    def _configs(
-        tx: FlagStore, flag: FlagRecord, environments: dict[int, str]
-    ) -> dict[str, FlagConfig]:
-        by_environment = {c.environment_id: c for c in tx.configs_for_flag(flag.id)}
-        return {
-            key: by_environment[eid] for eid, key in environments.items() if eid in by_environment
-        }
+            return FlagView(flag, _in_pipeline_order(tx.configs_for_flag(flag.id), environments))
 
     def config(
         self, principal: Principal, project_key: str, key: str, environment_key: str

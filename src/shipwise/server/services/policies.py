@@ -51,6 +51,16 @@ class PolicyOutcome:
         return self.request is None
 
 
+class PolicyInvalid(Invalid):
+    """A policy file with mistakes (422): the message is ``PolicyError``'s, as the API and
+    the CLI show it; ``problems`` keeps every one with its line and key, so the dashboard
+    lists them one by one."""
+
+    def __init__(self, error: PolicyError) -> None:
+        super().__init__(str(error), field=error.key)
+        self.problems = error.problems
+
+
 class PolicyTx(PolicySourceStore, SweepTx, Protocol):
     """What applying a policy touches: its source, the requests it outdates, the audit."""
 
@@ -116,7 +126,7 @@ class PolicyService:
             try:
                 new = self._releases.policy_for(tx, project, text)
             except PolicyError as error:
-                raise Invalid(str(error), field=error.key) from None
+                raise PolicyInvalid(error) from None
             old = self._releases.policy_for(tx, project)
             stored = tx.get_policy_source(project.id)
             old_source, base = stored if stored is not None else (None, 0)

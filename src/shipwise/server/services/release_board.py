@@ -8,8 +8,9 @@ audit log and the release page keep them.
 
 A card's blocking gate comes from the same judgement ``promotion.decide`` makes for the
 API's gate check (``gates.evaluate_promotion`` on the release's next stage, its evidence
-and the other releases in progress, at the store's ``now``); the board only reads the
-policy and the releases in progress once for all its cards, instead of once per card.
+and the other releases in progress, at the store's ``now``); the board reads the policy,
+the releases in progress and the evidence of every card once for all its cards
+(``evidence_for``), instead of once per card.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from shipwise.domain.policy_model import Policy
 from shipwise.domain.release_timing import fix_by, is_overdue
 from shipwise.domain.releases import (
     ChangeKind,
+    Evidence,
     GateResult,
     OtherRelease,
     PromotionDecision,
@@ -32,7 +34,7 @@ from shipwise.domain.releases import (
     ReleaseStatus,
     Severity,
 )
-from shipwise.server.ports import Clocked, Project, RolloutPlanStore, StoreOf
+from shipwise.server.ports import Clocked, RolloutPlanStore, StoreOf
 from shipwise.server.services._common import project_or_404
 from shipwise.server.services.errors import Invalid
 from shipwise.server.services.principal import Principal
@@ -135,13 +137,22 @@ def _column_of(release: Release, last_stage: str | None, rolling: set[str]) -> s
     return release.stage
 
 
-def _others(in_progress: Sequence[Release], release: Release) -> list[OtherRelease]:
-    # As promotion.decide builds them: every other release in progress, where it stands.
-    return [
-        OtherRelease(r.key, r.kind, r.status, frozenset({r.stage}) if r.stage else frozenset())
-        for r in in_progress
-        if r.id != release.id
-    ]
+class _Others:
+    """Every release in progress as the gates see the others (as ``promotion.decide``
+    builds them), made once for the board; a card's list leaves out its own release."""
+
+    def __init__(self, in_progress: Sequence[Release]) -> None:
+        self._all = [
+            OtherRelease(r.key, r.kind, r.status, frozenset({r.stage}) if r.stage else frozenset())
+            for r in in_progress
+        ]
+        self._position = {r.id: i for i, r in enumerate(in_progress)}
+
+    def besides(self, release: Release) -> list[OtherRelease]:
+        position = self._position.get(release.id)
+        if position is None:
+            return list(self._all)
+        return self._all[:position] + self._all[position + 1 :]
 
 
 class ReleaseBoard:
@@ -166,7 +177,7 @@ class ReleaseBoard:
             plans = tx.list_plans(project.id, active_only=True)
             rolling = {p.release for p in plans if p.release is not None}
             last = policy.stages[-1].environment if policy.stages else None
-            placed: dict[str, list[Card]] = {}
+            shown: list[tuple[str, Release]] = []
             total = 0
             for release in releases:
                 column = _column_of(release, last, rolling)
@@ -174,8 +185,15 @@ class ReleaseBoard:
                     continue
                 total += 1
                 if _matches(release, wanted):
-                    card = self._card(tx, project, policy, release, in_progress, now)
-                    placed.setdefault(column, []).append(card)
+                    shown.append((column, release))
+            # The evidence of every card with gates to judge in one read, not one per card.
+            judged = [r for _, r in shown if self._policy.next_stage(r, policy) is not None]
+            evidence = tx.evidence_for(project.id, judged)
+            others = _Others(in_progress)
+            placed: dict[str, list[Card]] = {}
+            for column, release in shown:
+                card = self._card(policy, release, evidence.get(release.id), others, now)
+                placed.setdefault(column, []).append(card)
         columns = [(NEW, "New")]
         columns += [(s.environment, s.environment) for s in policy.stages]
         columns += [(ROLLING_OUT, "Rolling out"), (RELEASED, "Released")]
@@ -189,19 +207,17 @@ class ReleaseBoard:
 
     def _card(
         self,
-        tx: BoardTx,
-        project: Project,
         policy: Policy,
         release: Release,
-        in_progress: Sequence[Release],
+        evidence: Evidence | None,
+        others: _Others,
         now: datetime,
     ) -> Card:
         target = self._policy.next_stage(release, policy)
         decision = None
-        if target is not None:
-            evidence = tx.evidence(project.id, release)
-            others = _others(in_progress, release)
-            decision = gates.evaluate_promotion(release, target, policy, evidence, others, now)
+        if target is not None and evidence is not None:
+            besides = others.besides(release)
+            decision = gates.evaluate_promotion(release, target, policy, evidence, besides, now)
         return Card(
             release=release,
             next_stage=target,

@@ -9,6 +9,8 @@ notifications in one transaction (``rollout_apply.carry_out``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from shipwise.domain import rollout
@@ -52,6 +54,16 @@ from shipwise.server.services.rollout_checks import (
 )
 
 DEFAULT_TEMPLATE = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """A plan as a page shows it: where it stands, its timeline (oldest first) and the
+    store's time when both were read (how long a step has run, and has left)."""
+
+    plan: RolloutPlanRecord
+    checks: tuple[RolloutCheck, ...]
+    now: datetime
 
 
 class _SpecTx(TemplateStore, MetricDefinitionStore, Protocol):
@@ -219,6 +231,16 @@ class RolloutService:
             principal.require(Action.READ, project)
             return _plan_or_404(tx, project, plan_id)
 
+    def view(
+        self, principal: Principal, project_key: str, plan_id: int, limit: int = 500
+    ) -> PlanView:
+        """The plan, its timeline and the time, read together (the dashboard's page)."""
+        with self._store.read() as tx:
+            project = project_or_404(tx, project_key)
+            principal.require(Action.READ, project)
+            plan = _plan_or_404(tx, project, plan_id)
+            return PlanView(plan, tuple(tx.list_checks(plan_id, limit)), tx.now())
+
     def timeline(
         self, principal: Principal, project_key: str, plan_id: int, limit: int = 500
     ) -> list[RolloutCheck]:
@@ -235,6 +257,7 @@ class RolloutService:
         *,
         flag: str | None = None,
         environment: str | None = None,
+        release: str | None = None,
         active_only: bool = False,
     ) -> list[RolloutPlanRecord]:
         with self._store.read() as tx:
@@ -244,8 +267,18 @@ class RolloutService:
             environment_id = (
                 environment_or_404(tx, project, environment).id if environment else None
             )
+            release_id = None
+            if release is not None:
+                found = tx.get_release(project.id, release)
+                if found is None:
+                    raise NotFound(f"no release {release!r} in project {project_key!r}")
+                release_id = found.id
             return tx.list_plans(
-                project.id, flag_id=flag_id, environment_id=environment_id, active_only=active_only
+                project.id,
+                flag_id=flag_id,
+                environment_id=environment_id,
+                release_id=release_id,
+                active_only=active_only,
             )
 
     # -- what people do to a running plan -------------------------------------------------

@@ -34,7 +34,10 @@ PREFIXES = {TokenKind.API: "sw_api_", TokenKind.SERVER: "sw_srv_", TokenKind.FRO
 CACHE_SECONDS = 5.0
 MAX_NAME = 100  # the audit log's actor (200 characters) holds the name and a label
 HOST_REASON = "admin token replaced on the server host"
-MAX_HOST = 150  # of "user@hostname" in the audit's actor, "host:<user>@<hostname>"
+# The longest "user@hostname" kept of a host's name for what it does there (a token made
+# on the server host, a sign-in link): the audit's actor "host:<user>@<hostname>" holds
+# 200 characters. Public: web_sessions cuts host names to the same length.
+MAX_HOST = 150
 
 
 def hash_secret(secret: str) -> str:
@@ -222,7 +225,7 @@ class TokenService:
                 raise Unauthenticated("unknown token; create one with `shipwise token create`")
             if record.revoked_at is not None:
                 raise Unauthenticated(f"token {record.prefix}… was revoked")
-            principal = _principal(record)
+            principal = principal_of(record)
             expires = record.expires_at
             ttl = CACHE_SECONDS
             if expires is not None:
@@ -341,7 +344,11 @@ def _parse(enum: type[E], value: str, field: str) -> E:
         raise Invalid(f"unknown {field} {value!r}; choose one of {choices}", field=field) from None
 
 
-def _principal(record: TokenRecord) -> Principal:
+def principal_of(record: TokenRecord) -> Principal:
+    """Who a stored token acts as: its kind, role, project and environment scope, and
+    the audit label "token:<name> (#<id>, <role or kind>)" its actions are recorded
+    under. The one definition: an API request's bearer token and a dashboard session
+    (which acts as the token it was signed in with, ``web_sessions``) both use it."""
     kind = TokenKind(record.kind)
     role = None if record.role is None else Role(record.role)
     global_admin = kind is TokenKind.API and record.project_id is None and role is Role.ADMIN

@@ -32,8 +32,7 @@ from shipwise.server.ports import (
 from shipwise.server.services._common import audit, project_or_404
 from shipwise.server.services.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.tokens import MAX_HOST, MAX_NAME, hash_secret
-from shipwise.server.services.tokens import _principal as principal_of
+from shipwise.server.services.tokens import MAX_HOST, MAX_NAME, hash_secret, principal_of
 
 SESSION_LIFETIME = timedelta(hours=12)  # from sign-in; not extended by use
 LINK_MINUTES = 15  # a sign-in link's default lifetime

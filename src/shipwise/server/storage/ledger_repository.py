@@ -167,6 +167,8 @@ class LedgerQueries:
             statement = statement.where(AuditRow.target_key == query.target_key)
         if query.before_id is not None:
             statement = statement.where(AuditRow.id < query.before_id)
+        if query.after_id is not None:
+            statement = statement.where(AuditRow.id > query.after_id)
         if query.environment is not None:
             statement = statement.where(AuditRow.environment == query.environment)
         if query.action is not None:

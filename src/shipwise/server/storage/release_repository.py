@@ -4,7 +4,7 @@ Mixed into ``SqlTransaction`` so one unit of work covers flags and releases alik
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,6 +86,55 @@ def _domain_release(row: ReleaseRow, project: str, pulls: Sequence[PullRequest])
 # Keys of the automatic form whose number counts ("rel-" and 1 to 18 digits), matched in
 # SQL before the digits are cast, so no other key is ever cast.
 _AUTOMATIC_KEY = f"^{AUTOMATIC_KEY_PREFIX}[0-9]{{1,{AUTOMATIC_KEY_DIGITS}}}$"
+
+
+_CHUNK = 500  # ids bound per IN list: far below SQLite's and psycopg's parameter limits
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _evidence(
+    rows: Sequence[EvidenceRow], ci: Sequence[CiResult], deploys: Sequence[Deploy]
+) -> Evidence:
+    """One release's evidence rows (oldest first) and its commit's CI results and deploys."""
+    approvals = tuple(
+        Approval(
+            r.actor,
+            frozenset(ApproverRole(x) for x in r.data.get("roles", [])),
+            r.stage,
+            _utc(r.at),
+            r.content_version,
+        )
+        for r in rows
+        if r.kind == EvidenceKind.APPROVAL
+    )
+    checks = tuple(
+        ChecklistCheck(
+            r.data["item"], r.stage, r.actor, _utc(r.at), r.data.get("note"), r.content_version
+        )
+        for r in rows
+        if r.kind == EvidenceKind.CHECK
+    )
+    signoffs = tuple(
+        SignOff(r.data.get("kind", "qa"), r.stage, r.actor, _utc(r.at), r.content_version)
+        for r in rows
+        if r.kind == EvidenceKind.SIGNOFF
+    )
+    drills = tuple(
+        Drill(
+            r.stage,
+            _utc(r.at),
+            bool(r.data.get("succeeded")),
+            r.content_version,
+            r.data.get("detail", ""),
+        )
+        for r in rows
+        if r.kind == EvidenceKind.DRILL
+    )
+    return Evidence(approvals, checks, signoffs, tuple(ci), tuple(deploys), drills)
 
 
 class ReleaseQueries:
@@ -243,69 +292,42 @@ class ReleaseQueries:
         self.session.flush()
 
     def evidence(self, project_id: int, release: Release) -> Evidence:
-        rows = list(
-            self.session.scalars(
+        return self.evidence_for(project_id, [release])[release.id]
+
+    def evidence_for(self, project_id: int, releases: Sequence[Release]) -> dict[int, Evidence]:
+        ids = sorted({r.id for r in releases})
+        commits = sorted({r.commit for r in releases if r.commit})
+        rows: dict[int, list[EvidenceRow]] = defaultdict(list)
+        ci: dict[str, list[CiResult]] = defaultdict(list)
+        deploys: dict[str, list[Deploy]] = defaultdict(list)
+        for chunk in _chunks(ids):
+            for row in self.session.scalars(
                 select(EvidenceRow)
-                .where(EvidenceRow.release_id == release.id)
+                .where(EvidenceRow.release_id.in_(chunk))
                 .order_by(EvidenceRow.id)
+            ):
+                rows[row.release_id].append(row)
+        for chunk in _chunks(commits):
+            for c in self.session.scalars(
+                select(CiResultRow)
+                .where(CiResultRow.project_id == project_id, CiResultRow.commit.in_(chunk))
+                .order_by(CiResultRow.id)
+            ):
+                ci[c.commit].append(CiResult(c.commit, c.context, c.state, _utc(c.at)))
+            for d in self.session.scalars(
+                select(DeployRow)
+                .where(DeployRow.project_id == project_id, DeployRow.commit.in_(chunk))
+                .order_by(DeployRow.id)
+            ):
+                deploys[d.commit].append(Deploy(d.environment, d.commit, _utc(d.at), d.succeeded))
+        return {
+            r.id: _evidence(
+                rows[r.id],
+                ci[r.commit] if r.commit else [],
+                deploys[r.commit] if r.commit else [],
             )
-        )
-        approvals = tuple(
-            Approval(
-                r.actor,
-                frozenset(ApproverRole(x) for x in r.data.get("roles", [])),
-                r.stage,
-                _utc(r.at),
-                r.content_version,
-            )
-            for r in rows
-            if r.kind == EvidenceKind.APPROVAL
-        )
-        checks = tuple(
-            ChecklistCheck(
-                r.data["item"], r.stage, r.actor, _utc(r.at), r.data.get("note"), r.content_version
-            )
-            for r in rows
-            if r.kind == EvidenceKind.CHECK
-        )
-        signoffs = tuple(
-            SignOff(r.data.get("kind", "qa"), r.stage, r.actor, _utc(r.at), r.content_version)
-            for r in rows
-            if r.kind == EvidenceKind.SIGNOFF
-        )
-        drills = tuple(
-            Drill(
-                r.stage,
-                _utc(r.at),
-                bool(r.data.get("succeeded")),
-                r.content_version,
-                r.data.get("detail", ""),
-            )
-            for r in rows
-            if r.kind == EvidenceKind.DRILL
-        )
-        ci: tuple[CiResult, ...] = ()
-        deploys: tuple[Deploy, ...] = ()
-        if release.commit:
-            ci = tuple(
-                CiResult(r.commit, r.context, r.state, _utc(r.at))
-                for r in self.session.scalars(
-                    select(CiResultRow)
-                    .where(
-                        CiResultRow.project_id == project_id, CiResultRow.commit == release.commit
-                    )
-                    .order_by(CiResultRow.id)
-                )
-            )
-            deploys = tuple(
-                Deploy(r.environment, r.commit, _utc(r.at), r.succeeded)
-                for r in self.session.scalars(
-                    select(DeployRow)
-                    .where(DeployRow.project_id == project_id, DeployRow.commit == release.commit)
-                    .order_by(DeployRow.id)
-                )
-            )
-        return Evidence(approvals, checks, signoffs, ci, deploys, drills)
+            for r in releases
+        }
 
     def add_ci_result(
         self,

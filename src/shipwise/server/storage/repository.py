@@ -245,6 +245,14 @@ class SqlTransaction(
         rows = self.session.scalars(select(FlagConfigRow).where(FlagConfigRow.flag_id == flag_id))
         return [_config(r) for r in rows]
 
+    def configs_for_project(self, project_id: int) -> list[FlagConfig]:
+        rows = self.session.scalars(
+            select(FlagConfigRow)
+            .join(FlagRow, FlagRow.id == FlagConfigRow.flag_id)
+            .where(FlagRow.project_id == project_id)
+        )
+        return [_config(r) for r in rows]
+
     def save_config(self, config: FlagConfig) -> FlagConfig:
         row = self.session.scalar(
             select(FlagConfigRow).where(

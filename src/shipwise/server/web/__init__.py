@@ -9,24 +9,36 @@ The web layer imports services, never storage; who is looking comes from
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from shipwise.server.web import (
+    audit_page,
     board,
     flag_actions,
     flag_page,
     flags_page,
+    live,
     release_actions,
     release_page,
+    rollout_actions,
+    rollout_page,
+    settings_actions,
+    settings_page,
     sign_in,
 )
+from shipwise.server.web.routing import page_http_errors
 
 __all__ = ["STATIC_PATH", "install_web"]
 
 STATIC_PATH = "/static"
 # Page modules, each with its ``router``; their paths never overlap, so order is free.
-PAGES = (board, release_page, release_actions, flags_page, flag_page, flag_actions, sign_in)
+PAGES: tuple[ModuleType, ...] = (board, release_page, release_actions, flags_page, flag_page)
+PAGES += (flag_actions, sign_in)
+PAGES += (audit_page, settings_page, settings_actions)
+PAGES += (rollout_page, rollout_actions)
 
 
 def install_web(app: FastAPI) -> None:
@@ -34,5 +46,8 @@ def install_web(app: FastAPI) -> None:
     tried first; no page path is an API path)."""
     for module in PAGES:
         app.include_router(module.router)
+    live.install(app)  # the pages' live updates: a stream, its hub and its middleware
+    # An unknown URL under a page's path is a page too, not the API's JSON (routing.py).
+    page_http_errors(app, [module.router for module in PAGES])
     # From the installed package, wherever it is: the files ship in the wheel.
     app.mount(STATIC_PATH, StaticFiles(packages=[("shipwise.server.web", "static")]), name="static")

@@ -16,10 +16,11 @@ there), 422 with the message beside the field; a role that may not is the 403 pa
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from shipwise.domain.access import Action
@@ -64,107 +65,102 @@ def _percentage(text: str) -> int:
     return int(text)
 
 
-def _act(
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """What every switch's form brings: the request, who sends it, the services, the
+    flag and environment from the path, and the version the page showed."""
+
+    request: Request
+    viewer: Viewer
+    services: Services
+    project: str
+    flag: str
+    env: str
+    version: str
+
+    def act(
+        self, acted: Acted, change: Callable[[int], FlagConfig], done: str
+    ) -> HTMLResponse | RedirectResponse:
+        """``change`` (given the page's version) as the viewer: 303 to the flag page with
+        ``done``, or the page again, nothing changed, with why not."""
+        project, flag, env, viewer = self.project, self.flag, self.env, self.viewer
+
+        def again(
+            status: int, errors: dict[str, str] | None = None, message: str | None = None
+        ) -> HTMLResponse:
+            failed = Acted(acted.environment, acted.action, errors or {}, message, acted.values)
+            return flag_page(
+                self.request, viewer, self.services, project, flag, status=status, acted=failed
+            )
+
+        # The role first, as the API's routes check it before reading the body: a viewer's
+        # forged form is a 403 whatever its fields say. (The service checks it again.)
+        needs = Action.KILL if acted.action == "kill" else Action.WRITE_FLAGS
+        if not may(viewer, needs):
+            role = viewer.principal.role
+            raise Forbidden(f"role {role} may not {needs} in project {project!r}")
+        try:
+            config = change(_version(self.version))
+        except _Field as error:
+            return again(422, errors={error.name: error.message})
+        except Refused as error:  # before Conflict: a refusal is one
+            return again(409, message=error.message)
+        except Conflict as error:
+            return again(409, message=f"{STALE} ({error.message})")
+        except Invalid as error:
+            if error.field in acted.values:
+                return again(422, errors={error.field: error.message})
+            return again(422, message=error.message)
+        url = f"/projects/{quote(project, safe='')}/flags/{quote(flag, safe='')}"
+        return redirect_done(url, f"{done} in {env} (now version {config.version}).")
+
+
+def _switch(
     request: Request,
-    viewer: Viewer,
-    services: Services,
-    where: tuple[str, str, str],
-    acted: Acted,
-    change: Callable[[], FlagConfig],
-    done: str,
-) -> HTMLResponse | RedirectResponse:
-    project, flag, env = where
+    project: str,
+    flag: str,
+    env: str,
+    viewer: SignedInPost,
+    services: ServicesDep,
+    version: FormText = "",
+) -> Switch:
+    return Switch(request, viewer, services, project, flag, env, version)
 
-    def again(
-        status: int, errors: dict[str, str] | None = None, message: str | None = None
-    ) -> HTMLResponse:
-        failed = Acted(acted.environment, acted.action, errors or {}, message, acted.values)
-        return flag_page(request, viewer, services, project, flag, status=status, acted=failed)
 
-    # The role first, as the API's routes check it before reading the body: a viewer's
-    # forged form is a 403 whatever its fields say. (The service checks it again.)
-    needs = Action.KILL if acted.action == "kill" else Action.WRITE_FLAGS
-    if not may(viewer, needs):
-        role = viewer.principal.role
-        raise Forbidden(f"role {role} may not {needs} in project {project!r}")
-    try:
-        config = change()
-    except _Field as error:
-        return again(422, errors={error.name: error.message})
-    except Refused as error:  # before Conflict: a refusal is one
-        return again(409, message=error.message)
-    except Conflict as error:
-        return again(409, message=f"{STALE} ({error.message})")
-    except Invalid as error:
-        if error.field in acted.values:
-            return again(422, errors={error.field: error.message})
-        return again(422, message=error.message)
-    url = f"/projects/{quote(project, safe='')}/flags/{quote(flag, safe='')}"
-    return redirect_done(url, f"{done} in {env} (now version {config.version}).")
+SwitchForm = Annotated[Switch, Depends(_switch)]
 
 
 @router.post(f"{PATH}/toggle", response_model=None)
-def toggle(
-    request: Request,
-    project: str,
-    flag: str,
-    env: str,
-    viewer: SignedInPost,
-    services: ServicesDep,
-    version: FormText = "",
-    enabled: FormText = "",
-) -> HTMLResponse | RedirectResponse:
+def toggle(at: SwitchForm, enabled: FormText = "") -> HTMLResponse | RedirectResponse:
     on = enabled.strip().lower() == "true"
-    acted = Acted(env, "toggle", values={"enabled": enabled})
 
-    def change() -> FlagConfig:
-        expected = _version(version)
-        return services.flags.set_enabled(viewer.principal, project, flag, env, on, expected)
+    def change(expected: int) -> FlagConfig:
+        who = at.viewer.principal
+        return at.services.flags.set_enabled(who, at.project, at.flag, at.env, on, expected)
 
-    done = f"{flag} switched {'on' if on else 'off'}"
-    return _act(request, viewer, services, (project, flag, env), acted, change, done)
+    acted = Acted(at.env, "toggle", values={"enabled": enabled})
+    return at.act(acted, change, f"{at.flag} switched {'on' if on else 'off'}")
 
 
 @router.post(f"{PATH}/rollout", response_model=None)
-def rollout(
-    request: Request,
-    project: str,
-    flag: str,
-    env: str,
-    viewer: SignedInPost,
-    services: ServicesDep,
-    version: FormText = "",
-    percentage: FormText = "",
-) -> HTMLResponse | RedirectResponse:
-    acted = Acted(env, "rollout", values={"percentage": percentage})
-
-    def change() -> FlagConfig:
-        expected, share = _version(version), _percentage(percentage)
-        return services.flags.set_rollout(
-            viewer.principal, project, flag, env, share, None, expected
+def rollout(at: SwitchForm, percentage: FormText = "") -> HTMLResponse | RedirectResponse:
+    def change(expected: int) -> FlagConfig:
+        share, who = _percentage(percentage), at.viewer.principal
+        return at.services.flags.set_rollout(
+            who, at.project, at.flag, at.env, share, None, expected
         )
 
-    done = f"{flag} rolled out to {percentage.strip()}%"
-    return _act(request, viewer, services, (project, flag, env), acted, change, done)
+    acted = Acted(at.env, "rollout", values={"percentage": percentage})
+    return at.act(acted, change, f"{at.flag} rolled out to {percentage.strip()}%")
 
 
 @router.post(f"{PATH}/kill", response_model=None)
-def kill(
-    request: Request,
-    project: str,
-    flag: str,
-    env: str,
-    viewer: SignedInPost,
-    services: ServicesDep,
-    version: FormText = "",
-    reason: FormText = "",
-) -> HTMLResponse | RedirectResponse:
-    acted = Acted(env, "kill", values={"reason": reason})
-
-    def change() -> FlagConfig:
-        expected = _version(version)
+def kill(at: SwitchForm, reason: FormText = "") -> HTMLResponse | RedirectResponse:
+    def change(expected: int) -> FlagConfig:
         if len(reason) > MAX_REASON:
             raise _Field("reason", f"at most {MAX_REASON:,} characters")
-        return services.flags.kill(viewer.principal, project, flag, env, reason, expected)
+        who = at.viewer.principal
+        return at.services.flags.kill(who, at.project, at.flag, at.env, reason, expected)
 
-    return _act(request, viewer, services, (project, flag, env), acted, change, f"{flag} killed")
+    acted = Acted(at.env, "kill", values={"reason": reason})
+    return at.act(acted, change, f"{at.flag} killed")

@@ -17,10 +17,12 @@ conflict) or invalid: the release page again, unchanged, with the reason in plac
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 
+from shipwise.server.bootstrap import Services
 from shipwise.server.services.errors import Conflict, Invalid
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.promotion import PromotionRefused
@@ -51,116 +53,101 @@ def _text(value: str, field: str, *, required: bool, what: str) -> str:
     return text
 
 
-def _act(
-    request: Request,
-    viewer: Viewer,
-    services: ServicesDep,
-    where: tuple[str, str],
-    action: str,
-    call: Callable[[Principal], str],
-    values: Mapping[str, str] | None = None,
-) -> Response:
-    """Run ``call`` as the viewer; it answers with what happened, for the flash."""
-    project, key = where
-    try:
-        done = call(viewer.principal)
-    except PromotionRefused as refused:
-        failure = Failure(action, refused, refused.decision)
-        return show(request, viewer, services, project, key, failure)
-    except (Conflict, Invalid) as error:  # Refused is a Conflict
-        failure = Failure(action, error, None, values or {})
-        return show(request, viewer, services, project, key, failure)
-    return redirect_done(release_url(project, key), done)
+@dataclass(frozen=True, slots=True)
+class Acting:
+    """What every release action's form brings: the request, who sends it, the
+    services, and the release from the path."""
+
+    request: Request
+    viewer: Viewer
+    services: Services
+    project: str
+    key: str
+
+    def act(
+        self, action: str, call: Callable[[Principal], str], values: Mapping[str, str] | None = None
+    ) -> Response:
+        """Run ``call`` as the viewer; it answers with what happened, for the flash. A
+        refusal or a bad value: the release page again, unchanged, with why."""
+        try:
+            done = call(self.viewer.principal)
+        except PromotionRefused as refused:
+            return self._again(Failure(action, refused, refused.decision))
+        except (Conflict, Invalid) as error:  # Refused is a Conflict
+            return self._again(Failure(action, error, None, values or {}))
+        return redirect_done(release_url(self.project, self.key), done)
+
+    def _again(self, failure: Failure) -> Response:
+        return show(self.request, self.viewer, self.services, self.project, self.key, failure)
+
+
+def _acting(
+    request: Request, project: str, key: str, viewer: SignedInPost, services: ServicesDep
+) -> Acting:
+    return Acting(request, viewer, services, project, key)
+
+
+ActionForm = Annotated[Acting, Depends(_acting)]
 
 
 @router.post(f"{BASE}/approve")
-def approve(
-    request: Request, project: str, key: str, viewer: SignedInPost, services: ServicesDep
-) -> Response:
+def approve(at: ActionForm) -> Response:
     def call(who: Principal) -> str:
-        services.evidence.approve(who, project, key)
-        return f"{who.person} approved {key}"
+        at.services.evidence.approve(who, at.project, at.key)
+        return f"{who.person} approved {at.key}"
 
-    return _act(request, viewer, services, (project, key), "approve", call)
+    return at.act("approve", call)
 
 
 @router.post(f"{BASE}/signoff")
-def sign_off(
-    request: Request, project: str, key: str, viewer: SignedInPost, services: ServicesDep
-) -> Response:
+def sign_off(at: ActionForm) -> Response:
     def call(who: Principal) -> str:
-        services.evidence.sign_off(who, project, key, "qa")
-        return f"{who.person} signed {key} off for QA"
+        at.services.evidence.sign_off(who, at.project, at.key, "qa")
+        return f"{who.person} signed {at.key} off for QA"
 
-    return _act(request, viewer, services, (project, key), "signoff", call)
+    return at.act("signoff", call)
 
 
 @router.post(f"{BASE}/drill")
-def drill(
-    request: Request,
-    project: str,
-    key: str,
-    viewer: SignedInPost,
-    services: ServicesDep,
-    succeeded: FormText = "",
-    detail: FormText = "",
-) -> Response:
+def drill(at: ActionForm, succeeded: FormText = "", detail: FormText = "") -> Response:
     def call(who: Principal) -> str:
         if succeeded not in {"yes", "no"}:
             raise Invalid("say whether the drill succeeded: yes or no", field="succeeded")
         text = _text(detail, "detail", required=False, what="what happened")
-        services.evidence.record_drill(who, project, key, None, succeeded == "yes", text)
-        outcome = "a successful" if succeeded == "yes" else "a failed"
-        return f"Recorded {outcome} rollback drill of {key}"
+        ok = succeeded == "yes"
+        at.services.evidence.record_drill(who, at.project, at.key, None, ok, text)
+        outcome = "a successful" if ok else "a failed"
+        return f"Recorded {outcome} rollback drill of {at.key}"
 
-    values = {"succeeded": succeeded, "detail": detail}
-    return _act(request, viewer, services, (project, key), "drill", call, values)
+    return at.act("drill", call, {"succeeded": succeeded, "detail": detail})
 
 
 @router.post(f"{BASE}/promote")
-def promote(
-    request: Request, project: str, key: str, viewer: SignedInPost, services: ServicesDep
-) -> Response:
+def promote(at: ActionForm) -> Response:
     def call(who: Principal) -> str:
-        _release, decision, switched = services.promotion.promote(who, project, key)
+        _release, decision, switched = at.services.promotion.promote(who, at.project, at.key)
         testers = f"; switched on for testers: {', '.join(switched)}" if switched else ""
-        return f"Promoted {key} to {decision.target}{testers}"
+        return f"Promoted {at.key} to {decision.target}{testers}"
 
-    return _act(request, viewer, services, (project, key), "promote", call)
+    return at.act("promote", call)
 
 
 @router.post(f"{BASE}/rollback")
-def rollback(
-    request: Request,
-    project: str,
-    key: str,
-    viewer: SignedInPost,
-    services: ServicesDep,
-    reason: FormText = "",
-) -> Response:
+def rollback(at: ActionForm, reason: FormText = "") -> Response:
     def call(who: Principal) -> str:
         why = _text(reason, "reason", required=True, what="why it is rolled back")
-        report = services.rollback.rollback(who, project, key, why)
+        report = at.services.rollback.rollback(who, at.project, at.key, why)
         left = f" Still to do: {'; '.join(report.still_to_do)}" if report.still_to_do else ""
-        return f"Rolled {key} back: its flags are off.{left}"
+        return f"Rolled {at.key} back: its flags are off.{left}"
 
-    where = (project, key)
-    return _act(request, viewer, services, where, "rollback", call, {"reason": reason})
+    return at.act("rollback", call, {"reason": reason})
 
 
 @router.post(f"{BASE}/abandon")
-def abandon(
-    request: Request,
-    project: str,
-    key: str,
-    viewer: SignedInPost,
-    services: ServicesDep,
-    reason: FormText = "",
-) -> Response:
+def abandon(at: ActionForm, reason: FormText = "") -> Response:
     def call(who: Principal) -> str:
         why = _text(reason, "reason", required=True, what="why the release is abandoned")
-        services.releases.abandon(who, project, key, why)
-        return f"Abandoned {key}"
+        at.services.releases.abandon(who, at.project, at.key, why)
+        return f"Abandoned {at.key}"
 
-    where = (project, key)
-    return _act(request, viewer, services, where, "abandon", call, {"reason": reason})
+    return at.act("abandon", call, {"reason": reason})

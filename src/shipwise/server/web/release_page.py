@@ -100,6 +100,7 @@ def show(
         decision=decision,
         commits=_by_commit(view.evidence, view.release.commit),
         trail=trail,
+        plans=services.rollouts.all(viewer.principal, project, release=key),
         failure=failure,
         url=release_url(project, key),
     )

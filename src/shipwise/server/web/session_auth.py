@@ -41,6 +41,7 @@ __all__ = [
     "sign_in_url",
     "signed_in",
     "signed_in_post",
+    "viewer_of",
 ]
 
 COOKIE = "shipwise_session"
@@ -61,7 +62,8 @@ class Viewer:
     session_id: str
 
 
-def _viewer(active: ActiveSession) -> Viewer:
+def viewer_of(active: ActiveSession) -> Viewer:
+    """The page's viewer of a live session."""
     return Viewer(active.principal, active.csrf, str(active.session_id))
 
 
@@ -102,7 +104,7 @@ def signed_in(request: Request) -> Viewer:
     if active is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise HTTPException(303, "sign in first", headers={"Location": sign_in_url(here)})
-    viewer = _viewer(active)
+    viewer = viewer_of(active)
     request.state.viewer = viewer  # error pages show who is signed in too
     return viewer
 
@@ -119,7 +121,7 @@ def signed_in_post(
         raise Unauthenticated(
             f"you are not signed in (or your session ended): sign in at {SIGN_IN}"
         )
-    request.state.viewer = _viewer(active)
+    request.state.viewer = viewer_of(active)
     if not active.csrf_matches(csrf_token or x_csrf_token):
         raise Forbidden(
             "this form's CSRF token is missing or not this session's, so nothing was done: "

@@ -145,6 +145,13 @@ class CatalogQueries(MemoryBase):
     def configs_for_flag(self, flag_id: int) -> list[FlagConfig]:
         return [_config(c) for (flag, _), c in self._t.configs.items() if flag == flag_id]
 
+    def configs_for_project(self, project_id: int) -> list[FlagConfig]:
+        return [
+            _config(c)
+            for (flag, _), c in self._t.configs.items()
+            if self._t.flags[flag].project_id == project_id
+        ]
+
     def save_config(self, config: FlagConfig) -> FlagConfig:
         key = (config.flag_id, config.environment_id)
         stored = self._t.configs.get(key)

@@ -47,6 +47,7 @@ def _matches(record: AuditRecord, query: AuditFilter) -> bool:
         and (query.target_type is None or entry.target_type == query.target_type)
         and (query.target_key is None or entry.target_key == query.target_key)
         and (query.before_id is None or record.id < query.before_id)
+        and (query.after_id is None or record.id > query.after_id)
         and (query.environment is None or entry.environment == query.environment)
         and (query.actor is None or query.actor.casefold() in entry.actor.casefold())
         and (query.since is None or record.at >= utc(query.since))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -134,6 +135,9 @@ class ReleaseQueries(MemoryBase):
                 if project == project_id and commit == release.commit
             )
         return Evidence(approvals, checks, signoffs, ci, deploys, drills)
+
+    def evidence_for(self, project_id: int, releases: Sequence[Release]) -> dict[int, Evidence]:
+        return {r.id: self.evidence(project_id, r) for r in releases}
 
     def add_ci_result(
         self,

@@ -1,0 +1,101 @@
+"""Synthetic users for the demo server, so its rollout has numbers to judge.
+
+``shipwise serve --demo`` starts this beside the server: a daemon thread that, once the
+server answers, runs the real Python SDK against it with a server key for production
+(made on the first demo start and kept in the data directory, so later starts reuse it
+instead of issuing another). A few hundred users a second are evaluated on the rolling
+flag (exposures) and some of them ``track`` an error (the guardrail's metric); the SDK
+sends both through the ordinary push path every two seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from shipwise.sdk import Client
+from shipwise.server.demo_world import DEMO_PROJECT, ERROR_EVENT, ROLLING_FLAG
+from shipwise.server.services.principal import SYSTEM
+
+if TYPE_CHECKING:
+    from shipwise.server.bootstrap import Services
+    from shipwise.server.settings import Settings
+
+__all__ = ["KEY_FILE", "start_demo_traffic"]
+
+KEY_FILE = "demo-sdk-key"
+USERS = 5_000  # distinct synthetic users
+USERS_PER_TICK = 20
+TICK_SECONDS = 0.05
+ERROR_RATE = 0.02  # the same with and without the feature: a healthy rollout
+START_TIMEOUT_S = 60.0
+
+log = logging.getLogger("shipwise.demo")
+
+
+def _sdk_key(services: Services, data_dir: Path) -> str:
+    path = data_dir / KEY_FILE
+    if path.exists():
+        return path.read_text().strip()
+    issued = services.tokens.create(
+        SYSTEM,
+        name="demo traffic",
+        kind="server",
+        project_key=DEMO_PROJECT,
+        environment_key="production",
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(issued.secret + "\n")
+    return issued.secret
+
+
+def _wait_for(url: str, stop: threading.Event) -> bool:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        stop.wait(0.2)
+    return False
+
+
+def _drive(url: str, key: str, stop: threading.Event) -> None:
+    if not _wait_for(url, stop):
+        log.warning("demo traffic: the server did not answer at %s; no synthetic users", url)
+        return
+    rng = random.Random()
+    client = Client(url, key, app_name="demo-traffic", metrics_interval=2.0)
+    try:
+        client.wait_until_ready(10)
+        while not stop.wait(TICK_SECONDS):
+            for _ in range(USERS_PER_TICK):
+                context = {"userId": f"user-{rng.randrange(USERS)}"}
+                client.is_enabled(ROLLING_FLAG, context)
+                if rng.random() < ERROR_RATE:
+                    client.track(ERROR_EVENT, context)
+    finally:
+        client.close()
+
+
+def start_demo_traffic(services: Services, settings: Settings) -> threading.Event:
+    """Start the synthetic users; set the returned event to stop them."""
+    # A server listening on every interface is reached on loopback.
+    wildcard = settings.host in ("0.0.0.0", "::", "[::]")  # noqa: S104
+    host = "127.0.0.1" if wildcard else settings.host
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}"
+    key = _sdk_key(services, settings.data_dir)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_drive, args=(url, key, stop), name="demo-traffic", daemon=True
+    )
+    thread.start()
+    return stop
