@@ -104,3 +104,34 @@ def test_live__text_typed_into_the_abandon_reason__survives_an_update(
     expect(reason).to_be_focused()
     reason.press_sequentially("9")
     expect(reason).to_have_value("superseded by rel-9")
+
+
+def test_live__a_form_swapped_in_by_an_update__still_ignores_a_second_submit(
+    browsing: Browsing, team: Team
+) -> None:
+    """shipwise.js guards every POST form against a double click, the ones live.js
+    swaps in after the page loaded too. A listener on ``window`` (after the guard on
+    ``document``) counts the submits that would go out and keeps the page here."""
+    key = team.release("Swapped form")
+    carol = browsing.as_person("carol")
+    carol.goto(release_url(key))
+    form = "main form[action$='/abandon']"
+    carol.evaluate("s => { document.querySelector(s).dataset.loaded = 'yes'; }", form)
+    retitle(team, key, "Swapped in")
+    shows(carol, "Swapped in")
+    outcome = carol.evaluate(
+        """selector => {
+            const form = document.querySelector(selector);
+            form.querySelector("[name='reason']").value = "superseded";
+            let sent = 0;
+            window.addEventListener("submit", (event) => {
+                if (!event.defaultPrevented) sent += 1;
+                event.preventDefault();
+            });
+            form.requestSubmit();
+            form.requestSubmit();
+            return {swapped: form.dataset.loaded === undefined, sent: sent};
+        }""",
+        form,
+    )
+    assert outcome == {"swapped": True, "sent": 1}

@@ -51,7 +51,13 @@ def serve(
     host: HostOption = "127.0.0.1",
     port: PortOption = 4242,
     demo: Annotated[
-        bool, typer.Option("--demo", help="On first start, load the demo flags into 'default'.")
+        bool,
+        typer.Option(
+            "--demo",
+            help="On first start, seed a demo world in 'default': flags, releases in every "
+            "stage, and a rollout kept moving by synthetic SDK traffic (its SDK key is kept "
+            "in <data-dir>/demo-sdk-key).",
+        ),
     ] = False,
     max_body: MaxBodyOption = None,
     max_json_depth: JsonDepthOption = None,

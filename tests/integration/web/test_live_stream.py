@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.integration.web.release_pages import API, BOARD, PROJECT, World, read, world
+from tests.integration.web.rollout_pages import ok, rollout_page, rollouts
 
 from shipwise.server.web.live import MAX_PER_SESSION
 
@@ -43,6 +44,20 @@ def since_of(page_html: str) -> str:
     found = re.search(r'data-live-since="(\d+)"', page_html)
     assert found, "a project page carries where its live stream starts"
     return found.group(1)
+
+
+def declared(page_html: str) -> set[str]:
+    """What the page names in its ``data-live`` attributes: what live.js follows."""
+    return {t for found in re.findall(r'data-live="([^"]*)"', page_html) for t in found.split()}
+
+
+def region(page_html: str, region_id: str) -> str:
+    """The live region ``region_id``'s opening tag and what follows it, up to the next."""
+    found = re.search(
+        rf'<[a-z]+ id="{region_id}" data-live-region.*?(?=data-live-region|\Z)', page_html, re.S
+    )
+    assert found, f"the page marks {region_id!r} as a live region"
+    return found.group(0)
 
 
 def topics_until(stream: Iterator[tuple[str, str]], wanted: str) -> list[set[str]]:
@@ -149,3 +164,25 @@ def test_live__one_stream_too_many_for_a_session__replaces_the_oldest(w: World) 
         finally:
             for stream in opened:
                 stream.__exit__(None, None, None)
+
+
+def test_live__a_pause_through_the_api__reaches_an_open_rollout_page(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The page declares the topics the pause's record names, so live.js fetches it
+    again, and the fresh page's state region says it is paused and why."""
+    with rollouts(database_url, tmp_path) as plans:
+        plan_id = plans.start()
+        with browser(plans.team, "vic") as vic:
+            page = vic.get(rollout_page(plan_id)).text
+            assert "Running, at step 1" in region(page, "rollout-state")
+            with vic.stream("GET", LIVE, params={"since": since_of(page)}) as response:
+                paused = plans.team.admin.post(
+                    f"{API}/rollouts/{plan_id}/pause", json={"reason": "checking the logs"}
+                )
+                ok(paused)
+                seen = topics_until(events(response), f"rollout:{plan_id}")
+            assert seen[-1] & declared(page), (seen[-1], declared(page))
+            fresh = region(vic.get(rollout_page(plan_id)).text, "rollout-state")
+    assert "Paused" in fresh
+    assert "checking the logs" in fresh

@@ -19,11 +19,12 @@ it, so anyone else reads that it is not shown to their role.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from shipwise.domain.audit import ChainBreak
@@ -35,8 +36,9 @@ from shipwise.server.web.deps import ServicesDep
 from shipwise.server.web.routing import web_router
 from shipwise.server.web.session_auth import SignedIn, Viewer
 from shipwise.server.web.templating import render
+from shipwise.server.web.typed_fields import TypedFields
 
-__all__ = ["PAGE_SIZE", "AuditQuery", "Badge", "router"]
+__all__ = ["PAGE_SIZE", "AuditPage", "AuditQuery", "Badge", "router"]
 
 router = web_router()
 PAGE_SIZE = 50
@@ -45,8 +47,7 @@ MAX_ID = 2**31 - 1
 DATE_HINT = "a duration back from now (7d, 12h) or an ISO date or time (2026-12-01T09:30)"
 
 
-@dataclass(frozen=True, slots=True)
-class AuditQuery:
+class AuditQuery(TypedFields):
     """The filters as typed (kept in the form and in every link), stripped."""
 
     actor: str = ""
@@ -56,16 +57,23 @@ class AuditQuery:
     since: str = ""
     until: str = ""
 
-    @property
-    def active(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
-
     def link(self, base: str, before_id: int | None = None) -> str:
         """``base`` with these filters (and ``before_id``) in its query."""
-        values = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+        values = {name: value for name, value in self.model_dump().items() if value}
         if before_id is not None:
             values["before_id"] = str(before_id)
         return f"{base}?{urlencode(values)}" if values else base
+
+
+class AuditPage(AuditQuery):
+    """The page's query string: the filters and where the page starts (FastAPI reads a
+    query model only when it is a route's one query parameter)."""
+
+    before_id: str = ""
+
+    @property
+    def filters(self) -> AuditQuery:
+        return AuditQuery(**self.model_dump(exclude={"before_id"}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +103,11 @@ def _moment(text: str, now: datetime) -> datetime:
 
 def _problems(query: AuditQuery, before_id: str) -> dict[str, str]:
     errors = {}
-    for item in fields(query):
-        value = getattr(query, item.name)
+    for name, value in query.model_dump().items():
         if len(value) > MAX_FILTER:
-            errors[item.name] = f"at most {MAX_FILTER} characters ({len(value)} given)"
+            errors[name] = f"at most {MAX_FILTER} characters ({len(value)} given)"
         elif any(ord(c) < 0x20 or c == "\x7f" for c in value):
-            errors[item.name] = "contains a control character, which no record holds"
+            errors[name] = "contains a control character, which no record holds"
     if before_id and not (before_id.isdigit() and 1 <= int(before_id) <= MAX_ID):
         errors["before_id"] = "a record's number: a whole number from 1"
     return errors
@@ -174,26 +181,11 @@ def _page(
     )
 
 
-def _query(*typed: str) -> AuditQuery:
-    """The filters in ``AuditQuery``'s order, stripped."""
-    return AuditQuery(*(value.strip() for value in typed))
-
-
 @router.get("/audit", response_class=HTMLResponse)
 def every_project(
-    request: Request,
-    viewer: SignedIn,
-    services: ServicesDep,
-    actor: str = "",
-    target_type: str = "",
-    target_key: str = "",
-    action: str = "",
-    since: str = "",
-    until: str = "",
-    before_id: str = "",
+    request: Request, viewer: SignedIn, services: ServicesDep, page: Annotated[AuditPage, Query()]
 ) -> HTMLResponse:
-    query = _query(actor, target_type, target_key, action, since, until)
-    return _page(request, viewer, services, None, query, before_id.strip())
+    return _page(request, viewer, services, None, page.filters, page.before_id)
 
 
 @router.get("/projects/{project}/audit", response_class=HTMLResponse)
@@ -202,13 +194,6 @@ def one_project(
     project: str,
     viewer: SignedIn,
     services: ServicesDep,
-    actor: str = "",
-    target_type: str = "",
-    target_key: str = "",
-    action: str = "",
-    since: str = "",
-    until: str = "",
-    before_id: str = "",
+    page: Annotated[AuditPage, Query()],
 ) -> HTMLResponse:
-    query = _query(actor, target_type, target_key, action, since, until)
-    return _page(request, viewer, services, project, query, before_id.strip())
+    return _page(request, viewer, services, project, page.filters, page.before_id)

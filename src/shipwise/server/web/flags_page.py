@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from shipwise.domain.flags import FlagKind
@@ -26,6 +27,7 @@ from shipwise.server.web.flag_words import KILL, Cell, Kill, State, cell, kills_
 from shipwise.server.web.routing import web_router
 from shipwise.server.web.session_auth import SignedIn
 from shipwise.server.web.templating import render
+from shipwise.server.web.typed_fields import TypedFields
 
 router = web_router()
 
@@ -62,16 +64,13 @@ class FlagRow:
     cells: tuple[Cell | None, ...]  # one per environment column; None: no rules there
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
+class Filters(TypedFields):
+    """The table's filters as typed, from the GET form (so a URL one can share)."""
+
     tag: str = ""
     kind: str = ""
     owner: str = ""
     state: str = ""
-
-    @property
-    def active(self) -> bool:
-        return any((self.tag, self.kind, self.owner, self.state))
 
 
 def _problems(filters: Filters) -> dict[str, str]:
@@ -145,15 +144,11 @@ def flags_table(
     project: str,
     viewer: SignedIn,
     services: ServicesDep,
-    tag: str = "",
-    kind: str = "",
-    owner: str = "",
-    state: str = "",
+    filters: Annotated[Filters, Query()],
 ) -> HTMLResponse:
     principal = viewer.principal
     environments = [e.key for e in services.projects.get(principal, project).environments]
     views = services.flags.all(principal, project)
-    filters = Filters(tag.strip(), kind.strip(), owner.strip(), state.strip())
     errors = _problems(filters)
     rows = flag_rows(views, environments, project_kills(services, principal, project))
     shown = rows if errors else [r for r in rows if _shows(r, filters)]

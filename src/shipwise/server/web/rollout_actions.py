@@ -17,11 +17,13 @@ rollout page again, unchanged, with the reason in place and 409 or 422. Not allo
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 
 from shipwise.domain.access import Action
+from shipwise.server.bootstrap import Services
 from shipwise.server.ports import RolloutPlanRecord
 from shipwise.server.services.errors import Conflict, Forbidden, Invalid
 from shipwise.server.services.principal import Principal
@@ -55,114 +57,94 @@ def _reason(value: str) -> str:
     return text
 
 
-def _act(
-    request: Request,
-    viewer: Viewer,
-    services: ServicesDep,
-    where: tuple[str, str],
-    action: tuple[str, Action],
-    call: Callable[[Principal, int], str],
-    reason: str | None = None,
-) -> Response:
-    """Run ``call`` as the viewer; it answers with what happened, for the flash."""
-    project, text = where
-    plan_id = plan_id_of(text, project)
-    form, needs = action
-    if not may(viewer, needs):
-        # Before the form's fields are judged: a forged post from a role that may not is
-        # 403 whatever it carries (the service checks again, and decides).
-        raise Forbidden(f"role {viewer.principal.role} may not {needs} in project {project!r}")
-    try:
-        done = call(viewer.principal, plan_id)
-    except (Conflict, Invalid) as error:  # a refused action changed nothing
-        values = {} if reason is None else {"reason": reason}
-        failure = Failure(form, error, None, values)
-        return show(request, viewer, services, project, plan_id, failure)
-    return redirect_done(rollout_url(project, plan_id), done)
+@dataclass(frozen=True, slots=True)
+class Steering:
+    """What every rollout action's form brings: the request, who sends it, the services,
+    and the plan from the path."""
+
+    request: Request
+    viewer: Viewer
+    services: Services
+    project: str
+    plan_id: str
+
+    def act(
+        self,
+        action: tuple[str, Action],
+        call: Callable[[Principal, int], RolloutPlanRecord],
+        what: Callable[[RolloutPlanRecord], str],
+        reason: str | None = None,
+    ) -> Response:
+        """Run ``call`` as the viewer; ``what`` says what happened, for the flash."""
+        plan_id = plan_id_of(self.plan_id, self.project)
+        form, needs = action
+        if not may(self.viewer, needs):
+            # Before the form's fields are judged: a forged post from a role that may not
+            # is 403 whatever it carries (the service checks again, and decides).
+            role = self.viewer.principal.role
+            raise Forbidden(f"role {role} may not {needs} in project {self.project!r}")
+        try:
+            plan = call(self.viewer.principal, plan_id)
+        except (Conflict, Invalid) as error:  # a refused action changed nothing
+            values = {} if reason is None else {"reason": reason}
+            failure = Failure(form, error, None, values)
+            return show(self.request, self.viewer, self.services, self.project, plan_id, failure)
+        done = f"Rollout plan #{plan.id} ({plan.flag} in {plan.environment}) {what(plan)}"
+        return redirect_done(rollout_url(self.project, plan_id), done)
 
 
-def _done(plan: RolloutPlanRecord, what: str) -> str:
-    return f"Rollout plan #{plan.id} ({plan.flag} in {plan.environment}) {what}"
+def _steering(
+    request: Request, project: str, plan_id: str, viewer: SignedInPost, services: ServicesDep
+) -> Steering:
+    return Steering(request, viewer, services, project, plan_id)
+
+
+ActionForm = Annotated[Steering, Depends(_steering)]
 
 
 @router.post(f"{BASE}/pause")
-def pause(
-    request: Request,
-    project: str,
-    plan_id: str,
-    viewer: SignedInPost,
-    services: ServicesDep,
-    reason: FormText = "",
-) -> Response:
-    def call(who: Principal, number: int) -> str:
-        plan = services.rollouts.pause(who, project, number, _reason(reason))
-        return _done(plan, "paused")
+def pause(at: ActionForm, reason: FormText = "") -> Response:
+    def call(who: Principal, number: int) -> RolloutPlanRecord:
+        return at.services.rollouts.pause(who, at.project, number, _reason(reason))
 
-    return _act(
-        request, viewer, services, (project, plan_id), ("pause", Action.ROLLOUT), call, reason
-    )
+    return at.act(("pause", Action.ROLLOUT), call, lambda _: "paused", reason)
 
 
 @router.post(f"{BASE}/resume")
-def resume(
-    request: Request, project: str, plan_id: str, viewer: SignedInPost, services: ServicesDep
-) -> Response:
-    def call(who: Principal, number: int) -> str:
-        return _done(services.rollouts.resume(who, project, number), "resumed")
+def resume(at: ActionForm) -> Response:
+    def call(who: Principal, number: int) -> RolloutPlanRecord:
+        return at.services.rollouts.resume(who, at.project, number)
 
-    return _act(request, viewer, services, (project, plan_id), ("resume", Action.ROLLOUT), call)
+    return at.act(("resume", Action.ROLLOUT), call, lambda _: "resumed")
 
 
 @router.post(f"{BASE}/approve")
-def approve(
-    request: Request, project: str, plan_id: str, viewer: SignedInPost, services: ServicesDep
-) -> Response:
-    def call(who: Principal, number: int) -> str:
-        plan = services.rollouts.approve(who, project, number)
-        return _done(plan, f"may go on from step {plan.state.step + 1}: approved")
+def approve(at: ActionForm) -> Response:
+    def call(who: Principal, number: int) -> RolloutPlanRecord:
+        return at.services.rollouts.approve(who, at.project, number)
 
-    return _act(
-        request, viewer, services, (project, plan_id), ("approve", Action.OVERRIDE_ROLLOUT), call
-    )
+    def what(plan: RolloutPlanRecord) -> str:
+        return f"may go on from step {plan.state.step + 1}: approved"
+
+    return at.act(("approve", Action.OVERRIDE_ROLLOUT), call, what)
 
 
 @router.post(f"{BASE}/skip")
-def skip(
-    request: Request,
-    project: str,
-    plan_id: str,
-    viewer: SignedInPost,
-    services: ServicesDep,
-    reason: FormText = "",
-) -> Response:
-    def call(who: Principal, number: int) -> str:
-        plan = services.rollouts.skip(who, project, number, _reason(reason))
-        return _done(plan, f"skipped ahead to step {plan.state.step + 1}")
+def skip(at: ActionForm, reason: FormText = "") -> Response:
+    def call(who: Principal, number: int) -> RolloutPlanRecord:
+        return at.services.rollouts.skip(who, at.project, number, _reason(reason))
 
-    return _act(
-        request,
-        viewer,
-        services,
-        (project, plan_id),
-        ("skip", Action.OVERRIDE_ROLLOUT),
-        call,
-        reason,
-    )
+    def what(plan: RolloutPlanRecord) -> str:
+        return f"skipped ahead to step {plan.state.step + 1}"
+
+    return at.act(("skip", Action.OVERRIDE_ROLLOUT), call, what, reason)
 
 
 @router.post(f"{BASE}/abort")
-def abort(
-    request: Request,
-    project: str,
-    plan_id: str,
-    viewer: SignedInPost,
-    services: ServicesDep,
-    reason: FormText = "",
-) -> Response:
-    def call(who: Principal, number: int) -> str:
-        plan = services.rollouts.abort(who, project, number, _reason(reason))
-        return _done(plan, "aborted; the flag stays as it is")
+def abort(at: ActionForm, reason: FormText = "") -> Response:
+    def call(who: Principal, number: int) -> RolloutPlanRecord:
+        return at.services.rollouts.abort(who, at.project, number, _reason(reason))
 
-    return _act(
-        request, viewer, services, (project, plan_id), ("abort", Action.ROLLOUT), call, reason
+    return at.act(
+        ("abort", Action.ROLLOUT), call, lambda _: "aborted; the flag stays as it is", reason
     )

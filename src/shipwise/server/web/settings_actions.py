@@ -32,6 +32,7 @@ from shipwise.server.web.routing import web_router
 from shipwise.server.web.session_auth import SignedIn, SignedInPost, Viewer
 from shipwise.server.web.settings_page import Shown, settings_url, show
 from shipwise.server.web.templating import redirect_done, render
+from shipwise.server.web.typed_fields import TypedFields
 
 __all__ = ["MAX_POLICY", "router"]
 
@@ -46,30 +47,35 @@ TokenNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 REVOKE = "/projects/{project}/settings/tokens/{token_id}/revoke"
 
 
+class TokenFields(TypedFields):
+    """The new-token form as typed; the service judges each value."""
+
+    name: str = ""
+    kind: str = ""
+    role: str = ""
+    environment: str = ""
+
+
 @router.post("/projects/{project}/settings/tokens", response_class=HTMLResponse)
 def create_token(
     request: Request,
     project: str,
     viewer: SignedInPost,
     services: ServicesDep,
-    name: FormText = "",
-    kind: FormText = "",
-    role: FormText = "",
-    environment: FormText = "",
+    typed: Annotated[TokenFields, Form()],
 ) -> HTMLResponse:
-    typed = {"name": name, "kind": kind, "role": role, "environment": environment}
     try:
         issued = services.tokens.create(
             viewer.principal,
-            name=name.strip(),
-            kind=kind,
+            name=typed.name,
+            kind=typed.kind,
             project_key=project,
-            environment_key=environment or None,
-            role=role or None,
+            environment_key=typed.environment or None,
+            role=typed.role or None,
         )
     except (Invalid, Conflict) as error:
         errors = {error.field or "form": error.message}
-        shown = Shown(error.status, "token", errors, typed)
+        shown = Shown(error.status, "token", errors, typed.model_dump())
         return show(request, viewer, services, project, shown)
     return show(request, viewer, services, project, Shown(201, "token", issued=issued))
 

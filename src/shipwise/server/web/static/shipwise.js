@@ -13,19 +13,23 @@ document.addEventListener("DOMContentLoaded", () => {
     alert.setAttribute("tabindex", "-1");
     alert.focus();
   }
+});
 
-  // A second click while a POST is on its way would send it again (two approvals'
-  // worth of audit records for one intent): ignore it, and say it is being sent.
-  for (const form of document.querySelectorAll("form[method='post']")) {
-    form.addEventListener("submit", (event) => {
-      if (form.dataset.sending === "yes") {
-        event.preventDefault();
-        return;
-      }
-      form.dataset.sending = "yes";
-      for (const button of form.querySelectorAll("button[type='submit']")) {
-        button.setAttribute("aria-disabled", "true");
-      }
-    });
+// A second click while a POST is on its way would send it again (two approvals' worth
+// of audit records for one intent): ignore it, and say it is being sent. One listener
+// on the document, not one per form at load, so a form live.js swaps in later (after
+// "shipwise:updated") is guarded too: submit events bubble up to here.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || (form.getAttribute("method") ?? "").toLowerCase() !== "post") {
+    return;
+  }
+  if (form.dataset.sending === "yes") {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sending = "yes";
+  for (const button of form.querySelectorAll("button[type='submit']")) {
+    button.setAttribute("aria-disabled", "true");
   }
 });
