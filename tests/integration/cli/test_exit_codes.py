@@ -85,6 +85,7 @@ SERVER_ROWS: dict[str, Row] = {
     "change apply": _row("999999 -p {p}", "{withdrawn} -p {p}"),
     "import unleash": _row(f"{{unleash}} -e {UNKNOWN} -p {{p}}"),
     "audit list": _row(f"-p {UNKNOWN}"),
+    "login-link": _row(UNKNOWN),
     "release create": _row(f"Title -p {UNKNOWN}", "Title --key rel-1 -p {p}"),
     "release list": _row(f"-p {UNKNOWN}"),
     "release show": _row(f"{UNKNOWN} -p {{p}}"),
