@@ -441,7 +441,7 @@ class RolloutQueries:
             OutboxItem(
                 row.id,
                 row.channel,
-                _notification(row.payload),
+                Notification.from_dict(row.payload),
                 row.attempts,
                 _utc(row.next_attempt_at) or now,
             )
@@ -459,18 +459,3 @@ class RolloutQueries:
         row.attempts += 1
         row.last_error = error[:2000]
         row.next_attempt_at = retry_at
-
-
-def _notification(payload: Mapping[str, Any]) -> Notification:
-    return Notification(
-        kind=str(payload["kind"]),
-        project=str(payload["project"]),
-        title=str(payload["title"]),
-        text=str(payload["text"]),
-        at=datetime.fromisoformat(str(payload["at"])),
-        release=payload.get("release"),
-        flag=payload.get("flag"),
-        environment=payload.get("environment"),
-        severity=str(payload.get("severity", "info")),
-        data=dict(payload.get("data") or {}),
-    )
