@@ -4,8 +4,10 @@ without a reload, and what a person is typing survives it.
 
 Times are measured and printed (pytest -s shows them), never asserted: the 10 s waits
 are hang guards. Each time runs from the API call's answer to the change drawn on both
-pages; it includes Playwright's request routing (every request of these pages passes
-through the test's Python process, see tests/support/chromium.py)."""
+pages, each page in a window of its own: headless Chromium draws a window's background
+tab only about once a second, which made a second tab look up to a second late (a real
+browser hides a background tab instead, and live.js then closes its stream).
+bench/dashboard_live.py measures the parts of that time, tabs and windows both."""
 
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ def test_live__api_changes__show_on_the_release_page_and_the_board_without_a_rel
     key = team.release("Live title 0")
     carol = browsing.as_person("carol")
     carol.goto(release_url(key))
-    board = carol.context.new_page()
+    board = browsing.as_person("carol")  # a second window, as a person watches two pages
     board.goto(BOARD)
     # A reload would make a new document: these marks would be gone.
     for page in (carol, board):

@@ -28,6 +28,9 @@ def test_audit_page__filtered_with_the_chain_badge__passes_axe(
         page.get_by_role("button", name="Filter").click()
 
     assert "target_key=audit-me" in page.url
+    assert page.locator("[data-chain='not-checked']").count() == 1
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check the hash chain").click()
     assert page.locator("[data-chain='intact']").count() == 1
     rows = page.locator("tbody tr")
     assert rows.count() == 1

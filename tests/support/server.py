@@ -19,6 +19,7 @@ import uvicorn
 from shipwise.server.api.app import create_app
 from shipwise.server.bootstrap import Services, build
 from shipwise.server.ports import Clock
+from shipwise.server.serve import Server
 from shipwise.server.settings import Settings
 
 ADMIN_TOKEN = "sw_api_test-admin-token"
@@ -84,15 +85,16 @@ def running_server(
         database_busy_timeout=database_busy_timeout,
     )
     services = build(settings) if clock is None else build(settings, clock)
+    app = create_app(services)
     config = uvicorn.Config(
-        create_app(services),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",
         lifespan="on",
-        timeout_graceful_shutdown=1,  # open SDK streams would otherwise hold shutdown
+        timeout_graceful_shutdown=1,  # a guard: Server ends open streams before it
     )
-    server = uvicorn.Server(config)
+    server = Server(config, app)  # as `shipwise serve` runs it
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -11,8 +11,15 @@ import httpx
 
 PROJECT = "default"
 API = f"/api/v1/projects/{PROJECT}"
-# Who is who: alice writes changes, bob reviews them, carol manages releases, vic only looks.
-ROLES = {"alice": "developer", "bob": "developer", "carol": "release-manager", "vic": "viewer"}
+# Who is who: alice writes changes, bob reviews them, carol manages releases, quinn tests
+# them (QA), vic only looks.
+ROLES = {
+    "alice": "developer",
+    "bob": "developer",
+    "carol": "release-manager",
+    "quinn": "qa",
+    "vic": "viewer",
+}
 
 
 def ok(response: httpx.Response) -> Any:
@@ -74,9 +81,27 @@ class Team:
         decision = ok(self.admin.get(f"{API}/releases/{key}/gates"))
         return [gate for gate in decision["gates"] if not gate["passed"]]
 
+    def deployed(self, key: str, environment: str) -> None:
+        """The release's commit deployed to ``environment``, reported as a CI pipeline
+        reports it (the dashboard records no deploys: they happen elsewhere)."""
+        commit = self.release_state(key)["release"]["commit"]
+        ok(self.admin.post(f"{API}/deploys", json={"environment": environment, "commit": commit}))
+
     def flag(self, key: str) -> dict[str, Any]:
         """A new flag, off in every environment."""
         return ok(self.admin.post(f"{API}/flags", json={"key": key}))  # type: ignore[no-any-return]
+
+    def rules(self, flag: str, environment: str) -> dict[str, Any]:
+        """``flag``'s rules in ``environment`` as the API reads them (with their version)."""
+        return ok(self.admin.get(f"{API}/flags/{flag}/environments/{environment}"))  # type: ignore[no-any-return]
+
+    def set_rules(self, flag: str, environment: str, rules: dict[str, Any]) -> dict[str, Any]:
+        """Replace ``flag``'s rules in ``environment`` (an unprotected one) through the
+        API, naming the version it replaces; the new rules."""
+        version = self.rules(flag, environment)["version"]
+        path = f"{API}/flags/{flag}/environments/{environment}"
+        written = self.admin.put(path, json=rules, headers={"If-Match": f'"{version}"'})
+        return ok(written)  # type: ignore[no-any-return]
 
     def sdk_key(self, environment: str) -> str:
         body = {"name": f"web-{environment}", "kind": "server", "project": PROJECT}

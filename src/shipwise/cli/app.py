@@ -13,6 +13,7 @@ from rich.text import Text
 from shipwise.cli import demo as demo_module
 from shipwise.cli.audit_cmd import audit_app
 from shipwise.cli.change_cmd import change_app
+from shipwise.cli.channel_cmd import channel_app
 from shipwise.cli.db_cmd import db_app
 from shipwise.cli.deploy_cmd import ci_app, deploy_app
 from shipwise.cli.env_cmd import env_app
@@ -96,6 +97,7 @@ app.add_typer(deploy_app, name="deploy", rich_help_panel="Releases")
 app.add_typer(ci_app, name="ci", rich_help_panel="Releases")
 app.add_typer(policy_app, name="policy", rich_help_panel="Releases")
 app.add_typer(change_app, name="change", rich_help_panel="Releases")
+app.add_typer(channel_app, name="channel", rich_help_panel="Releases")
 app.add_typer(rollout_app, name="rollout", rich_help_panel="Rollouts")
 app.add_typer(metric_app, name="metric", rich_help_panel="Rollouts")
 app.add_typer(rollback_app)  # one command: shipwise rollback

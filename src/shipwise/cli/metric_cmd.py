@@ -70,7 +70,8 @@ def settings_from(settings: str | None, pairs: list[str] | None) -> dict[str, An
     return result
 
 
-def _settings_text(settings: Any) -> str:
+def settings_text(settings: Any) -> str:
+    """Public settings on one line, KEY=VALUE (JSON for what is not text)."""
     if not isinstance(settings, dict) or not settings:
         return ""
     return ", ".join(
@@ -103,7 +104,7 @@ def define(
     saved = api.request("PUT", _path(project, name), body=body)
     if api.json(saved):
         return
-    shown = _settings_text(saved.get("settings"))
+    shown = settings_text(saved.get("settings"))
     say(
         "Defined metric ",
         Text(name, style="bold"),
@@ -122,7 +123,7 @@ def list_metrics(api: Api, project: ProjectOption = "default") -> None:
         return
     metrics = items(answer, "metrics")
     rows = (
-        (m.get("name"), m.get("source"), _settings_text(m.get("settings")), m.get("description"))
+        (m.get("name"), m.get("source"), settings_text(m.get("settings")), m.get("description"))
         for m in metrics
     )
     title = f"Metrics of {project}" if metrics else f"No metrics in {project} yet"

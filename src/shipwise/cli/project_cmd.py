@@ -10,6 +10,7 @@ from rich.table import Table
 from shipwise.cli.command import Api, command
 from shipwise.cli.options import NewKeyArgument
 from shipwise.cli.output import console, say, table
+from shipwise.cli.release_notes_cmd import repo_app
 from shipwise.cli.remote import api_path
 from shipwise.cli.shapes import items
 
@@ -85,3 +86,7 @@ def create(
         return
     say(f"Created project {project.get('key')}.", style="green")
     console.print(environments_table(items(project, "environments"), "Its pipeline"))
+
+
+# repo show|set: where release notes are drawn from (``release_notes_cmd.py``).
+project_app.add_typer(repo_app, name="repo")

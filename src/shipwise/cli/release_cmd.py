@@ -1,5 +1,6 @@
 """``shipwise release create|list|show|update|promote|abandon|pr-body``; the evidence
-commands (approve, check, signoff, drill) are in ``release_evidence_cmd.py``.
+commands (approve, check, signoff, drill) are in ``release_evidence_cmd.py``, ``notes``
+in ``release_notes_cmd.py``.
 
 A release is one change moving through a project's environments; each promotion passes
 the target stage's gates (``shipwise.toml``, see ``shipwise policy``). ``show`` lists
@@ -21,6 +22,7 @@ from shipwise.cli.options import CommitOption, ProjectOption, ReleaseArgument, e
 from shipwise.cli.output import Exit, console, fail, print_json, say, table
 from shipwise.cli.params import pull_requests, text_or_file
 from shipwise.cli.release_evidence_cmd import evidence_app, release_path
+from shipwise.cli.release_notes_cmd import notes_app
 from shipwise.cli.remote import Refusal
 from shipwise.cli.shapes import items
 from shipwise.domain.releases import ChangeKind, ReleaseStatus, Severity
@@ -361,3 +363,5 @@ def pr_body(api: Api, key: ReleaseArgument, project: ProjectOption = "default") 
 
 # approve, check, signoff, drill: the evidence commands, in their own module.
 release_app.add_typer(evidence_app)
+# notes: drawn from git, in their own module.
+release_app.add_typer(notes_app)

@@ -56,7 +56,10 @@ def serve(
             "--demo",
             help="On first start, seed a demo world in 'default': flags, releases in every "
             "stage, and a rollout kept moving by synthetic SDK traffic (its SDK key is kept "
-            "in <data-dir>/demo-sdk-key).",
+            "in <data-dir>/demo-sdk-key). The rollout keeps the real schedule, a week a "
+            "step, on a demo clock where 1 week = 1 minute (SHIPWISE_CLOCK_SPEED sets "
+            "another; the timeline is kept in <data-dir>/demo-clock); sign-in sessions, "
+            "links and token expiry keep real time.",
         ),
     ] = False,
     max_body: MaxBodyOption = None,

@@ -37,6 +37,7 @@ class Action(StrEnum):
     MANAGE_POLICY = "manage-policy"  # apply shipwise.toml
     ROLLOUT = "rollout"  # start, pause, resume, abort rollout plans; define metrics
     OVERRIDE_ROLLOUT = "override-rollout"  # skip a plan ahead, approve a step
+    MANAGE_CHANNELS = "manage-channels"  # notification channels (Slack, email, webhook)
 
 
 _RELEASING = frozenset(
@@ -60,6 +61,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.SIGN_OFF,
             Action.MANAGE_POLICY,
             Action.OVERRIDE_ROLLOUT,
+            Action.MANAGE_CHANNELS,
         }
     )
     | _RELEASING,

@@ -82,6 +82,7 @@ from shipwise.domain.policy_model import (
     Policy,
     StageGates,
 )
+from shipwise.domain.policy_notes import notes_lines, read_notes
 from shipwise.domain.policy_reading import Context, PolicyError, Table, listing, syntax_error
 from shipwise.domain.policy_sections import (
     read_change_requests,
@@ -120,6 +121,7 @@ _TOP_KEYS = (
     "sla",
     "hotfix",
     "change_requests",
+    "notes",
     "stage",
 )
 # -- the whole file ------------------------------------------------------------------------
@@ -183,6 +185,9 @@ def parse_policy(
         partial(read_change_requests, root, base.change_approvals),
         base.change_approvals,
     )
+    notes_exclude = _setting(
+        root, "notes", partial(read_notes, root, base.notes_exclude), base.notes_exclude
+    )
     context.finish()
     return Policy(
         timezone=timezone,
@@ -195,6 +200,7 @@ def parse_policy(
         fix_within=fix_within,
         code_owners=base.code_owners if owners is None else owners,
         change_approvals=change_approvals,
+        notes_exclude=notes_exclude,
     )
 
 
@@ -297,6 +303,7 @@ def dump_policy(policy: Policy) -> str:
     lines += protection.change_requests_lines(
         policy.change_approvals, approvals_value(policy.change_approvals)
     )
+    lines += notes_lines(policy.notes_exclude)
     for freeze in policy.freezes:
         lines += ["", "[[freeze]]", f"name = {toml_value(freeze.name)}"]
         lines += [f"start = {toml_value(freeze.start)}", f"end = {toml_value(freeze.end)}"]

@@ -84,6 +84,8 @@ class Policy:
     # A change request in a protected environment needs this many people, never its
     # requester; roles left empty means anyone who may change flags there.
     change_approvals: ApprovalRule = ApprovalRule(2, frozenset())
+    # ``[notes] exclude``: what release notes leave out (``domain.policy_notes``).
+    notes_exclude: tuple[str, ...] = ()
 
     def is_protected(self, environment: str) -> bool:
         found = self.stage(environment)

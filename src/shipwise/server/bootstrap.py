@@ -3,28 +3,47 @@
 ``wire_services`` builds every service over any ``Store``: ``build`` gives it the
 database, the service unit tests a memory store. Time comes from the store alone: the
 services read ``now`` from their unit of work, and the token cache (which reads time
-outside any) from the store's clock, so a simulated clock reaches everything at once."""
+outside any) from the store's clock, so a simulated clock reaches everything at once;
+only people's sessions, sign-in links and token expiry may be given a clock of their own
+(``people_clock``: the wall clock under ``serve --demo``'s accelerated one)."""
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Generic, TypeAlias, TypeVar
 
 from shipwise.data import demo_snapshot
 from shipwise.engine import Snapshot
 from shipwise.server.clocks import system_clock
 from shipwise.server.demo_world import seed_demo_work
+from shipwise.server.git_history import DulwichHistory
 from shipwise.server.metrics.json_url import JsonUrlSource
 from shipwise.server.metrics.prometheus import PrometheusSource
 from shipwise.server.metrics.sentry import SentrySource
+from shipwise.server.notify.channels import Senders
 from shipwise.server.notify.log import LogNotifier
+from shipwise.server.notify.secrets import KEY_VARIABLE, FernetBox, secret_box
 from shipwise.server.notify.webhook import WebhookNotifier
-from shipwise.server.ports import ChangeBus, Clock, MetricSource, Notifier, RunnerLock, Store
+from shipwise.server.ports import (
+    ChangeBus,
+    ChannelSenders,
+    Clock,
+    GitHistory,
+    MetricSource,
+    Notifier,
+    RunnerLock,
+    SecretBox,
+    Store,
+)
 from shipwise.server.services.audit import AuditService
 from shipwise.server.services.change_requests import ChangeRequestService
+from shipwise.server.services.channels import ChannelService
 from shipwise.server.services.evidence import EvidenceService
 from shipwise.server.services.flags import FlagService
 from shipwise.server.services.github_intake import GitHubIntake
@@ -38,6 +57,7 @@ from shipwise.server.services.principal import SYSTEM
 from shipwise.server.services.projects import ProjectService
 from shipwise.server.services.promotion import PromotionService
 from shipwise.server.services.release_board import ReleaseBoard
+from shipwise.server.services.release_notes import ReleaseNotesService
 from shipwise.server.services.release_policy import ReleasePolicy
 from shipwise.server.services.releases import ReleaseService
 from shipwise.server.services.rollback import RollbackService
@@ -86,6 +106,8 @@ class Wired(Generic[StoreT]):
     policies: PolicyService
     web_sessions: WebSessionService
     board: ReleaseBoard
+    channels: ChannelService
+    release_notes: ReleaseNotesService
     runner_loop: RunnerLoop | None = None  # started by ``start_runner``
     first_admin_secret: str | None = None  # set when first start generated one
 
@@ -145,6 +167,16 @@ def notifiers(settings: Settings) -> dict[str, Notifier]:
     return found
 
 
+def database_secret_box(database: Database) -> FernetBox:
+    """Channel secrets' key: ``SHIPWISE_SECRET_KEY``, else (SQLite) a key file made once
+    beside the database, else (PostgreSQL) none: storing a secret is then refused."""
+    name = database.engine.url.database
+    sqlite_file = Path(name) if database.is_sqlite and name and name != ":memory:" else None
+    box = secret_box(os.environ.get(KEY_VARIABLE) or None, sqlite_file)
+    log.info("channel secrets: key from %s", box.origin)
+    return box
+
+
 def metric_sources(settings: Settings) -> dict[str, MetricSource]:
     timeout = settings.metric_timeout
     sources: list[MetricSource] = [
@@ -169,11 +201,21 @@ def wire_services(
     notifiers: Mapping[str, Notifier],
     metric_sources: Mapping[str, MetricSource],
     github_secret: str | None = None,
+    git: GitHistory | None = None,
+    *,
+    box: SecretBox | None = None,
+    senders: ChannelSenders | None = None,
+    people_clock: Clock | None = None,
 ) -> Wired[StoreT]:
     """Every service over ``store``, wired once, whatever the store: the server's
     database (``build``) or a memory store (the service unit tests). Revision bumps the
-    bus carries refresh the snapshots; revocations empty the token cache."""
-    notifications = Notifications(store, notifiers)
+    bus carries refresh the snapshots; revocations empty the token cache. Without
+    ``box``, channel secrets cannot be stored (a channel without secrets still works).
+    ``people_clock``: what sessions, sign-in links and token expiry run on, when not the
+    store's (``serve`` on an accelerated clock keeps them on the wall clock)."""
+    box = box or FernetBox(None, "none")
+    senders = senders or Senders()
+    notifications = Notifications(store, notifiers, senders, box)
     release_policy = ReleasePolicy()
     releases = ReleaseService(store, release_policy)
     observer = Observer(store, metric_sources)
@@ -186,7 +228,7 @@ def wire_services(
         flags=FlagService(store),
         segments=SegmentService(store),
         # The one service that reads time outside a unit of work (its cache of tokens).
-        tokens=TokenService(store, store.now, bus),
+        tokens=TokenService(store, people_clock or store.now, bus),
         audit=AuditService(store),
         snapshots=snapshots,
         importing=ImportService(store),
@@ -202,15 +244,23 @@ def wire_services(
         runner=RolloutRunner(store, observer, notifications),
         change_requests=change_requests,
         policies=PolicyService(store, releases, change_requests),
-        web_sessions=WebSessionService(store),
+        web_sessions=WebSessionService(store, people_clock),
         board=ReleaseBoard(store, release_policy),
+        channels=ChannelService(store, box, senders),
+        # Remote repositories are cloned under the data directory (``build``); elsewhere
+        # (the service tests) under the temporary directory.
+        release_notes=ReleaseNotesService(
+            store, git or DulwichHistory(Path(tempfile.gettempdir()) / "shipwise-git")
+        ),
     )
     bus.subscribe(wired.snapshots.on_change)
     bus.subscribe_revocations(wired.tokens.forget)  # before any stream hears of it
     return wired
 
 
-def build(settings: Settings, clock: Clock = system_clock) -> Services:
+def build(
+    settings: Settings, clock: Clock = system_clock, people_clock: Clock | None = None
+) -> Services:
     """Open the database, migrate it, wire everything, and on an empty database create
     the default project and the first admin token. ``clock`` is the database's: every
     service reads the time from it."""
@@ -224,6 +274,9 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         notifiers(settings),
         metric_sources(settings),
         settings.github_webhook_secret,
+        DulwichHistory(settings.data_dir / "git"),
+        box=database_secret_box(database),
+        people_clock=people_clock,
     )
     first_start, services.first_admin_secret = services.tokens.bootstrap_admin(settings.admin_token)
     if first_start and not services.projects.all(SYSTEM):

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from shipwise.server.bootstrap import Services
     from shipwise.server.settings import Settings
 
-__all__ = ["KEY_FILE", "start_demo_traffic"]
+__all__ = ["KEY_FILE", "DemoTraffic", "start_demo_traffic"]
 
 KEY_FILE = "demo-sdk-key"
 USERS = 5_000  # distinct synthetic users
@@ -35,6 +35,7 @@ USERS_PER_TICK = 20
 TICK_SECONDS = 0.05
 ERROR_RATE = 0.02  # the same with and without the feature: a healthy rollout
 START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0  # the SDK's close: its stream, its last counts (2 s guards each)
 
 log = logging.getLogger("shipwise.demo")
 
@@ -86,8 +87,24 @@ def _drive(url: str, key: str, stop: threading.Event) -> None:
         client.close()
 
 
-def start_demo_traffic(services: Services, settings: Settings) -> threading.Event:
-    """Start the synthetic users; set the returned event to stop them."""
+class DemoTraffic:
+    """The running synthetic users."""
+
+    def __init__(self, thread: threading.Thread, stop: threading.Event) -> None:
+        self._thread = thread
+        self._stop = stop
+
+    def stop(self) -> None:
+        """Stop them and wait while the SDK closes: its stream ends, and the counts not
+        yet sent reach the server, which must still be listening (it blocks: call it
+        off the event loop)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(STOP_TIMEOUT_S)
+
+
+def start_demo_traffic(services: Services, settings: Settings) -> DemoTraffic:
+    """Start the synthetic users."""
     # A server listening on every interface is reached on loopback.
     wildcard = settings.host in ("0.0.0.0", "::", "[::]")  # noqa: S104
     host = "127.0.0.1" if wildcard else settings.host
@@ -98,4 +115,4 @@ def start_demo_traffic(services: Services, settings: Settings) -> threading.Even
         target=_drive, args=(url, key, stop), name="demo-traffic", daemon=True
     )
     thread.start()
-    return stop
+    return DemoTraffic(thread, stop)

@@ -7,14 +7,18 @@ new, blocked in dev by a missing approval, in QA on staging waiting for its sign
 rolling out in production, released — and a rollout plan running on ``new-checkout``
 in production, judged on an ``errors`` guardrail fed by the SDK's events.
 
-The releases are created through the release service (audited, as a person's would be);
-where they stand and the evidence that got them there are set-up written into the store,
-the way a migration would, because walking each through its gates needs a team, CI and
-business hours that a demo on someone's laptop does not have. The plan is started
-through the rollout service, so the runner judges and moves it like any other.
+The releases, and the evidence that got them where they stand (CI results, deploys,
+approvals, rollback drills, QA sign-offs), go through the services the API calls, given
+by a demo team (``TEAM``, principals without tokens: nobody can sign in as them), so
+they are checked and audited as a person's would be. Only where each release stands is
+set-up written into the store, the way a migration would: walking each through its
+promotions needs business hours and one rollout at a time, which a demo started at any
+hour on someone's laptop does not have. The plan is started through the rollout
+service, so the runner judges and moves it like any other.
 
-The plan is a real plan compressed: steps of seconds, checked every few seconds, on the
-server's real clock (an accelerated clock would speed up sign-in links and sessions too).
+The plan is the process's real schedule (``DEMO_PLAN``: a week a step); the demo server
+runs its store on an accelerated clock (``clocks.DEMO_SPEED``: a week in a minute), so
+a step advances while a newcomer watches.
 """
 
 from __future__ import annotations
@@ -22,32 +26,37 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from shipwise.domain.releases import EvidenceKind, ReleaseStatus
-from shipwise.server.services.principal import SYSTEM
+from shipwise.domain.access import Role, TokenKind
+from shipwise.domain.releases import ReleaseStatus
+from shipwise.server.services.principal import SYSTEM, Principal
 
 if TYPE_CHECKING:
     from shipwise.server.bootstrap import Services
 
-__all__ = ["DEMO_PLAN", "DEMO_PROJECT", "ROLLING_FLAG", "seed_demo_work"]
+__all__ = ["DEMO_PLAN", "DEMO_PROJECT", "ROLLING_FLAG", "TEAM", "seed_demo_work"]
 
 DEMO_PROJECT = "default"
 ROLLING_FLAG = "new-checkout"
 ERROR_EVENT = "error"  # what the demo traffic tracks, and the guardrail counts
 
-# Seconds, not days: the rollout page should move while a newcomer watches.
+# The default plan's schedule (``domain.rollout.DEFAULT_PLAN``): 10% and the beta testers
+# for a week, then 25%, 50% and 100%, a week a step, with a day's bake.
 DEMO_PLAN: dict[str, Any] = {
     "steps": [
-        {"percentage": 10, "min_duration": "30s", "min_sample": 100},
-        {"percentage": 25, "min_duration": "30s", "min_sample": 100},
-        {"percentage": 50, "min_duration": "30s", "min_sample": 100},
+        {"percentage": 10, "audiences": ["beta-testers"], "min_duration": "7d", "min_sample": 100},
+        {"percentage": 25, "min_duration": "7d", "min_sample": 100},
+        {"percentage": 50, "min_duration": "7d", "min_sample": 100},
         {"percentage": 100},
     ],
     "guardrails": [{"metric": "errors", "max_worse": 0.5, "action": "rollback"}],
-    "watch": {"close_for": "1m", "close_every": "5s", "then_every": "5s", "bake": "2m"},
-    # Synthetic traffic rarely settles a sequential test in seconds; advance unless the
-    # numbers say the feature regressed (a real plan keeps the default, hold).
+    # Synthetic traffic with equal error rates never proves the feature harmless; advance
+    # unless the numbers say it regressed (a real plan keeps the default, hold).
     "when_inconclusive": "advance",
 }
+
+# Who gives the demo's evidence: never the releases' author (ana), as the gates require.
+TEAM = {"bob": Role.RELEASE_MANAGER, "carol": Role.RELEASE_MANAGER, "quinn": Role.QA}
+CI = "demo-ci"  # reports the CI results and deploys
 
 
 def _commit(n: int) -> str:
@@ -66,29 +75,39 @@ class _Standing:
     deployed: tuple[str, ...] = ()  # its commit deployed to these environments
 
 
-def _stand(services: Services, key: str, standing: _Standing) -> None:
+def _member(name: str, role: Role, project_id: int) -> Principal:
+    return Principal(
+        actor=f"demo:{name} ({role})",
+        kind=TokenKind.API,
+        role=role,
+        project_id=project_id,
+        person=name,
+    )
+
+
+def _stand(services: Services, key: str, commit: str, standing: _Standing) -> None:
     with services.store.transaction() as tx:
         project = tx.get_project(DEMO_PROJECT)
         found = None if project is None else tx.get_release(project.id, key)
-        if project is None or found is None or found.commit is None:
+        if project is None or found is None:
             raise RuntimeError(f"the demo release {key} was not created as expected")
-        release = tx.save_release(replace(found, stage=standing.stage, status=standing.status))
-        now, commit = tx.now(), found.commit
-        tx.add_ci_result(project.id, commit, "ci/tests", "success", now)
-        for environment in standing.deployed:
-            tx.add_deploy(project.id, environment, commit, True, "demo ci", now)
-        if standing.approved_for is not None:
-            roles = {"roles": ["code-owner", "release-manager"]}
-            for approver in ("bob", "carol"):  # production asks for two
-                tx.add_evidence(
-                    release, EvidenceKind.APPROVAL, standing.approved_for, approver, now, roles
-                )
-        if standing.drilled:
-            tx.add_evidence(
-                release, EvidenceKind.DRILL, "staging", "carol", now, {"succeeded": True}
-            )
-        if standing.signed_off:
-            tx.add_evidence(release, EvidenceKind.SIGNOFF, "staging", "quinn", now, {"kind": "qa"})
+        # Where it stands: set-up (module docstring). Its content is unchanged, so the
+        # evidence below counts for it.
+        tx.save_release(replace(found, stage=standing.stage, status=standing.status))
+    people = {name: _member(name, role, project.id) for name, role in TEAM.items()}
+    ci, p = _member(CI, Role.DEVELOPER, project.id), DEMO_PROJECT
+    services.evidence.report_ci(ci, p, commit, "ci/tests", "success")
+    for environment in standing.deployed:
+        services.evidence.report_deploy(ci, p, environment, commit)
+    if standing.approved_for is not None:
+        for approver in ("bob", "carol"):  # production asks for two
+            services.evidence.approve(people[approver], p, key, standing.approved_for)
+    if standing.drilled:
+        services.evidence.record_drill(
+            people["carol"], p, key, "staging", True, "flags off for the demo's testers"
+        )
+    if standing.signed_off:
+        services.evidence.sign_off(people["quinn"], p, key, "qa", "staging")
 
 
 def seed_demo_work(services: Services) -> None:
@@ -147,15 +166,15 @@ def seed_demo_work(services: Services) -> None:
     )
     everywhere = ("dev", "staging", "production")
     # In dev, CI green and deployed there; nobody has approved it for staging yet.
-    _stand(services, blocked.key, _Standing("dev", deployed=("dev",)))
+    _stand(services, blocked.key, _commit(1), _Standing("dev", deployed=("dev",)))
     # On staging for QA: approved for production and drilled; QA has not signed off.
     qa = _Standing("staging", approved_for="production", drilled=True, deployed=everywhere[:2])
-    _stand(services, in_qa.key, qa)
+    _stand(services, in_qa.key, _commit(2), qa)
     shipped = _Standing(
         "production", ReleaseStatus.IN_PROGRESS, "production", True, True, everywhere
     )
-    _stand(services, rolling.key, shipped)
-    _stand(services, done.key, replace(shipped, status=ReleaseStatus.RELEASED))
+    _stand(services, rolling.key, _commit(3), shipped)
+    _stand(services, done.key, _commit(4), replace(shipped, status=ReleaseStatus.RELEASED))
     services.rollouts.start(
         SYSTEM, p, ROLLING_FLAG, "production", plan=DEMO_PLAN, release=rolling.key
     )

@@ -9,7 +9,9 @@ from datetime import datetime
 from pathlib import Path
 
 from shipwise.server.api.limits import DEFAULT_LIMITS, BodyLimits
-from shipwise.server.clocks import AcceleratedClock, system_clock
+from shipwise.server.clocks import DEMO_SPEED, AcceleratedClock, persisted_clock, system_clock
+
+DEMO_CLOCK_FILE = "demo-clock"  # the demo's simulated timeline, kept in the data directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +32,31 @@ class Settings:
     runner_lease: float = 15.0  # SQLite: seconds before a silent runner's lease lapses
     metric_timeout: float = 5.0  # seconds a pulled metric source may take
     body_limits: BodyLimits = DEFAULT_LIMITS  # request sizes and JSON depth (api/limits.py)
-    # Simulations and tests: run on an accelerated clock (see ``clocks.AcceleratedClock``).
-    clock_speed: float = 1.0
+    # Simulations, tests and the demo: run on an accelerated clock (``clocks``). None:
+    # real time, or with ``demo`` ``DEMO_SPEED`` (a week of a rollout step in a minute).
+    clock_speed: float | None = None
     clock_start: str | None = None  # ISO time the simulated clock starts at
     clock_origin: float | None = None  # the wall-clock moment (unix seconds) it starts
 
+    @property
+    def speed(self) -> float:
+        """How many times faster than the wall clock the store's clock runs."""
+        if self.clock_speed is not None:
+            return self.clock_speed
+        return DEMO_SPEED if self.demo else 1.0
+
     def clock(self) -> Callable[[], datetime]:
-        if self.clock_speed == 1.0 and self.clock_start is None:
+        """The store's clock: what releases, rollouts, evidence and audit records are
+        stamped with and the runner schedules by. People's sessions, sign-in links and
+        token expiry keep the wall clock (``serve`` wires them so): a 12-hour session
+        must not end in five seconds of a demo."""
+        if self.demo and self.clock_start is None:
+            # Kept in the data directory, so a restart carries on the demo's timeline.
+            return persisted_clock(self.data_dir / DEMO_CLOCK_FILE, self.speed)
+        if self.speed == 1.0 and self.clock_start is None:
             return system_clock
         start = datetime.fromisoformat(self.clock_start) if self.clock_start else system_clock()
-        return AcceleratedClock(start, self.clock_speed, self.clock_origin)
+        return AcceleratedClock(start, self.speed, self.clock_origin)
 
     @property
     def resolved_database_url(self) -> str:
@@ -61,7 +78,9 @@ class Settings:
             "notify_webhook_secret": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_SECRET") or None,
             "runner": os.environ.get("SHIPWISE_RUNNER", "1") not in ("0", "false", "no"),
             "runner_lease": float(os.environ.get("SHIPWISE_RUNNER_LEASE_SECONDS", "15") or 15),
-            "clock_speed": float(os.environ.get("SHIPWISE_CLOCK_SPEED", "1") or 1),
+            "clock_speed": float(os.environ["SHIPWISE_CLOCK_SPEED"])
+            if os.environ.get("SHIPWISE_CLOCK_SPEED")
+            else None,
             "clock_start": os.environ.get("SHIPWISE_CLOCK_START") or None,
             "clock_origin": float(os.environ["SHIPWISE_CLOCK_ORIGIN"])
             if os.environ.get("SHIPWISE_CLOCK_ORIGIN")

@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tests.integration.api.helpers import as_token, issue, newest_audit_id
+from tests.support.git_repos import make_repo
 from tests.support.server import RunningServer, running_server
 
 PRINCIPALS = (
@@ -48,8 +50,10 @@ DRILLERS = {"developer", "qa", "release-manager", "admin", "global"}  # rehearse
 ROLLERS = {"developer", "qa", "release-manager", "admin", "global"}  # run rollout plans
 OVERRIDERS = {"release-manager", "admin", "global"}  # skip a plan ahead, approve a step
 REPORTERS = {"developer", "qa", "release-manager", "admin", "global"}  # push metric values
+CHANNEL_MANAGERS = {"release-manager", "admin", "global"}  # notification channels
 SDK_KEYS = {"server", "frontend"}
 COMMIT = "c0ffee00" * 5
+NOTE = "pr-7"  # the one entry of release notes-1's notes (a squashed pull request)
 
 P = "/api/v1/projects/default"
 # Staging: in protected production a hand edit may only reduce (test_protected_environments).
@@ -185,6 +189,17 @@ ENDPOINTS = [
     Endpoint("GET", f"{P}/metrics/errors", MEMBERS),
     Endpoint("DELETE", f"{P}/metrics/gone-{{who}}", ROLLERS),
     Endpoint("POST", f"{P}/metrics/tickets/values", REPORTERS, {"value": 1}),
+    Endpoint("GET", f"{P}/channels", MEMBERS),
+    Endpoint("POST", f"{P}/channels", CHANNEL_MANAGERS, {"name": "c-{who}", "kind": "log"}),
+    Endpoint("GET", f"{P}/channels/ops", MEMBERS),
+    Endpoint("PATCH", f"{P}/channels/ops", CHANNEL_MANAGERS, {"settings": {}}),
+    Endpoint("DELETE", f"{P}/channels/gone-{{who}}", CHANNEL_MANAGERS),
+    Endpoint("POST", f"{P}/channels/ops/test", CHANNEL_MANAGERS),
+    Endpoint("GET", f"{P}/repository", MEMBERS),
+    Endpoint("PUT", f"{P}/repository", POLICY_MANAGERS, {"location": "{repo}"}),
+    Endpoint("GET", f"{P}/releases/notes-1/notes", MEMBERS),
+    Endpoint("POST", f"{P}/releases/notes-1/notes/refresh", RELEASERS),
+    Endpoint("PATCH", f"{P}/releases/notes-1/notes/entries/{NOTE}", RELEASERS, {"hidden": True}),
     Endpoint("GET", CR, MEMBERS),
     Endpoint("POST", CR, FLAG_WRITERS, {**FLAG_REQUEST, "flag": "requested"}),
     Endpoint("GET", f"{CR}/{{cr:shown}}", MEMBERS),
@@ -213,6 +228,7 @@ class World:
     secrets: dict[str, str]
     plans: dict[str, int]  # rollout plans started for the table, by name
     requests: dict[str, int]  # change requests opened for the table, by name
+    repo: str  # the project's git repository, for the release-notes routes
 
 
 @pytest.fixture(scope="module")
@@ -235,8 +251,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             secrets[kind] = issue(admin, kind=kind, project="default", environment="production")
         _releases(server, admin)
         plans = _rollouts(admin)
+        for name in ["ops", *(f"gone-{who}" for who in PRINCIPALS)]:
+            added = admin.post(f"{P}/channels", json={"name": name, "kind": "log"})
+            assert added.status_code == 201, added.text
         requests = _change_requests(server, admin, secrets)
-        yield World(server, admin, secrets, plans, requests)
+        repo = _repository(data / "repo", admin)
+        yield World(server, admin, secrets, plans, requests, repo)
         admin.close()
 
 
@@ -257,6 +277,17 @@ def _releases(server: RunningServer, admin: httpx.Client) -> None:
     assert admin.post(f"{P}/ci", json=ci).status_code == 201
     for who in PRINCIPALS:
         assert admin.post(f"{P}/releases/r-{who}/approve", json={}).status_code == 200
+
+
+def _repository(path: Path, admin: httpx.Client) -> str:
+    """A real git repository with one commit, the project pointed at it, and release
+    notes-1 on that commit (its notes: one entry, NOTE)."""
+    repo = make_repo(path)
+    sha = repo.commit(f"feat: one change (#{NOTE.removeprefix('pr-')})")
+    assert admin.put(f"{P}/repository", json={"location": str(path)}).status_code == 200
+    body = {"key": "notes-1", "title": "notes", "kind": "feature", "commit": sha}
+    assert admin.post(f"{P}/releases", json={**body, "owner": "someone-else"}).status_code == 201
+    return str(path)
 
 
 _PLAN_KINDS = ("pause", "resume", "skip", "abort")
@@ -330,11 +361,11 @@ def _paths(world: World, path: str) -> str:
     return CR_OF.sub(lambda m: str(world.requests.get(m.group(1), world.requests["shown"])), path)
 
 
-def _fill(value: Any, who: str, token: str) -> Any:
+def _fill(value: Any, who: str, token: str, repo: str = "") -> Any:
     if isinstance(value, str):
-        return value.replace("{who}", who).replace("{token}", token)
+        return value.replace("{who}", who).replace("{token}", token).replace("{repo}", repo)
     if isinstance(value, dict):
-        return {k: _fill(v, who, token) for k, v in value.items()}
+        return {k: _fill(v, who, token, repo) for k, v in value.items()}
     return value
 
 
@@ -342,7 +373,11 @@ def _send(world: World, endpoint: Endpoint, who: str, token: str) -> httpx.Respo
     headers = {}
     if endpoint.etag_from is not None:
         headers["If-Match"] = world.admin.get(endpoint.etag_from).headers["ETag"]
-    body = _import_document(who) if endpoint.body == "import" else _fill(endpoint.body, who, token)
+    body = (
+        _import_document(who)
+        if endpoint.body == "import"
+        else _fill(endpoint.body, who, token, world.repo)
+    )
     path = _paths(world, _fill(endpoint.path, who, token))
     with as_token(world.server, world.secrets[who]) as client:
         return client.request(endpoint.method, path, json=body, headers=headers)
@@ -382,12 +417,16 @@ _TEMPLATE = {
     "/releases/a-{who}": "/releases/{key}",
     "/releases/rb-{who}": "/releases/{key}",
     "/releases/drill-1": "/releases/{key}",
+    "/releases/notes-1": "/releases/{key}",
+    f"/entries/{NOTE}": "/entries/{entry}",
     "/rollout-templates/t-{who}": "/rollout-templates/{name}",
     "/rollout-templates/gone-{who}": "/rollout-templates/{name}",
     "/metrics/errors": "/metrics/{name}",
     "/metrics/tickets": "/metrics/{name}",
     "/metrics/m-{who}": "/metrics/{name}",
     "/metrics/gone-{who}": "/metrics/{name}",
+    "/channels/ops": "/channels/{channel}",
+    "/channels/gone-{who}": "/channels/{channel}",
 }
 _PLAN_PATH = re.compile(r"/rollouts/\{plan:(?:[^{}]|\{who\})+\}")
 _CR_PATH = re.compile(r"/change-requests/\{cr:(?:[^{}]|\{who\})+\}")

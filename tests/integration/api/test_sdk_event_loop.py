@@ -11,6 +11,7 @@ the lock is held.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,11 @@ from tests.integration.api.helpers import create_flag, issue
 from tests.support.server import RunningServer, running_server
 
 HANG = 30.0  # seconds: only a server that stopped answering takes this long
+# Python's default executor has min(32, cores + 4) threads (six on two cores); the server
+# must keep threads free when more SDK writes than that wait (two more, at most 24 with
+# the database's 30 connections in mind).
+DEFAULT_THREADS = min(32, (os.cpu_count() or 1) + 4)
+HELD_WRITES = min(24, DEFAULT_THREADS + 2)
 
 
 class Held(NamedTuple):
@@ -69,18 +75,18 @@ def _dsn(postgres_url: str) -> str:
     return make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
 
 
-def _wait_until_blocked(monitor: psycopg.Connection[Any]) -> None:
-    """Until a connection of this database waits for a lock (the held request)."""
+def _wait_until_blocked(monitor: psycopg.Connection[Any], requests: int = 1) -> None:
+    """Until ``requests`` connections of this database wait for a lock (held requests)."""
     deadline = time.monotonic() + HANG
     while time.monotonic() < deadline:
         (waiting,) = monitor.execute(
             "SELECT count(*) FROM pg_stat_activity "
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
         ).fetchone()  # type: ignore[misc]
-        if waiting:
+        if waiting >= requests:
             return
         time.sleep(0.02)
-    raise AssertionError(f"the request never reached the lock within {HANG:g} s")
+    raise AssertionError(f"{requests} requests never reached the lock within {HANG:g} s")
 
 
 @pytest.mark.parametrize("held", HELD.values(), ids=HELD.keys())
@@ -120,3 +126,45 @@ def test_sdk_route__while_its_database_work_waits_on_a_lock__health_still_answer
         # And once the lock is released, the held request completes
         answer = pending.result(timeout=HANG)
         assert answer.status_code in {200, 202}, answer.text
+
+
+def test_many_sdk_writes_held_by_a_lock__leave_threads_for_a_new_keys_first_request(
+    server: RunningServer, postgres_url: str
+) -> None:
+    # Given a flag, a server key that has been used once (its check is cached), and a
+    # second key never seen yet (its first request checks it in a worker thread)
+    held = HELD["sdk-metrics"]
+    with server.admin() as admin:
+        create_flag(admin, "checkout")
+        used = issue(admin, kind="server", project="default", environment="staging", name="a")
+        fresh = issue(admin, kind="server", project="default", environment="staging", name="b")
+    used, fresh = {"Authorization": used}, {"Authorization": fresh}
+    assert httpx.get(f"{server.url}/sdk/v1/snapshot", headers=used, timeout=HANG).is_success
+    with (
+        psycopg.connect(_dsn(postgres_url)) as holder,
+        psycopg.connect(_dsn(postgres_url), autocommit=True) as monitor,
+        ThreadPoolExecutor(HELD_WRITES) as pool,
+    ):
+        # And more SDK metrics writes held by a lock than Python's default executor has
+        # threads
+        holder.execute(f"LOCK TABLE {held.table} IN ACCESS EXCLUSIVE MODE")
+        try:
+            pending = [
+                pool.submit(
+                    httpx.post,
+                    server.url + held.path,
+                    headers=used,
+                    json=held.body,
+                    timeout=HANG * 4,
+                )
+                for _ in range(HELD_WRITES)
+            ]
+            _wait_until_blocked(monitor, min(DEFAULT_THREADS, HELD_WRITES))
+            # When the new key makes its first request, then it is answered while the
+            # writes still wait (a pool the writes filled would hold it until they end)
+            first = httpx.get(f"{server.url}/sdk/v1/snapshot", headers=fresh, timeout=HANG)
+            assert first.status_code == 200, first.text
+            assert not any(p.done() for p in pending)
+        finally:
+            holder.rollback()
+        assert all(p.result(timeout=HANG).status_code == 202 for p in pending)

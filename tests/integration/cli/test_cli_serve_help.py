@@ -16,3 +16,11 @@ def test_serve_help__demo__names_releases_the_moving_rollout_and_its_sdk_key(
     assert "releases in every stage" in said
     assert "rollout kept moving by synthetic SDK traffic" in said
     assert "demo-sdk-key" in said
+
+
+def test_serve_help__demo__says_how_fast_its_clock_runs(shipwise: Shipwise) -> None:
+    result = shipwise("serve", "--help")
+
+    said = " ".join(result.stdout.replace("│", " ").split())
+    assert "a week a step, on a demo clock where 1 week = 1 minute" in said
+    assert "sessions, links and token expiry keep real time" in said

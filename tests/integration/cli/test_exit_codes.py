@@ -57,6 +57,8 @@ SERVER_ROWS: dict[str, Row] = {
     "project list": _row(None),
     "project show": _row(UNKNOWN),
     "project create": _row(None, "default", ok="fresh-project"),
+    "project repo show": _row(f"-p {UNKNOWN}"),
+    "project repo set": _row(f"/srv/git/shop.git -p {UNKNOWN}"),
     "env list": _row(f"-p {UNKNOWN}"),
     "env create": _row(f"qa -p {UNKNOWN}", "dev -p {p}"),
     "flag create": _row(f"f-new -p {UNKNOWN}", "f-on -p {p}"),
@@ -97,6 +99,7 @@ SERVER_ROWS: dict[str, Row] = {
     "release promote": _row(f"rel-1 -e {UNKNOWN} -p {{p}}", "rel-1 -p {p}"),
     "release abandon": _row(f"{UNKNOWN} -r why -p {{p}}", "rel-gone -r why -p {p}"),
     "release pr-body": _row(f"{UNKNOWN} -p {{p}}"),
+    "release notes": _row(f"{UNKNOWN} -p {{p}}", "rel-1 -p {p}"),  # 409: no repository
     "gate check": _row(f"rel-1 -e {UNKNOWN} -p {{p}}", "rel-1 -p {p}"),
     "deploy report": _row(f"-e staging --ref {SHA} -p {UNKNOWN}"),
     "ci report": _row(f"--ref {SHA} --context tests --state success -p {UNKNOWN}"),
@@ -119,6 +122,11 @@ SERVER_ROWS: dict[str, Row] = {
     "metric show": _row(f"{UNKNOWN} -p {{p}}"),
     "metric delete": _row(f"{UNKNOWN} -p {{p}}", "errors -p {p}"),
     "metric push": _row(f"{UNKNOWN} 1 -p {{p}}"),
+    "channel add": _row(f"c2 --kind log -p {UNKNOWN}"),
+    "channel list": _row(f"-p {UNKNOWN}"),
+    "channel show": _row(f"{UNKNOWN} -p {{p}}"),
+    "channel remove": _row(f"{UNKNOWN} -p {{p}}"),
+    "channel test": _row(f"{UNKNOWN} -p {{p}}"),
     "rollback": _row(f"{UNKNOWN} -r why -p {{p}}", "rel-gone -r why -p {p}"),
 }
 

@@ -1,7 +1,8 @@
-"""The dashboard's two widest reads cost the same number of SQL statements whatever the
-number of rows, on real SQLite and PostgreSQL: the flags table (every flag's
-configurations in one read, ``configs_for_project``) and the board (every card's
-evidence in one read, ``evidence_for``). Before, each cost a query per flag or card."""
+"""The dashboard's widest reads cost the same number of SQL statements whatever the
+number of rows, on real SQLite and PostgreSQL: every flag's configurations in one read
+(``configs_for_project``), a page of the flags table (its flags, their configurations and
+a count, ``FlagService.page``) and the board (every card's evidence in one read,
+``evidence_for``). Before, each cost a query per flag or card."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ import pytest
 from sqlalchemy import event
 
 from shipwise.domain.releases import ChangeKind, Release
+from shipwise.server.ports.flags import FlagQuery
 from shipwise.server.services.flags import FlagService
 from shipwise.server.services.principal import SYSTEM
 from shipwise.server.services.projects import ProjectService
 from shipwise.server.services.release_board import ReleaseBoard
 from shipwise.server.services.release_policy import ReleasePolicy
+from shipwise.server.services.releases import ReleaseService
 from shipwise.server.storage.database import Database
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -112,8 +115,30 @@ def test_board__fifty_cards_with_evidence__costs_the_statements_of_five(
     assert many == few
     cards = [card for column in shown.columns for card in column.cards]
     assert len(cards) == 50
-    # Each card judged on its own evidence: its approval, and CI green for its commit.
+    # Each card judged on its own evidence: what holds it back is the first unmet gate of
+    # the API's gate check, which reads one release's evidence at a time.
+    releases = ReleaseService(database, ReleasePolicy())
     for card in cards:
-        assert card.decision is not None
-        ci = next(g for g in card.decision.gates if g.gate == "ci")
-        assert ci.passed, (card.release.key, ci)
+        check = releases.gate_check(SYSTEM, "many", card.release.key, None)
+        assert card.blocking == (check.unmet[0] if check.unmet else None), card.release.key
+
+
+def test_flags_page__a_page_of_fifty_among_120_flags__costs_the_statements_of_one_among_five(
+    database: Database,
+) -> None:
+    _project_with_flags(database, "few", 5)
+    _project_with_flags(database, "many", 120)
+    flags = FlagService(database)
+    query = FlagQuery()
+
+    few, _ = _statements(database, lambda: flags.page(SYSTEM, "few", query, limit=50))
+    many, listing = _statements(
+        database, lambda: flags.page(SYSTEM, "many", query, offset=50, limit=50)
+    )
+
+    # The page's flags and their configurations only, and the count of the rest.
+    assert many == few
+    assert [view.flag.key for view in listing.views] == [f"flag-{i:03}" for i in range(50, 100)]
+    assert listing.total == 120
+    assert {tuple(view.configs) for view in listing.views} == {("dev", "staging", "production")}
+    assert listing.environments == ["dev", "staging", "production"]

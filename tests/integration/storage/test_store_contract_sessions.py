@@ -129,3 +129,52 @@ def test_use_sign_in_link__in_a_unit_of_work_that_fails__leaves_the_link_unused(
         found = tx.find_sign_in_link("l" * 64)
     assert found is not None
     assert found.used_at is None
+
+
+def test_purge_sign_ins__deletes_sessions_and_links_that_ended_before_the_cut__and_keeps_the_rest(
+    backend: Backend,
+) -> None:
+    token = _token(backend.store)
+    cut = START + timedelta(days=2)
+    with backend.store.transaction() as tx:
+        tx.add_web_session(
+            id_hash="a" * 64, token_id=token.id, csrf="c", expires_at=cut - timedelta(hours=1)
+        )
+        ended = tx.add_web_session(
+            id_hash="b" * 64, token_id=token.id, csrf="c", expires_at=cut + timedelta(days=1)
+        )
+        tx.revoke_web_session(ended.id, START + timedelta(hours=1))
+        alive = tx.add_web_session(
+            id_hash="c" * 64, token_id=token.id, csrf="c", expires_at=cut + timedelta(hours=1)
+        )
+        ended_after = tx.add_web_session(
+            id_hash="d" * 64, token_id=token.id, csrf="c", expires_at=cut + timedelta(hours=1)
+        )
+        tx.revoke_web_session(ended_after.id, cut + timedelta(minutes=1))
+        tx.add_sign_in_link(
+            code_hash="e" * 64, token_id=token.id, created_by="a", expires_at=cut - timedelta(1)
+        )
+        used_link = tx.add_sign_in_link(
+            code_hash="f" * 64, token_id=token.id, created_by="a", expires_at=cut + timedelta(1)
+        )
+        tx.use_sign_in_link(used_link.id, START + timedelta(minutes=5))
+        fresh_link = tx.add_sign_in_link(
+            code_hash="g" * 64, token_id=token.id, created_by="a", expires_at=cut + timedelta(1)
+        )
+
+    with backend.store.transaction() as tx:
+        purged = tx.purge_sign_ins(cut)
+    with backend.store.transaction() as tx:
+        again = tx.purge_sign_ins(cut)
+
+    with backend.store.read() as tx:
+        sessions = {h: tx.find_web_session(h * 64) for h in "abcd"}
+        links = {h: tx.find_sign_in_link(h * 64) for h in "efg"}
+    assert (purged, again) == (4, 0)
+    assert (sessions["a"], sessions["b"], links["e"], links["f"]) == (None, None, None, None)
+    assert sessions["c"] is not None
+    assert sessions["c"].id == alive.id
+    assert sessions["d"] is not None
+    assert sessions["d"].id == ended_after.id
+    assert links["g"] is not None
+    assert links["g"].id == fresh_link.id

@@ -1,8 +1,8 @@
 """The audit log page, through a real server and the real sign-in, on SQLite and
 PostgreSQL: filters by who, object, kind and time kept in the URL; newest first, paged
 by id; a filter it cannot use is 422 beside its field; the hash chain's badge for a
-global admin (intact, and broken once a record is edited in the database), and "not
-shown" for everyone else."""
+global admin, checked when its button asks (intact, and broken once a record is edited
+in the database), and "not shown" for everyone else."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def test_audit_page__a_global_admin_sees_the_chain_verified__then_broken_after_a
     total = api_records(team, limit="500")[0]  # every record so far is this project's or global
 
     with team.person("admin") as admin:
-        intact = admin.get(AUDIT)
+        intact = admin.get(AUDIT, params={"verify": "1"})  # the page's button
         assert 'data-chain="intact"' in intact.text
         assert "Hash chain verified" in read(intact).text
         engine = sa.create_engine(database_url)
@@ -155,7 +155,7 @@ def test_audit_page__a_global_admin_sees_the_chain_verified__then_broken_after_a
                 )
         finally:
             engine.dispose()
-        broken = admin.get(AUDIT)
+        broken = admin.get(AUDIT, params={"verify": "1"})
 
     assert broken.status_code == 200, broken.text
     assert 'data-chain="broken"' in broken.text
@@ -164,6 +164,24 @@ def test_audit_page__a_global_admin_sees_the_chain_verified__then_broken_after_a
     assert f"record {total}:" in text
     verified = team.admin.get("/api/v1/audit/verify").json()
     assert [b["record_id"] for b in verified["breaks"]] == [total]  # the API's own check
+
+
+def test_audit_page__a_global_admins_view__checks_the_chain_only_when_the_button_asks(
+    team: World,
+) -> None:
+    flags_made_by(team, "alice", "checkout")
+    with team.person("admin") as admin:
+        viewed = admin.get(AUDIT, params={"target_key": "checkout"})
+        form = read(viewed).forms[1]  # after the header's sign-out: the badge's button
+        checked = admin.get(form.action, params=form.fields)
+
+    assert viewed.status_code == 200, viewed.text
+    assert 'data-chain="not-checked"' in viewed.text
+    assert "Hash chain verified" not in viewed.text
+    assert "Check the hash chain" in read(viewed).text
+    assert (form.method, form.fields) == ("get", {"target_key": "checkout", "verify": "1"})
+    assert 'data-chain="intact"' in checked.text
+    assert 'value="checkout"' in checked.text  # the filter kept
 
 
 def test_audit_page__anyone_else_reads_that_the_chain_check_is_not_shown_to_their_role(

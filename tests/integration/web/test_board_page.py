@@ -1,11 +1,13 @@
 """The project board, through a real server and the real sign-in, on SQLite and
 PostgreSQL: each release in the column of where it is, with the first gate that holds
 it back in the words the API's gate check gives; overdue bug fixes marked in words;
-filters kept in the URL; bad filters and unknown projects answered as pages, never 500."""
+filters kept in the URL; the released column capped at the newest ten; bad filters and
+unknown projects answered as pages, never 500."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -13,6 +15,7 @@ import pytest
 from tests.integration.web.release_pages import API, BOARD, PROJECT, World, read, world
 
 from shipwise.domain.gates import gate_label
+from shipwise.domain.releases import ChangeKind, Release, ReleaseStatus
 
 
 @pytest.fixture
@@ -124,3 +127,45 @@ def test_board__without_a_session__sends_the_browser_to_sign_in(team: World) -> 
         response = stranger.get(BOARD, params={"kind": "feature"})
     assert response.status_code == 303
     assert response.headers["location"].startswith("/sign-in?next=")
+
+
+def _released(team: World, count: int) -> list[str]:
+    """``count`` releases already released, written into the store (the board's released
+    column is what is tested, not the walk there); their keys, oldest first."""
+    keys = []
+    with team.server.services.store.transaction() as tx:
+        project = tx.get_project(PROJECT)
+        assert project is not None
+        for i in range(count):
+            now = tx.now()
+            added = tx.add_release(
+                project.id,
+                Release(0, PROJECT, f"old-{i}", f"Old {i}", ChangeKind.FEATURE, "alice", now, now),
+            )
+            saved = tx.save_release(
+                replace(added, stage="production", status=ReleaseStatus.RELEASED)
+            )
+            keys.append(saved.key)
+    return keys
+
+
+def test_board__a_long_release_history__shows_the_newest_ten_released__and_all_on_request(
+    team: World,
+) -> None:
+    history = _released(team, 14)
+    working = team.release("Bulk edit")
+
+    with team.person("vic") as vic:
+        board = vic.get(BOARD)
+        page = read(board)
+        everything = read(vic.get(BOARD, params={"released": "all"}))
+
+    # Before: all fourteen released cards on the board.
+    released = [key for key, column in page.columns.items() if column == "released"]
+    assert released == history[::-1][:10]  # newest first
+    assert page.columns[working] == "new"
+    assert "The newest 10 shown; 4 older. Show all released" in page.text
+    assert f'href="/projects/{PROJECT}/board?released=all"' in board.text
+    assert "11 of 15 releases shown." in page.text
+    assert {k for k, c in everything.columns.items() if c == "released"} == set(history)
+    assert "older" not in everything.text

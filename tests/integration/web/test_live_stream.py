@@ -17,6 +17,7 @@ import pytest
 from tests.integration.web.release_pages import API, BOARD, PROJECT, World, read, world
 from tests.integration.web.rollout_pages import ok, rollout_page, rollouts
 
+from shipwise.server.web import live
 from shipwise.server.web.live import MAX_PER_SESSION
 
 LIVE = f"/projects/{PROJECT}/live"
@@ -91,6 +92,22 @@ def test_live__a_release_made_through_the_api__names_it_and_the_board(w: World) 
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             key = w.release("Live checkout")  # alice, through the API
+            seen = topics_until(events(response), f"release:{key}")
+    assert "board" in seen[-1]
+
+
+def test_live__a_write_to_this_server__is_sent_without_waiting_for_the_poll(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change made through this instance (its API or a page's form) reads the audit
+    log as soon as it has answered, instead of waiting up to a poll (live.py's
+    ``LiveSince``). The poll is set to an hour here, so only that nudge can bring the
+    event within the 10 s hang guard; the release's write publishes nothing on the bus."""
+    monkeypatch.setattr(live, "POLL_SECONDS", 3600.0)
+    with browser(w, "vic") as vic:
+        since = since_of(vic.get(BOARD).text)
+        with vic.stream("GET", LIVE, params={"since": since}) as response:
+            key = w.release("Sent at once")
             seen = topics_until(events(response), f"release:{key}")
     assert "board" in seen[-1]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,52 @@ def test_settings__a_token_the_service_refuses__is_422_beside_its_field_and_noth
     assert 'id="error-token-role"' in refused.text
     assert "a server key has no role" in read(refused).text
     assert read(refused).form("/settings/tokens").fields["name"] == "web"  # kept as typed
+    assert token_names(team) == before
+
+
+def test_settings__a_token_with_an_expiry_of_90d__expires_in_90_days_as_the_clis_would(
+    team: World,
+) -> None:
+    with team.person("ada") as ada:
+        form = read(ada.get(SETTINGS)).form("/settings/tokens")
+        fields = {**form.fields, "name": "ci-bot", "kind": "api", "role": "qa", "expires": "90d"}
+        created = ada.post(form.action, data=fields)
+        expiring = {**form.fields, "name": "temp", "kind": "api", "role": "qa"}
+        dated = ada.post(form.action, data={**expiring, "expires": "2999-01-31"})
+
+    assert created.status_code == 201, created.text
+    assert dated.status_code == 201, dated.text
+    listed = team.admin.get("/api/v1/tokens", params={"project": PROJECT}).json()["tokens"]
+    expiry = {t["name"]: t["expires_at"] for t in listed}
+    made = datetime.fromisoformat(next(t["created_at"] for t in listed if t["name"] == "ci-bot"))
+    assert datetime.fromisoformat(expiry["ci-bot"]) - made == pytest.approx(
+        timedelta(days=90), abs=timedelta(minutes=5)
+    )
+    assert expiry["temp"].startswith("2999-01-31T00:00:00")
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("soon", "'soon' is neither a duration (90d, 12h, 2w) nor a date (2027-01-31)"),
+        ("2020-01-31", "'2020-01-31' is not in the future"),
+        ("-3d", "a duration (90d, 12h, 2w)"),
+    ],
+    ids=["not-a-duration", "a-past-date", "negative"],
+)
+def test_settings__a_token_with_an_expiry_the_page_cannot_use__is_422_beside_the_field(
+    team: World, typed: str, says: str
+) -> None:
+    before = token_names(team)
+    with team.person("ada") as ada:
+        form = read(ada.get(SETTINGS)).form("/settings/tokens")
+        fields = {**form.fields, "name": "ci-bot", "kind": "api", "role": "qa", "expires": typed}
+        refused = ada.post(form.action, data=fields)
+
+    assert refused.status_code == 422, refused.text
+    assert 'id="error-token-expires"' in refused.text
+    assert says in read(refused).text
+    assert read(refused).form("/settings/tokens").fields["expires"] == typed  # kept as typed
     assert token_names(team) == before
 
 

@@ -207,3 +207,47 @@ def test_evaluate__normal_path__no_gate_is_on_the_hotfix_path_or_bypassed() -> N
     assert not decision.hotfix_path
     assert not any(g.hotfix_path or g.bypassed for g in decision.gates)
     assert not next(g for g in decision.gates if g.gate == "business-hours").passed
+
+
+# -- the first unmet gate, for a board's card ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("release", "evidence", "now"),
+    [
+        (_feature(), Evidence(), MONDAY_10_OSLO),
+        (_feature(), Evidence(), SATURDAY_NIGHT),
+        (_hotfix(), Evidence(), SATURDAY_NIGHT),
+        (_hotfix(), _hotfix_evidence(), SATURDAY_NIGHT),  # allowed: nothing unmet
+    ],
+    ids=["feature, no evidence", "feature, saturday", "hotfix, no evidence", "hotfix, allowed"],
+)
+def test_first_unmet_gate__is_the_first_unmet_of_the_whole_evaluation(
+    release: Release, evidence: Evidence, now: datetime
+) -> None:
+    decision = gates.evaluate_promotion(release, "production", POLICY, evidence, (), now)
+
+    first = gates.first_unmet_gate(release, "production", POLICY, evidence, (), now)
+
+    assert first == (decision.unmet[0] if decision.unmet else None)
+
+
+def _never(_judging: Judging, _item: Item) -> Judged:
+    raise AssertionError("a gate after the first unmet one was judged")
+
+
+def test_first_unmet_gate__judges_no_gate_after_it() -> None:
+    # Given a gate after CI that must not be judged, and no CI result (CI is unmet)
+    position = [g.id for g in GATES].index("ci") + 1
+    after = Gate(
+        "after", "After", applies=lambda _where: True, describe=lambda *_: None, judge=_never
+    )
+    registry = GateRegistry((*GATES[:position], after, *GATES[position:]))
+    release = _feature(stage="staging")
+
+    # When the first unmet gate is asked for
+    first = registry.first_unmet(release, "production", EVERYTHING, Evidence(), (), MONDAY_10_OSLO)
+
+    # Then it is one before the new gate, and the new gate was never judged
+    assert first is not None
+    assert [g.id for g in GATES].index(first.gate.partition(":")[0]) < position

@@ -49,6 +49,7 @@ from shipwise.domain.release_route import (
 from shipwise.domain.release_timing import fix_by, is_overdue
 from shipwise.domain.releases import (
     Evidence,
+    GateResult,
     OtherRelease,
     PromotionDecision,
     Release,
@@ -68,6 +69,7 @@ __all__ = [
     "Where",
     "describe_gates",
     "evaluate_promotion",
+    "first_unmet_gate",
     "fix_by",
     "gate_label",
     "hotfix_environment",
@@ -94,6 +96,19 @@ def evaluate_promotion(
     A release eligible for the hotfix path and aimed at its environment is judged by
     ``hotfix_gates`` instead."""
     return REGISTRY.evaluate(release, target, policy, evidence, others, now)
+
+
+def first_unmet_gate(
+    release: Release,
+    target: str,
+    policy: Policy,
+    evidence: Evidence,
+    others: Sequence[OtherRelease],
+    now: datetime,
+) -> GateResult | None:
+    """The first gate ``evaluate_promotion`` would report unmet, judging none after it;
+    None when the promotion may go ahead."""
+    return REGISTRY.first_unmet(release, target, policy, evidence, others, now)
 
 
 def hotfix_gates(

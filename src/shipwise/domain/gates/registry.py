@@ -72,11 +72,39 @@ class GateRegistry:
         """Every gate of promoting ``release`` into ``target`` at ``now`` (timezone-aware).
         A release eligible for the hotfix path and aimed at its environment is judged on
         that path (``hotfix``)."""
+        judging = self._judging(release, target, policy, evidence, others, now)
+        return PromotionDecision(release.key, target, tuple(self._judge(judging)))
+
+    def first_unmet(
+        self,
+        release: Release,
+        target: str,
+        policy: Policy,
+        evidence: Evidence,
+        others: Sequence[OtherRelease],
+        now: datetime,
+    ) -> GateResult | None:
+        """``evaluate(...).unmet[0]`` without judging the gates after it (a board shows
+        only what holds each card back); None when every gate passes."""
+        judging = self._judging(release, target, policy, evidence, others, now)
+        return next((result for result in self._judge(judging) if not result.passed), None)
+
+    def _judging(
+        self,
+        release: Release,
+        target: str,
+        policy: Policy,
+        evidence: Evidence,
+        others: Sequence[OtherRelease],
+        now: datetime,
+    ) -> Judging:
         zone = policy_zone(policy)
-        local = local_time(now, zone)
+        local = local_time(now, zone)  # refuses a naive `now`
         if is_hotfix_eligible(release, policy) and target == hotfix_environment(policy):
-            return self.hotfix(release, policy, evidence, now)
-        judging = Judging(
+            return Judging(
+                release, target, policy, True, policy.stage(target), evidence, (), zone, local
+            )
+        return Judging(
             release,
             target,
             policy,
@@ -87,7 +115,6 @@ class GateRegistry:
             zone,
             local,
         )
-        return PromotionDecision(release.key, target, tuple(self._judge(judging)))
 
     def hotfix(
         self, release: Release, policy: Policy, evidence: Evidence, now: datetime

@@ -14,12 +14,14 @@ from fastapi.security import HTTPBearer
 from shipwise.server.api import (
     admin_audit,
     admin_change_requests,
+    admin_channels,
     admin_flag_rules,
     admin_flags,
     admin_import,
     admin_metrics,
     admin_policy,
     admin_projects,
+    admin_release_notes,
     admin_releases,
     admin_rollouts,
     admin_segments,
@@ -41,10 +43,12 @@ for module in (
     admin_audit,
     admin_import,
     admin_releases,
+    admin_release_notes,
     admin_policy,
     admin_change_requests,
     admin_rollouts,
     admin_metrics,
     admin_sign_in,
+    admin_channels,
 ):
     router.include_router(module.router)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -19,17 +21,27 @@ from shipwise.server.api.stream import Broadcaster, StreamEndpoint
 from shipwise.server.bootstrap import Services
 from shipwise.server.web import install_web
 
+IO_THREADS = 40  # as many as anyio gives the sync routes
+
 
 def create_app(services: Services, limits: BodyLimits = DEFAULT_LIMITS) -> FastAPI:
     broadcaster = Broadcaster(services.snapshots)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The async routes' blocking calls (token checks, snapshot reads, SDK metrics
+        # writes, live polls) run on asyncio's default executor, which Python sizes
+        # min(32, cores + 4): six threads on two cores, where six SDK metrics writes
+        # queued on SQLite's one writer would hold up every request's token check. The
+        # sync routes get anyio's 40; these get as many.
+        executor = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="shipwise-io")
+        asyncio.get_running_loop().set_default_executor(executor)
         broadcaster.start()
         services.bus.subscribe(broadcaster.on_change)
         services.bus.subscribe_revocations(broadcaster.on_revoked)
         yield
         await broadcaster.stop()
+        executor.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="Shipwise",

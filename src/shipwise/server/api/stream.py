@@ -12,7 +12,9 @@ snapshot), so one stalled client never holds up the rest.
 A stream lives only as long as its key: when the key is revoked (on any instance: the
 bus carries revocations too) or reaches its expiry time (a timer set when the stream
 opens), the stream gets a last ``rejected`` event saying why, in the API's error shape,
-and is closed; reconnecting gets a 401.
+and is closed; reconnecting gets a 401. And it lives only as long as the server: when
+the server is asked to stop, every stream simply ends (``close_streams``), so the SDKs
+reconnect (to the next server) and uvicorn's graceful shutdown has nothing to wait for.
 
 The bus may report changes from any thread; they hop onto the event loop here.
 """
@@ -74,7 +76,8 @@ class Subscriber:
 class Subscription:
     """A queue-fed subscription, for streams that render their own events (the Unleash
     streaming API). Holds only the newest snapshot: a slow reader skips stale ones.
-    ``None`` in the queue ends the stream: its key was revoked or has expired."""
+    ``None`` in the queue ends the stream: its key was revoked or has expired, or the
+    server is stopping."""
 
     __slots__ = ("environment_id", "expiry", "queue", "token_id")
 
@@ -103,6 +106,7 @@ class Broadcaster:
         self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False  # the server is stopping: streams end, none opens
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -117,9 +121,19 @@ class Broadcaster:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
+        self.close_streams()
+
+    def close_streams(self) -> None:
+        """The server is stopping: end every open stream now, and any that opens from
+        now on at once. Each response completes (its SDK reconnects, to the next
+        server), so none holds up uvicorn's graceful shutdown. Call on the event loop."""
+        self._closing = True
         for subscribers in [*self._subscribers.values(), self._leaving]:
-            for subscriber in subscribers:
+            for subscriber in list(subscribers):
                 subscriber.closed.set()
+        for subscriptions in self._subscriptions.values():
+            for subscription in list(subscriptions):
+                self._end(subscription)
 
     async def _sender(self) -> None:
         assert self._jobs is not None
@@ -220,8 +234,8 @@ class Broadcaster:
                     self._end(subscription)
 
     def _end(self, subscription: Subscription) -> None:
-        """End a queue-fed stream whose key stopped working: out of the fan-out now,
-        then ``None`` tells its reader to close."""
+        """End a queue-fed stream (its key stopped working, or the server is stopping):
+        out of the fan-out now, then ``None`` tells its reader to close."""
         self.unsubscribe(subscription)
         subscription.offer(None)
 
@@ -253,6 +267,9 @@ class Broadcaster:
     # -- subscribers ------------------------------------------------------------------
 
     def _add(self, subscriber: Subscriber) -> None:
+        if self._closing:
+            subscriber.closed.set()
+            return
         if subscriber.token_id in self._revoked_tokens:
             self._reject([subscriber], REVOKED)  # not one snapshot for a revoked key
             return
@@ -274,7 +291,7 @@ class Broadcaster:
         """A queue-fed subscription for the key ``token_id``, good for ``expires_in``
         more seconds (call on the event loop)."""
         subscription = Subscription(environment_id, token_id)
-        if token_id is not None and token_id in self._revoked_tokens:
+        if self._closing or (token_id is not None and token_id in self._revoked_tokens):
             subscription.offer(None)
             return subscription
         self._subscriptions.setdefault(environment_id, set()).add(subscription)

@@ -11,6 +11,14 @@ from __future__ import annotations
 from shipwise.server.ports.audit import AuditEntry, AuditFilter, AuditRecord, AuditStore
 from shipwise.server.ports.bus import Change, ChangeBus
 from shipwise.server.ports.change_requests import ChangeRequestStore
+from shipwise.server.ports.channels import (
+    ChannelConfig,
+    ChannelRecord,
+    ChannelSender,
+    ChannelSenders,
+    ChannelStore,
+    Delivered,
+)
 from shipwise.server.ports.deliveries import GitHubDelivery, GitHubDeliveryStore
 from shipwise.server.ports.errors import (
     KeyTaken,
@@ -30,6 +38,12 @@ from shipwise.server.ports.metrics import (
 from shipwise.server.ports.notify import Notification, NotificationFailed, Notifier
 from shipwise.server.ports.outbox import OutboxItem, OutboxStore
 from shipwise.server.ports.projects import Environment, Project, ProjectStore
+from shipwise.server.ports.release_notes import (
+    GitHistory,
+    GitUnavailable,
+    ReleaseNotesStore,
+    StoredNotes,
+)
 from shipwise.server.ports.releases import PolicySourceStore, ReleaseStore
 from shipwise.server.ports.rollouts import (
     EventTotals,
@@ -42,6 +56,7 @@ from shipwise.server.ports.rollouts import (
     TemplateStore,
     TrackedEvent,
 )
+from shipwise.server.ports.secrets import SecretBox, SecretsUnavailable
 from shipwise.server.ports.segments import SegmentRecord, SegmentStore
 from shipwise.server.ports.sessions import SessionStore, SignInLinkRecord, WebSessionRecord
 from shipwise.server.ports.snapshots import EnvironmentState, SnapshotStore
@@ -56,8 +71,14 @@ __all__ = [
     "Change",
     "ChangeBus",
     "ChangeRequestStore",
+    "ChannelConfig",
+    "ChannelRecord",
+    "ChannelSender",
+    "ChannelSenders",
+    "ChannelStore",
     "Clock",
     "Clocked",
+    "Delivered",
     "Environment",
     "EnvironmentState",
     "EventTotals",
@@ -66,8 +87,10 @@ __all__ = [
     "FlagConfig",
     "FlagRecord",
     "FlagStore",
+    "GitHistory",
     "GitHubDelivery",
     "GitHubDeliveryStore",
+    "GitUnavailable",
     "KeyTaken",
     "MetricDefinition",
     "MetricDefinitionStore",
@@ -83,12 +106,15 @@ __all__ = [
     "PolicySourceStore",
     "Project",
     "ProjectStore",
+    "ReleaseNotesStore",
     "ReleaseStore",
     "RolloutCheck",
     "RolloutPlanRecord",
     "RolloutPlanStore",
     "RolloutStore",
     "RunnerLock",
+    "SecretBox",
+    "SecretsUnavailable",
     "SegmentRecord",
     "SegmentStore",
     "SessionStore",
@@ -99,6 +125,7 @@ __all__ = [
     "StorageUnavailable",
     "Store",
     "StoreOf",
+    "StoredNotes",
     "TemplateStore",
     "TokenRecord",
     "TokenStore",

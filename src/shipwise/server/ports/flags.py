@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,43 @@ class FlagConfig:
         }
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagQuery:
+    """Which of a project's flags a listing reads; each field set narrows it, ``None``
+    leaves it open. The store filters (so a page of a long table reads only its rows)."""
+
+    archived: bool | None = False
+    tag: str | None = None
+    kind: str | None = None
+    owner: str | None = None
+    search: str | None = None  # a part of the key, in any case
+    enabled: bool | None = None  # on in some environment (True), or in none (False)
+    keys: frozenset[str] | None = None  # only flags with one of these keys
+
+    @property
+    def folded_search(self) -> str | None:
+        """``search`` with A-Z lowered and nothing else: keys are ASCII, and every store
+        lowers them alike, where databases lower other letters each their own way."""
+        return None if self.search is None else self.search.translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagPage:
+    flags: list[FlagRecord]  # in key order, from the offset, at most the limit
+    total: int  # every flag the query matches
+
+
+@dataclass(frozen=True, slots=True)
+class FlagFacets:
+    """What a project's flags are labelled with, to offer as filters: sorted, distinct."""
+
+    tags: list[str]
+    owners: list[str]
+
+
 class FlagStore(Protocol):
     """A project's flags (by key), their per-environment configuration, and ``touch``."""
 
@@ -75,6 +113,18 @@ class FlagStore(Protocol):
         flags would otherwise cost a query per flag)."""
         ...
 
+    def find_flags(
+        self, project_id: int, query: FlagQuery, *, offset: int = 0, limit: int | None = None
+    ) -> FlagPage:
+        """The flags ``query`` matches, in key order, ``limit`` of them from ``offset``
+        (all without one), and how many match in all: two reads whatever the page."""
+        ...
+
+    def configs_for_flags(self, flag_ids: Sequence[int]) -> list[FlagConfig]:
+        """Every configuration of these flags, in one read (a page of the table)."""
+        ...
+
+    def flag_facets(self, project_id: int) -> FlagFacets: ...
     def save_config(self, config: FlagConfig) -> FlagConfig:
         """Insert, or replace and bump the version. The caller checked the version."""
         ...

@@ -55,7 +55,12 @@ class Notification:
 
 
 class NotificationFailed(Exception):
-    """A notifier could not deliver; the message says why (it is retried later)."""
+    """A notifier could not deliver; the message says why (it is retried later).
+    ``retry_after``: seconds the receiver asked to wait (a 429's ``Retry-After``)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Notifier(Protocol):

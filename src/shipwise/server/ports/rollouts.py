@@ -32,7 +32,9 @@ class RolloutPlanRecord:
 
 @dataclass(frozen=True, slots=True)
 class RolloutCheck:
-    """One line of a plan's timeline: a check that decided something or saw a change."""
+    """One line of a plan's timeline: a check that decided something or saw a change,
+    or (``decision`` ``SAMPLE``) a check kept only as a point of the guardrail charts
+    (``domain.rollout_samples`` says which)."""
 
     plan_id: int
     at: datetime
@@ -108,8 +110,17 @@ class RolloutPlanStore(Protocol):
         ...
 
     def add_check(self, check: RolloutCheck) -> None: ...
-    def list_checks(self, plan_id: int, limit: int = 500) -> list[RolloutCheck]:
-        """The newest ``limit``, oldest first."""
+    def replace_last_sample(self, check: RolloutCheck) -> bool:
+        """Overwrite the plan's newest timeline line with ``check`` if that line is a
+        sample (False, and nothing changed, if it is not); the caller holds the plan's
+        row lock."""
+        ...
+
+    def list_checks(
+        self, plan_id: int, limit: int = 500, *, samples: bool = False
+    ) -> list[RolloutCheck]:
+        """The newest ``limit``, oldest first: the lines that decided something or saw a
+        verdict change, and with ``samples`` the sampled points too (the charts')."""
         ...
 
 

@@ -56,3 +56,9 @@ class SessionStore(Protocol):
         """Mark the link used at ``at`` if nobody has yet; False when it was used
         already. Two units of work using one link at once: exactly one gets True."""
         ...
+
+    def purge_sign_ins(self, ended_before: datetime) -> int:
+        """Delete the sessions that expired or were ended before ``ended_before``, and the
+        links that expired or were used before it; how many rows went. Nothing of them
+        is of use any more (the audit log keeps who signed in when)."""
+        ...

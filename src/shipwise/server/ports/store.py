@@ -14,12 +14,14 @@ from typing import Protocol, TypeVar
 
 from shipwise.server.ports.audit import AuditStore
 from shipwise.server.ports.change_requests import ChangeRequestStore
+from shipwise.server.ports.channels import ChannelStore
 from shipwise.server.ports.deliveries import GitHubDeliveryStore
 from shipwise.server.ports.errors import StorageHealth
 from shipwise.server.ports.exposures import ExposureStore
 from shipwise.server.ports.flags import FlagStore
 from shipwise.server.ports.outbox import OutboxStore
 from shipwise.server.ports.projects import ProjectStore
+from shipwise.server.ports.release_notes import ReleaseNotesStore
 from shipwise.server.ports.releases import ReleaseStore
 from shipwise.server.ports.rollouts import RolloutStore
 from shipwise.server.ports.segments import SegmentStore
@@ -54,6 +56,8 @@ class Transaction(
     GitHubDeliveryStore,
     ChangeRequestStore,
     SessionStore,
+    ChannelStore,
+    ReleaseNotesStore,
     Protocol,
 ):
     """One unit of work: everything done through it commits together, or not at all.

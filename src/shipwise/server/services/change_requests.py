@@ -31,7 +31,6 @@ from shipwise.server.ports import (
     ChangeRequestStore,
     Clocked,
     Notification,
-    OutboxStore,
     Project,
     StoreOf,
 )
@@ -44,7 +43,7 @@ from shipwise.server.services._common import (
 )
 from shipwise.server.services.change_request_apply import ApplyTx, make_change, version_now
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
-from shipwise.server.services.notifications import Notifications
+from shipwise.server.services.notifications import AnnounceTx, Notifications
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.project_policy import PolicyReader
 from shipwise.server.services.releases import ReleaseService
@@ -58,12 +57,12 @@ class _ReviewTx(ChangeRequestStore, PolicyReader, Protocol):
     who must approve it."""
 
 
-class RequestTx(_ReviewTx, AuditStore, OutboxStore, Protocol):
+class RequestTx(_ReviewTx, AuditStore, AnnounceTx, Protocol):
     """What a request's transition touches: the request, the policy, the audit log and
     the outbox (its notification)."""
 
 
-class _ChangeRequestsTx(ApplyTx, OutboxStore, Clocked, Protocol):
+class _ChangeRequestsTx(ApplyTx, AnnounceTx, Clocked, Protocol):
     """Every transition (``RequestTx``) and applying (``ApplyTx``): all but the tokens,
     exposures, rollouts and GitHub deliveries; each transition stamped once by the store's
     clock."""
@@ -432,7 +431,7 @@ class ChangeRequestService:
 
     def _announce(
         self,
-        tx: OutboxStore,
+        tx: AnnounceTx,
         kind: str,
         request: ChangeRequest,
         title: str,

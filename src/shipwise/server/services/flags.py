@@ -17,6 +17,7 @@ from shipwise.domain.flags import FlagKind
 from shipwise.domain.keys import FLAG_KEY
 from shipwise.domain.protected_paths import unarchive_refusal
 from shipwise.server.ports import FlagConfig, FlagRecord, FlagStore, Project, StoreOf
+from shipwise.server.ports.flags import FlagFacets, FlagQuery
 from shipwise.server.services._common import (
     audit,
     check_key,
@@ -43,6 +44,14 @@ from shipwise.server.services.rules import RulesTx, raise_first, rule_problems
 class FlagView:
     flag: FlagRecord
     configs: dict[str, FlagConfig]  # by environment key, in pipeline order
+
+
+@dataclass(frozen=True, slots=True)
+class FlagListing:
+    views: list[FlagView]  # one page, in key order
+    total: int  # every flag the query matches
+    environments: list[str]  # the project's, in pipeline order
+    facets: FlagFacets  # every tag and owner of the project's flags
 
 
 _EDITABLE = frozenset({"kind", "owner", "description", "tags", "archived"})
@@ -151,6 +160,33 @@ class FlagService:
                 FlagView(flag, _in_pipeline_order(by_flag.get(flag.id, []), environments))
                 for flag in tx.list_flags(project.id)
             ]
+
+    def page(
+        self,
+        principal: Principal,
+        project_key: str,
+        query: FlagQuery,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> FlagListing:
+        """The flags ``query`` matches, ``limit`` of them from ``offset`` in key order, with
+        their configurations: the store filters, so a page reads its own rows only."""
+        with self._store.read() as tx:
+            project = project_or_404(tx, project_key)
+            principal.require(Action.READ, project)
+            environments = {e.id: e.key for e in tx.list_environments(project.id)}
+            found = tx.find_flags(project.id, query, offset=offset, limit=limit)
+            by_flag: dict[int, list[FlagConfig]] = {}
+            for config in tx.configs_for_flags([f.id for f in found.flags]):
+                by_flag.setdefault(config.flag_id, []).append(config)
+            views = [
+                FlagView(flag, _in_pipeline_order(by_flag.get(flag.id, []), environments))
+                for flag in found.flags
+            ]
+            return FlagListing(
+                views, found.total, list(environments.values()), tx.flag_facets(project.id)
+            )
 
     def get(self, principal: Principal, project_key: str, key: str) -> FlagView:
         with self._store.read() as tx:

@@ -18,6 +18,7 @@ from shipwise.domain.policy import PolicyError, dump_policy
 from shipwise.domain.policy_diff import diff, weakenings
 from shipwise.domain.policy_model import Policy
 from shipwise.server.ports import (
+    ChannelStore,
     Clocked,
     OutboxStore,
     PolicySourceStore,
@@ -65,7 +66,7 @@ class PolicyTx(PolicySourceStore, SweepTx, Protocol):
     """What applying a policy touches: its source, the requests it outdates, the audit."""
 
 
-class _PolicyServiceTx(PolicyTx, ProjectStore, OutboxStore, Clocked, Protocol):
+class _PolicyServiceTx(PolicyTx, ProjectStore, OutboxStore, ChannelStore, Clocked, Protocol):
     """Applying a policy (``PolicyTx``) or, when it weakens a rule, opening a change
     request instead (``RequestTx``: the project, the request, its notification); either
     stamped by the store's clock."""

@@ -26,7 +26,6 @@ from shipwise.domain.releases import (
 from shipwise.server.ports import (
     Clocked,
     Notification,
-    OutboxStore,
     Project,
     ProjectStore,
     ReleaseStore,
@@ -35,7 +34,7 @@ from shipwise.server.ports import (
 from shipwise.server.services._common import audit, environment_or_404
 from shipwise.server.services.errors import Invalid, ServiceError
 from shipwise.server.services.flag_changes import FlagChangeTx
-from shipwise.server.services.notifications import Notifications
+from shipwise.server.services.notifications import AnnounceTx, Notifications
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.release_access import release_or_404
 from shipwise.server.services.release_policy import ReleasePolicy
@@ -57,7 +56,7 @@ class DecideTx(ProjectStore, ReleaseStore, Protocol):
     evidence and the other releases in progress."""
 
 
-class PromoteTx(DecideTx, FlagChangeTx, OutboxStore, Clocked, Protocol):
+class PromoteTx(DecideTx, FlagChangeTx, AnnounceTx, Clocked, Protocol):
     """What a promotion touches: the gates (``DecideTx``), the release, its flags for the
     stage's testers (``FlagChangeTx``), the audit log and the hotfix notice."""
 
@@ -185,7 +184,7 @@ class PromotionService:
 
     def _announce_hotfix(
         self,
-        tx: OutboxStore,
+        tx: AnnounceTx,
         principal: Principal,
         release: Release,
         decision: PromotionDecision,

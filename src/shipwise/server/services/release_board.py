@@ -7,10 +7,15 @@ paused) and "released". Rolled-back and abandoned releases are history, not work
 audit log and the release page keep them.
 
 A card's blocking gate comes from the same judgement ``promotion.decide`` makes for the
-API's gate check (``gates.evaluate_promotion`` on the release's next stage, its evidence
-and the other releases in progress, at the store's ``now``); the board reads the policy,
-the releases in progress and the evidence of every card once for all its cards
+API's gate check (the gates of the release's next stage, its evidence and the other
+releases in progress, at the store's ``now``), judged only up to the first unmet gate
+(``gates.first_unmet_gate``): the card shows nothing after it. The board reads the
+policy, the releases in progress and the evidence of every card once for all its cards
 (``evidence_for``), instead of once per card.
+
+The "released" column shows the newest ``RELEASED_SHOWN`` releases (as peers' boards cap
+their done column) and says how many more there are; ``BoardFilter.all_released`` shows
+them all. Without a filter only those are read, so a long history costs nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ from shipwise.domain.releases import (
     Evidence,
     GateResult,
     OtherRelease,
-    PromotionDecision,
     Release,
     ReleaseStatus,
     Severity,
@@ -45,6 +49,7 @@ __all__ = [
     "MAX_OWNER_FILTER",
     "NEW",
     "RELEASED",
+    "RELEASED_SHOWN",
     "ROLLING_OUT",
     "Board",
     "BoardFilter",
@@ -58,6 +63,7 @@ NEW = "new"
 ROLLING_OUT = "rolling-out"
 RELEASED = "released"
 MAX_OWNER_FILTER = 100  # a person's name; longer is not a name anyone has here
+RELEASED_SHOWN = 10  # the newest released cards shown unless all are asked for
 
 
 class BoardTx(DecideTx, RolloutPlanStore, Clocked, Protocol):
@@ -72,23 +78,22 @@ class BoardFilter:
     kind: str | None = None
     severity: str | None = None
     owner: str | None = None
+    all_released: bool = False  # every released card, not only the newest
+
+    @property
+    def narrows(self) -> bool:
+        return any(v is not None for v in (self.kind, self.severity, self.owner))
 
 
 @dataclass(frozen=True, slots=True)
 class Card:
     release: Release
     next_stage: str | None
-    decision: PromotionDecision | None  # the next promotion's gates, if there is one
+    # The first gate, in the order the gate check reports them, that holds it back from
+    # the next stage; None when nothing does (or there is no next stage).
+    blocking: GateResult | None
     overdue: bool  # a bug fix past its fix-by time (the policy's severity SLA)
     due: datetime | None
-
-    @property
-    def blocking(self) -> GateResult | None:
-        """The first gate, in the order the gate check reports them, that holds it back."""
-        if self.decision is None:
-            return None
-        unmet = self.decision.unmet
-        return unmet[0] if unmet else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,7 @@ class Board:
     now: datetime
     shown: int  # cards after the filter
     total: int  # releases on the board before it
+    released_hidden: int = 0  # released cards matching the filter beyond the newest shown
 
 
 def _choice(kind: type[ChangeKind] | type[Severity], value: str | None, field: str) -> None:
@@ -125,11 +131,8 @@ def _matches(release: Release, wanted: BoardFilter) -> bool:
     return wanted.owner is None or release.owner == wanted.owner
 
 
-def _column_of(release: Release, last_stage: str | None, rolling: set[str]) -> str | None:
-    if release.status is ReleaseStatus.RELEASED:
-        return RELEASED
-    if release.status is not ReleaseStatus.IN_PROGRESS:
-        return None
+def _column_of(release: Release, last_stage: str | None, rolling: set[str]) -> str:
+    """The column of a release in progress."""
     if release.stage is None:
         return NEW
     if release.stage == last_stage and release.key in rolling:
@@ -172,20 +175,24 @@ class ReleaseBoard:
             project = project_or_404(tx, project_key)
             principal.require(Action.READ, project)
             policy = self._policy.policy_for(tx, project)
-            releases = tx.list_releases(project.id)
-            in_progress = [r for r in releases if r.status is ReleaseStatus.IN_PROGRESS]
+            in_progress = tx.list_releases(project.id, status=ReleaseStatus.IN_PROGRESS)
+            released, released_total = self._released(tx, project.id, wanted)
             plans = tx.list_plans(project.id, active_only=True)
             rolling = {p.release for p in plans if p.release is not None}
             last = policy.stages[-1].environment if policy.stages else None
-            shown: list[tuple[str, Release]] = []
-            total = 0
-            for release in releases:
-                column = _column_of(release, last, rolling)
-                if column is None:
-                    continue
-                total += 1
-                if _matches(release, wanted):
-                    shown.append((column, release))
+            shown = [
+                (_column_of(release, last, rolling), release)
+                for release in in_progress
+                if _matches(release, wanted)
+            ]
+            matching_released = [r for r in released if _matches(r, wanted)]
+            hidden = 0
+            if not wanted.all_released:
+                hidden = max(0, len(matching_released) - RELEASED_SHOWN)
+                if not wanted.narrows:  # only the newest were read: the count says the rest
+                    hidden = max(0, released_total - RELEASED_SHOWN)
+                matching_released = matching_released[:RELEASED_SHOWN]
+            shown += [(RELEASED, release) for release in matching_released]
             # The evidence of every card with gates to judge in one read, not one per card.
             judged = [r for _, r in shown if self._policy.next_stage(r, policy) is not None]
             evidence = tx.evidence_for(project.id, judged)
@@ -202,8 +209,19 @@ class ReleaseBoard:
             columns=tuple(Column(k, t, tuple(placed.get(k, ()))) for k, t in columns),
             now=now,
             shown=sum(len(cards) for cards in placed.values()),
-            total=total,
+            total=len(in_progress) + released_total,
+            released_hidden=hidden,
         )
+
+    @staticmethod
+    def _released(tx: BoardTx, project_id: int, wanted: BoardFilter) -> tuple[list[Release], int]:
+        """Released releases to consider, newest first, and how many there are in all:
+        without a filter only the newest are read."""
+        if wanted.all_released or wanted.narrows:
+            every = tx.list_releases(project_id, status=ReleaseStatus.RELEASED)[::-1]
+            return every, len(every)
+        newest = tx.newest_releases(project_id, ReleaseStatus.RELEASED, RELEASED_SHOWN)
+        return newest, tx.count_releases(project_id, ReleaseStatus.RELEASED)
 
     def _card(
         self,
@@ -214,14 +232,14 @@ class ReleaseBoard:
         now: datetime,
     ) -> Card:
         target = self._policy.next_stage(release, policy)
-        decision = None
+        blocking = None
         if target is not None and evidence is not None:
             besides = others.besides(release)
-            decision = gates.evaluate_promotion(release, target, policy, evidence, besides, now)
+            blocking = gates.first_unmet_gate(release, target, policy, evidence, besides, now)
         return Card(
             release=release,
             next_stage=target,
-            decision=decision,
+            blocking=blocking,
             overdue=is_overdue(release, policy, now),
             due=fix_by(release, policy),
         )

@@ -16,7 +16,6 @@ from shipwise.domain.rollout import Decision, DecisionKind, PlanState, step_labe
 from shipwise.server.ports import (
     AuditStore,
     Notification,
-    OutboxStore,
     ProjectStore,
     ReleaseStore,
     RolloutCheck,
@@ -32,7 +31,7 @@ from shipwise.server.services.flag_changes import (
     Target,
     apply_change_in,
 )
-from shipwise.server.services.notifications import Notifications
+from shipwise.server.services.notifications import AnnounceTx, Notifications
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.rollout_rules import rules_for_step, switched_off
 
@@ -44,7 +43,7 @@ _SEVERITY = {
 }
 
 
-class CarryOutTx(FlagChangeTx, RolloutPlanStore, OutboxStore, Protocol):
+class CarryOutTx(FlagChangeTx, RolloutPlanStore, AnnounceTx, Protocol):
     """What a decision touches: the flag change (``FlagChangeTx``), the plan and its
     timeline, the release it follows, and the outbox."""
 

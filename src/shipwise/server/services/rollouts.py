@@ -58,12 +58,14 @@ DEFAULT_TEMPLATE = "default"
 
 @dataclass(frozen=True, slots=True)
 class PlanView:
-    """A plan as a page shows it: where it stands, its timeline (oldest first) and the
-    store's time when both were read (how long a step has run, and has left)."""
+    """A plan as a page shows it: where it stands, its timeline (oldest first), its
+    charts' points (the timeline with the sampled checks between its lines) and the
+    store's time when all were read (how long a step has run, and has left)."""
 
     plan: RolloutPlanRecord
     checks: tuple[RolloutCheck, ...]
     now: datetime
+    points: tuple[RolloutCheck, ...]
 
 
 class _SpecTx(TemplateStore, MetricDefinitionStore, Protocol):
@@ -239,7 +241,12 @@ class RolloutService:
             project = project_or_404(tx, project_key)
             principal.require(Action.READ, project)
             plan = _plan_or_404(tx, project, plan_id)
-            return PlanView(plan, tuple(tx.list_checks(plan_id, limit)), tx.now())
+            return PlanView(
+                plan,
+                tuple(tx.list_checks(plan_id, limit)),
+                tx.now(),
+                tuple(tx.list_checks(plan_id, limit, samples=True)),
+            )
 
     def timeline(
         self, principal: Principal, project_key: str, plan_id: int, limit: int = 500

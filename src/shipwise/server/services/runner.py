@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from shipwise.domain import rollout
+from shipwise.domain import rollout, rollout_samples
 from shipwise.domain.access import TokenKind
 from shipwise.domain.guardrails import Judgement
 from shipwise.domain.rollout import Assessment, Decision, DecisionKind
-from shipwise.server.ports import RolloutCheck, RolloutPlanRecord, StoreOf
+from shipwise.domain.rollout_samples import SAMPLE
+from shipwise.server.ports import RolloutCheck, RolloutPlanRecord, RolloutPlanStore, StoreOf
 from shipwise.server.services.errors import ServiceError
 from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.observations import Observer
@@ -85,7 +87,7 @@ class RolloutRunner:
             applied = self._pause_for(plan, f"could not apply the decision: {refused.message}")
         return CheckOutcome(plan_id, assessment.decision, assessment.judgements, applied)
 
-    def _record(self, plan: RolloutPlanRecord, assessment: Assessment, now: Any) -> bool:
+    def _record(self, plan: RolloutPlanRecord, assessment: Assessment, now: datetime) -> bool:
         decision = assessment.decision
         as_dicts = judgements_dict(assessment.judgements)
         with self._store.transaction() as tx:
@@ -95,13 +97,15 @@ class RolloutRunner:
             project = tx.get_project(plan.project)
             assert project is not None  # the plan's project cascades with it
             if decision.kind is DecisionKind.HOLD:
-                # Most checks decide nothing: keep the timeline to what changed.
+                # Most checks decide nothing: the timeline's lines are what changed, and
+                # the rest are sampled as the charts' points.
+                check = RolloutCheck(
+                    plan.id, now, plan.state.step, "hold", decision.reason, as_dicts
+                )
                 if _verdicts(as_dicts) != _verdicts(plan.judgements):
-                    tx.add_check(
-                        RolloutCheck(
-                            plan.id, now, plan.state.step, "hold", decision.reason, as_dicts
-                        )
-                    )
+                    tx.add_check(check)
+                else:
+                    _sample(tx, current, replace(check, decision=SAMPLE), now)
                 tx.save_plan(current, assessment.state, assessment.next_check_at, as_dicts)
                 return True
             carry_out(
@@ -148,6 +152,18 @@ class RolloutRunner:
                 project_id=project.id,
             )
         return True
+
+
+def _sample(
+    tx: RolloutPlanStore, plan: RolloutPlanRecord, check: RolloutCheck, now: datetime
+) -> None:
+    """Keep ``check`` as a chart point: a new one, or in place of the newest sample
+    when that one came too soon after its predecessor (``domain.rollout_samples``)."""
+    recent = tx.list_checks(plan.id, 2, samples=True)
+    points = [rollout_samples.Point(c.at, c.step, c.decision == SAMPLE) for c in recent]
+    keeps = rollout_samples.keeps_newest(plan.spec, plan.state, now, points)
+    if keeps or not tx.replace_last_sample(check):
+        tx.add_check(check)
 
 
 def _verdicts(judgements: Mapping[str, Any]) -> dict[str, Any]:

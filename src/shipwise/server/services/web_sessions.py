@@ -20,6 +20,7 @@ from typing import Protocol
 from shipwise.domain.access import Action, TokenKind
 from shipwise.server.ports import (
     AuditStore,
+    Clock,
     Clocked,
     Project,
     ProjectStore,
@@ -41,6 +42,9 @@ MAX_LINK_MINUTES = 24 * 60  # a link is a credential in a chat or an email: shor
 # every reader behind SQLite's one writer for a timestamp nobody needs to the second.
 TOUCH_EVERY = timedelta(minutes=5)
 MAX_SECRET = 512  # longer than any token or code Shipwise makes: refused unhashed
+# Ended sessions and spent links are deleted this long after they ended, at a sign-in:
+# until then a spent link still says "used already" or "expired", not "unknown".
+KEEP_ENDED = timedelta(days=1)
 
 
 class SessionTx(Clocked, SessionStore, TokenStore, ProjectStore, AuditStore, Protocol):
@@ -94,8 +98,15 @@ class PendingLink:
 
 
 class WebSessionService:
-    def __init__(self, store: StoreOf[SessionTx]) -> None:
+    def __init__(self, store: StoreOf[SessionTx], clock: Clock | None = None) -> None:
+        """``clock``: the people's clock that sessions and links expire by; by default
+        the store's. ``serve`` gives the wall clock: under the demo's accelerated store
+        clock a 12-hour session must still last 12 hours."""
         self._store = store
+        self._clock = clock
+
+    def _now(self, tx: Clocked) -> datetime:
+        return self._clock() if self._clock is not None else tx.now()
 
     # -- signing in ---------------------------------------------------------------------
 
@@ -121,7 +132,7 @@ class WebSessionService:
                     f"a {token.kind} SDK key cannot sign in; use a personal api token (sw_api_…)",
                     field="token",
                 )
-            problem = _token_problem(token, tx.now())
+            problem = _token_problem(token, self._now(tx))
             if problem is not None:
                 raise Unauthenticated(f"this token {problem}", field="token")
             return self._open(tx, principal_of(token), "session.sign-in", reason=None)
@@ -149,7 +160,7 @@ class WebSessionService:
                 field="minutes",
             )
         with self._store.transaction() as tx:
-            now = tx.now()
+            now = self._now(tx)
             project = None if project_key is None else project_or_404(tx, project_key)
             token = _newest_token(tx, principal, person, project, now)
             code = secrets.token_urlsafe(32)
@@ -195,7 +206,7 @@ class WebSessionService:
         """A session from a link, which works once: a second use is refused."""
         with self._store.transaction() as tx:
             link, token = self._usable_link(tx, code)
-            if not tx.use_sign_in_link(link.id, tx.now()):
+            if not tx.use_sign_in_link(link.id, self._now(tx)):
                 raise Unauthenticated(_USED, field="code")
             who = principal_of(token)
             return self._open(tx, who, "sign-in-link.use", reason=f"link {link.id}")
@@ -208,7 +219,7 @@ class WebSessionService:
         if not secret or len(secret) > MAX_SECRET:
             return None
         with self._store.read() as tx:
-            now = tx.now()
+            now = self._now(tx)
             record = tx.find_web_session(hash_secret(secret))
             if record is None or record.revoked_at is not None or record.expires_at <= now:
                 return None
@@ -223,7 +234,7 @@ class WebSessionService:
     def sign_out(self, principal: Principal, session_id: int) -> None:
         """End the session for good; ending an ended one changes nothing."""
         with self._store.transaction() as tx:
-            if not tx.revoke_web_session(session_id, tx.now()):
+            if not tx.revoke_web_session(session_id, self._now(tx)):
                 return  # ended already (signed out in another tab): recorded then
             audit(
                 tx,
@@ -241,13 +252,16 @@ class WebSessionService:
     ) -> SignedInSession:
         if who.token_id is None:  # every principal made from a token has its id
             raise Unauthenticated("sign in with a personal api token", field="token")
+        # Sign-ins are when sessions are made, so they are when the ended ones go: the
+        # tables stay the size of the sessions alive, whoever never signs out.
+        tx.purge_sign_ins(self._now(tx) - KEEP_ENDED)
         secret = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         record = tx.add_web_session(
             id_hash=hash_secret(secret),
             token_id=who.token_id,
             csrf=csrf,
-            expires_at=tx.now() + SESSION_LIFETIME,
+            expires_at=self._now(tx) + SESSION_LIFETIME,
         )
         audit(
             tx,
@@ -269,7 +283,7 @@ class WebSessionService:
                 "(`shipwise login-link NAME`)",
                 field="code",
             )
-        now = tx.now()
+        now = self._now(tx)
         if link.used_at is not None:
             raise Unauthenticated(_USED, field="code")
         if link.expires_at <= now:

@@ -11,7 +11,8 @@ or not at all) and raises the port's ``StorageUnavailable`` (``errors.py``).
 
 from __future__ import annotations
 
-import threading
+import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,6 +36,9 @@ from shipwise.server.ports import (
 from shipwise.server.storage.errors import RETRY_AFTER, Trouble, first_line, translate
 from shipwise.server.storage.probe import StorageProbe
 from shipwise.server.storage.repository import SqlTransaction
+from shipwise.server.storage.write_lock import WARN_AFTER, WriteLock
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x5348_4950  # "SHIP": the PostgreSQL advisory lock key for migrations
@@ -85,6 +89,7 @@ class Database:
         bus: ChangeBus | None = None,
         clock: Callable[[], datetime] | None = None,
         busy_timeout: float = BUSY_TIMEOUT,
+        stall_warning: float = WARN_AFTER,
     ) -> None:
         self.url = url
         self.engine = create_database_engine(url, busy_timeout)
@@ -94,7 +99,8 @@ class Database:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._busy_timeout = busy_timeout
         # SQLite allows one writer; queueing writers here beats "database is locked".
-        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._write_lock = WriteLock(stall_warning) if self.is_sqlite else None
+        self._stall_warning = stall_warning
         self._trouble = Trouble(self.engine.url.render_as_string(hide_password=True))
         database = self.engine.url.database
         self._probe = StorageProbe(
@@ -103,6 +109,43 @@ class Database:
             self._write_lock,
             Path(database) if self.is_sqlite and database and database != ":memory:" else None,
             round(busy_timeout * 1000),
+        )
+        self._watch_statements()
+
+    def _watch_statements(self) -> None:
+        """Log a statement that took ``stall_warning`` seconds or more (on SQLite, mostly a wait
+        for another connection's lock, up to the busy timeout), with who held this
+        process's write lock: the next stall explains itself (write_lock.py)."""
+
+        def started(conn: Any, *_args: Any) -> None:
+            conn.info.setdefault("shipwise_started", []).append(time.monotonic())
+
+        def finished(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            self._note_slow(conn, statement, "took")
+
+        def failed(context: Any) -> None:
+            statement = context.statement or ""
+            self._note_slow(context.connection, statement, "failed after")
+
+        event.listen(self.engine, "before_cursor_execute", started)
+        event.listen(self.engine, "after_cursor_execute", finished)
+        event.listen(self.engine, "handle_error", failed)
+
+    def _note_slow(self, conn: Any, statement: str, what: str) -> None:
+        starts = None if conn is None else conn.info.get("shipwise_started")
+        if not starts:
+            return
+        took = time.monotonic() - starts.pop()
+        if took < self._stall_warning:
+            return
+        lock = self._write_lock
+        holder = lock.holder() if lock is not None else None
+        log.warning(
+            "a statement %s %.1f s (%s); this process's write lock: %s",
+            what,
+            took,
+            " ".join(statement.split())[:200],
+            (holder or "free") if lock is not None else "none (PostgreSQL)",
         )
 
     def attach_bus(self, bus: ChangeBus) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shipwise.server.ports import StorageHealth, StorageProblem
 from shipwise.server.storage.errors import Trouble, classify, first_line, unavailable
+from shipwise.server.storage.write_lock import WriteLock
 
 MAX_AGE = 1.0  # seconds a probe's answer is reused
 _WAL_FRAME_HEADER = 24  # bytes before each page in the WAL: a commit appends at least one
@@ -39,7 +40,7 @@ class StorageProbe:
         self,
         engine: Engine,
         trouble: Trouble,
-        write_lock: threading.Lock | None,
+        write_lock: WriteLock | None,
         sqlite_file: Path | None,
         busy_timeout_ms: int,
     ) -> None:

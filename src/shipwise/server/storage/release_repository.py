@@ -245,6 +245,21 @@ class ReleaseQueries:
             where.append(ReleaseRow.status == status.value)
         return self._select_releases(*where)
 
+    def newest_releases(self, project_id: int, status: ReleaseStatus, limit: int) -> list[Release]:
+        where = [ReleaseRow.project_id == project_id, ReleaseRow.status == status.value]
+        newest = select(ReleaseRow.id).where(*where).order_by(ReleaseRow.id.desc()).limit(limit)
+        # The same selection bounds the pull-request read, so it stays one query.
+        rows = self.session.scalars(
+            select(ReleaseRow).where(ReleaseRow.id.in_(newest)).order_by(ReleaseRow.id.desc())
+        )
+        return self._releases(rows, ReleaseRow.id.in_(newest))
+
+    def count_releases(self, project_id: int, status: ReleaseStatus) -> int:
+        counted = select(func.count()).where(
+            ReleaseRow.project_id == project_id, ReleaseRow.status == status.value
+        )
+        return self.session.scalar(counted) or 0
+
     def releases_for_branch(self, project_id: int, branch: str) -> list[Release]:
         return self._select_releases(
             ReleaseRow.project_id == project_id, ReleaseRow.branch == branch

@@ -21,8 +21,11 @@ from shipwise.server.ports import (
     SegmentRecord,
 )
 from shipwise.server.storage.change_request_repository import ChangeRequestQueries
+from shipwise.server.storage.channel_repository import ChannelQueries
 from shipwise.server.storage.delivery_repository import DeliveryQueries
+from shipwise.server.storage.flag_listing import FlagListingQueries
 from shipwise.server.storage.ledger_repository import LedgerQueries
+from shipwise.server.storage.release_notes_repository import ReleaseNotesQueries
 from shipwise.server.storage.release_repository import ReleaseQueries
 from shipwise.server.storage.rollout_repository import RolloutQueries
 from shipwise.server.storage.session_repository import SessionQueries
@@ -92,7 +95,13 @@ class SqlTransaction(
     DeliveryQueries,
     ChangeRequestQueries,
     SessionQueries,
+    FlagListingQueries,
+    ChannelQueries,
+    ReleaseNotesQueries,
 ):
+    _flag_record = staticmethod(_flag)
+    _config_record = staticmethod(_config)
+
     def __init__(
         self,
         session: Session,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shipwise.domain.plan_format import parse_plan, plan_to_dict
 from shipwise.domain.rollout import ACTIVE, PlanSpec, PlanState, PlanStatus
+from shipwise.domain.rollout_samples import SAMPLE
 from shipwise.server.ports import (
     EventTotals,
     ExposureCount,
@@ -221,13 +222,26 @@ class RolloutQueries:
             )
         )
 
-    def list_checks(self, plan_id: int, limit: int = 500) -> list[RolloutCheck]:
-        rows = self.session.scalars(
+    def replace_last_sample(self, check: RolloutCheck) -> bool:
+        row = self.session.scalars(
             select(RolloutCheckRow)
-            .where(RolloutCheckRow.plan_id == plan_id)
+            .where(RolloutCheckRow.plan_id == check.plan_id)
             .order_by(RolloutCheckRow.id.desc())
-            .limit(limit)
-        )
+            .limit(1)
+        ).first()
+        if row is None or row.decision != SAMPLE:
+            return False
+        row.at, row.step, row.reason = check.at, check.step, check.reason
+        row.decision, row.judgements = check.decision, dict(check.judgements)
+        return True
+
+    def list_checks(
+        self, plan_id: int, limit: int = 500, *, samples: bool = False
+    ) -> list[RolloutCheck]:
+        query = select(RolloutCheckRow).where(RolloutCheckRow.plan_id == plan_id)
+        if not samples:
+            query = query.where(RolloutCheckRow.decision != SAMPLE)
+        rows = self.session.scalars(query.order_by(RolloutCheckRow.id.desc()).limit(limit))
         checks = [
             RolloutCheck(
                 row.plan_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from shipwise.server.ports import SignInLinkRecord, WebSessionRecord
@@ -102,3 +102,19 @@ class SessionQueries:
             .values(used_at=at)
         )
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    def purge_sign_ins(self, ended_before: datetime) -> int:
+        sessions = self.session.execute(
+            delete(WebSessionRow).where(
+                or_(
+                    WebSessionRow.expires_at < ended_before,
+                    WebSessionRow.revoked_at < ended_before,
+                )
+            )
+        )
+        links = self.session.execute(
+            delete(SignInLinkRow).where(
+                or_(SignInLinkRow.expires_at < ended_before, SignInLinkRow.used_at < ended_before)
+            )
+        )
+        return int(sessions.rowcount) + int(links.rowcount)  # type: ignore[attr-defined]

@@ -17,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from shipwise.server.web import (
     audit_page,
     board,
+    change_request_actions,
+    change_requests_page,
     flag_actions,
     flag_page,
     flags_page,
@@ -39,6 +41,7 @@ PAGES: tuple[ModuleType, ...] = (board, release_page, release_actions, flags_pag
 PAGES += (flag_actions, sign_in)
 PAGES += (audit_page, settings_page, settings_actions)
 PAGES += (rollout_page, rollout_actions)
+PAGES += (change_requests_page, change_request_actions)
 
 
 def install_web(app: FastAPI) -> None:

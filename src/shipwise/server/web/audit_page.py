@@ -4,7 +4,7 @@ so a filter is a URL one can share.
 GET /audit                      every project's records (global admins, as the API)
 GET /projects/{p}/audit         one project's (anyone who may read it)
 
-    ?actor=&target_type=&target_key=&action=&since=&until=&before_id=
+    ?actor=&target_type=&target_key=&action=&since=&until=&before_id=&verify=1
 
 ``since`` and ``until`` take a duration back from now in the one grammar
 (``domain.durations``: "7d", "1h30m") or an ISO date or time ("2026-12-01",
@@ -14,7 +14,11 @@ with the message beside its field and no records. Paging is by id, as the API's
 
 The badge says whether the hash chain verifies, by the very check ``GET /audit/verify``
 and ``shipwise audit verify`` run (``AuditService.verify``); only a global admin may run
-it, so anyone else reads that it is not shown to their role.
+it, so anyone else reads that it is not shown to their role. The check reads and hashes
+every record (seconds for 100,000 on SQLite: ``bench/audit_chain.py``), so a page runs it
+only when asked: a global admin's page offers a "Check the hash chain" button (the same
+GET with ``verify=1``). Remembering a verified position instead would miss an edit to a
+record already checked, which is what the check is for.
 """
 
 from __future__ import annotations
@@ -70,19 +74,22 @@ class AuditPage(AuditQuery):
     query model only when it is a route's one query parameter)."""
 
     before_id: str = ""
+    verify: str = ""  # "1": check the hash chain on this view (a global admin's button)
 
     @property
     def filters(self) -> AuditQuery:
-        return AuditQuery(**self.model_dump(exclude={"before_id"}))
+        return AuditQuery(**self.model_dump(exclude={"before_id", "verify"}))
 
 
 @dataclass(frozen=True, slots=True)
 class Badge:
-    """What the page says about the chain: checked (``breaks`` empty: intact), or not
-    shown (``checked`` None) to a role that may not run the check."""
+    """What the page says about the chain: checked (``breaks`` empty: intact), not
+    checked on this view but ``offered`` (a button), or not shown (``checked`` None) to a
+    role that may not run the check."""
 
     checked: int | None
     breaks: tuple[ChainBreak, ...] = ()
+    offered: bool = False
 
 
 def _moment(text: str, now: datetime) -> datetime:
@@ -136,9 +143,11 @@ def _filter(project: str | None, query: AuditQuery, before_id: str, now: datetim
     )
 
 
-def _badge(services: Services, viewer: Viewer) -> Badge:
+def _badge(services: Services, viewer: Viewer, asked: bool) -> Badge:
     if not viewer.principal.global_admin:
         return Badge(None)
+    if not asked:
+        return Badge(None, offered=True)
     checked, breaks = services.audit.verify(viewer.principal)
     return Badge(checked, tuple(breaks))
 
@@ -150,6 +159,7 @@ def _page(
     project: str | None,
     query: AuditQuery,
     before_id: str,
+    verify: bool = False,
 ) -> HTMLResponse:
     base = "/audit" if project is None else f"/projects/{project}/audit"
     errors = _problems(query, before_id)
@@ -176,7 +186,8 @@ def _page(
         base=base,
         paged=bool(before_id) and not errors,
         older=None if older is None else query.link(base, older),
-        badge=_badge(services, viewer),
+        badge=_badge(services, viewer, verify),
+        before_id=before_id,
         date_hint=DATE_HINT,
     )
 
@@ -185,7 +196,8 @@ def _page(
 def every_project(
     request: Request, viewer: SignedIn, services: ServicesDep, page: Annotated[AuditPage, Query()]
 ) -> HTMLResponse:
-    return _page(request, viewer, services, None, page.filters, page.before_id)
+    verify = page.verify == "1"
+    return _page(request, viewer, services, None, page.filters, page.before_id, verify)
 
 
 @router.get("/projects/{project}/audit", response_class=HTMLResponse)
@@ -196,4 +208,5 @@ def one_project(
     services: ServicesDep,
     page: Annotated[AuditPage, Query()],
 ) -> HTMLResponse:
-    return _page(request, viewer, services, project, page.filters, page.before_id)
+    verify = page.verify == "1"
+    return _page(request, viewer, services, project, page.filters, page.before_id, verify)

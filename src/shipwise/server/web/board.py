@@ -1,12 +1,14 @@
 """The project board, and ``/``: where every release of a project is, at a glance.
 
 GET /                            the first (only) project's board, or the list of projects
-GET /projects/{p}/board          ?kind=&severity=&owner= (a GET form: the filter is the URL)
+GET /projects/{p}/board          ?kind=&severity=&owner= (a GET form: the filter is the URL);
+                                 &released=all: every released card, not the newest ten
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -44,12 +46,19 @@ def board(
     kind: FilterText = "",
     severity: FilterText = "",
     owner: FilterText = "",
+    released: FilterText = "",
 ) -> Response:
     filters = {"kind": kind, "severity": severity, "owner": owner.strip()}
-    wanted = BoardFilter(**{name: value or None for name, value in filters.items()})
+    wanted = BoardFilter(
+        **{name: value or None for name, value in filters.items()},
+        all_released=released == "all",
+    )
+    kept = {name: value for name, value in filters.items() if value}
     context: dict[str, Any] = {
         "nav": "board",
         "filters": filters,
+        # The board with every released card, the same filters kept.
+        "all_released": f"/projects/{project}/board?{urlencode({**kept, 'released': 'all'})}",
         "kinds": [k.value for k in ChangeKind],
         "severities": [s.value for s in Severity],
     }

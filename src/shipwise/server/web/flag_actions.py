@@ -104,7 +104,8 @@ class Switch:
         except _Field as error:
             return again(422, errors={error.name: error.message})
         except Refused as error:  # before Conflict: a refusal is one
-            return again(409, message=error.message)
+            # The environment at fault: the page links its change requests, the other way in.
+            return again(409, errors={"environment": error.message}, message=error.message)
         except Conflict as error:
             return again(409, message=f"{STALE} ({error.message})")
         except Invalid as error:

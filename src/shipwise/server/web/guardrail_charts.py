@@ -4,7 +4,9 @@ guardrail judges against, with a summary in words and the same numbers as a tabl
 
 The numbers are the ones each check's judgement recorded (``domain.verdicts`` puts them
 in ``details``; ``rollout_apply.judgements_dict`` stores them with the timeline), so the
-chart shows exactly what the verdicts were judged on:
+chart shows exactly what the verdicts were judged on. The checks are the timeline's
+lines and the sampled checks between them (``domain.rollout_samples``: about 30 a step,
+and always the newest), so a healthy guardrail draws a line, not two dots:
 
 =====================  ===================================================================
 rule, observation      plotted

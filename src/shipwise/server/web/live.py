@@ -8,9 +8,11 @@ appends an audit record in its own transaction, and appends are serialised by th
 head's row lock, so record ids become visible in order: "every record after id N" never
 skips one that commits late. One ``LiveHub`` per server instance reads the records after
 the newest it has seen every ``POLL_SECONDS`` while any stream is open (one indexed
-query for all open pages, none when nobody watches) and at once when the bus reports a
-flag change. No service had to learn to publish anything new, and a second instance on
-PostgreSQL sees the same log.
+query for all open pages, none when nobody watches), and at once when the bus reports a
+flag change or a request that may have written to this instance has answered (``LiveSince``:
+a change made here reaches open pages in milliseconds, not up to a poll later). No
+service had to learn to publish anything new, and a second instance on PostgreSQL sees
+the same log.
 
 Bounds: a comment every ``HEARTBEAT_SECONDS`` (proxies keep the stream, a dead one is
 found), ``MAX_PER_SESSION`` streams a session (a browser gives a site 6 connections; the
@@ -18,6 +20,8 @@ oldest stream is told "replaced" and stops), ``MAX_STREAMS`` an instance (then 5
 topics waiting for a slow reader are a set, collapsing to ``*`` past ``MAX_PENDING``.
 A stream ends with ``event: bye`` when its session does: re-checked at once when a
 session or token record appears (sign-out, revocation) and every heartbeat (expiry).
+When the server is asked to stop, every stream simply ends (``close_all``, no "bye"), so
+the browser reconnects, to the next server.
 
 Nothing that happened between a page's render and its stream's start is lost:
 ``LiveSince`` notes, before a page reads anything, the newest record id (one indexed
@@ -71,7 +75,16 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class LiveStream:
     """One open page's stream: the topics waiting to be sent, and why it must end."""
 
-    __slots__ = ("cookie", "farewell", "last_id", "pending", "project", "session_id", "wake")
+    __slots__ = (
+        "cookie",
+        "ended",
+        "farewell",
+        "last_id",
+        "pending",
+        "project",
+        "session_id",
+        "wake",
+    )
 
     def __init__(self, project: str, session_id: str, cookie: str) -> None:
         self.project = project
@@ -79,7 +92,8 @@ class LiveStream:
         self.cookie = cookie  # re-checks the session; never logged, never sent
         self.pending: set[str] = set()
         self.last_id = 0
-        self.farewell: str | None = None
+        self.ended = False
+        self.farewell: str | None = None  # why, in a last "bye": the page stops for good
         self.wake = asyncio.Event()
 
     def offer(self, topics: set[str] | frozenset[str], last_id: int) -> None:
@@ -90,7 +104,9 @@ class LiveStream:
         self.last_id = max(self.last_id, last_id)
         self.wake.set()
 
-    def end(self, why: str) -> None:
+    def end(self, why: str | None) -> None:
+        """End the stream; with ``why``, a "bye" tells the page not to reconnect."""
+        self.ended = True
         self.farewell = why
         self.wake.set()
 
@@ -109,6 +125,7 @@ class LiveHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._closing = False  # the server is stopping: streams end, none opens
 
     @property
     def stream_count(self) -> int:
@@ -126,6 +143,9 @@ class LiveHub:
 
     async def open(self, stream: LiveStream, since: int | None) -> None:
         """Add ``stream``: from now on it hears of every record after ``position``."""
+        if self._closing:  # ends at once, and its page comes back in RETRY_MS
+            stream.end(None)
+            return
         if len(self._streams) >= MAX_STREAMS:
             raise Unavailable("this server follows as many live pages as it may; retry soon")
         if self.position is None and since is None:
@@ -147,6 +167,17 @@ class LiveHub:
             self._streams.remove(stream)
         if why is not None:
             stream.end(why)
+
+    def close_all(self) -> None:
+        """The server is stopping: end every stream now, and any that opens from now on
+        at once, without a "bye": each page's EventSource reconnects (to the next
+        server), and none holds up uvicorn's graceful shutdown. Call on the event loop."""
+        self._closing = True
+        for stream in list(self._streams):
+            self.close(stream)
+            stream.end(None)
+        if self._wake is not None:
+            self._wake.set()  # the poll sees nobody left, and finishes
 
     async def catch_up(self, stream: LiveStream, principal: Principal, since: int) -> None:
         """Offer ``stream`` what its project recorded after ``since``."""
@@ -246,8 +277,9 @@ async def _events(hub: LiveHub, stream: LiveStream) -> AsyncIterator[bytes]:
                 yield b": ping\n\n"
                 continue
             stream.wake.clear()
-            if stream.farewell is not None:
-                yield f"event: bye\ndata: {stream.farewell}\n\n".encode()
+            if stream.ended:
+                if stream.farewell is not None:
+                    yield f"event: bye\ndata: {stream.farewell}\n\n".encode()
                 return
             topics = stream.take()
             if topics:
@@ -292,25 +324,33 @@ async def live(
 
 class LiveSince:
     """ASGI middleware: before a project page reads anything, note where the live feed
-    stands (``request.state.live_since``), so the page's stream can start from there."""
+    stands (``request.state.live_since``), so the page's stream can start from there;
+    and after a request that may have written (API or page form, any method but
+    GET/HEAD) has answered, wake the hub, so this instance's own changes reach open
+    pages without waiting up to ``POLL_SECONDS`` (changes from elsewhere still do)."""
 
     def __init__(self, app: ASGIApp, hub: LiveHub) -> None:
         self._app = app
         self._hub = hub
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        method = scope.get("method")
         path = scope.get("path", "")
-        if (
-            scope["type"] == "http"
-            and scope.get("method") == "GET"
-            and path.startswith("/projects/")
-            and not path.endswith("/live")
-        ):
+        if method == "GET" and path.startswith("/projects/") and not path.endswith("/live"):
             # Without it the page is simply not live; it still works.
             with contextlib.suppress(StorageUnavailable):
                 since = await self._hub.since_for_page()
                 scope.setdefault("state", {})["live_since"] = since
-        await self._app(scope, receive, send)
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            # Its transaction committed before it answered. A read that finds nothing
+            # costs one indexed query, and only while a page listens.
+            if method not in {"GET", "HEAD"}:
+                self._hub.nudge()
 
 
 def live_since(request: Request) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from shipwise.domain.durations import describe_duration
 from shipwise.domain.rollout import PlanSpec, PlanStatus, Step, step_label
+from shipwise.domain.rollout_samples import SAMPLE
 from shipwise.server.ports import RolloutCheck, RolloutPlanRecord
 
 __all__ = [
@@ -90,7 +91,8 @@ def verdicts(judgements: Mapping[str, Any]) -> tuple[Verdict, ...]:
 
 
 def history(checks: Sequence[RolloutCheck]) -> list[HistoryLine]:
-    """The checks that decided something or saw a verdict change, newest first."""
+    """The checks that decided something or saw a verdict change, newest first (a
+    sampled check, kept only as a chart's point, is no line of the history)."""
     return [
         HistoryLine(
             check.at,
@@ -100,6 +102,7 @@ def history(checks: Sequence[RolloutCheck]) -> list[HistoryLine]:
             verdicts(check.judgements),
         )
         for check in reversed(checks)
+        if check.decision != SAMPLE
     ]
 
 

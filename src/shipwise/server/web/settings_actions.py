@@ -1,7 +1,7 @@
 """What a person changes from a project's settings page, each a form that posts here and
 calls the service the API's route calls, as the signed-in person:
 
-POST /projects/{p}/settings/tokens                 name, kind, role, environment
+POST /projects/{p}/settings/tokens                 name, kind, role, environment, expires
                                                    services.tokens.create: the page again
                                                    (201) with the secret, this once
 GET  /projects/{p}/settings/tokens/{id}/revoke     "revoke this token?", with what stops
@@ -18,11 +18,13 @@ with its change request in words and the commands that approve and apply it. A r
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Form, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
+from shipwise.domain.durations import DurationOutOfRange, parse_duration
 from shipwise.server.bootstrap import Services
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
 from shipwise.server.services.policies import PolicyInvalid
@@ -45,6 +47,7 @@ FormText = Annotated[str, Form()]
 # A token's number as the API takes it (schemas.TokenId): beyond it, no row has one.
 TokenNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 REVOKE = "/projects/{project}/settings/tokens/{token_id}/revoke"
+EXPIRY_EXAMPLE = "a duration (90d, 12h, 2w) or a date (2027-01-31)"  # as the CLI's --expires
 
 
 class TokenFields(TypedFields):
@@ -54,6 +57,29 @@ class TokenFields(TypedFields):
     kind: str = ""
     role: str = ""
     environment: str = ""
+    expires: str = ""
+
+
+def _expiry(text: str, now: datetime) -> datetime | None:
+    """When a new token stops working: ``text`` as the CLI's ``--expires`` reads it (a
+    duration from now in ``domain.durations``' grammar, or an ISO date or time, UTC
+    unless it says otherwise); empty: never. ``Invalid`` names the field ``expires``."""
+    if not text:
+        return None
+    try:
+        until = now + parse_duration(text)
+    except DurationOutOfRange as error:  # a duration, but negative or past a century
+        raise Invalid(f"{error}; give {EXPIRY_EXAMPLE}", field="expires") from None
+    except ValueError:  # not a duration: perhaps a date
+        try:
+            found = datetime.fromisoformat(text)
+        except ValueError:
+            neither = f"{text!r} is neither a duration (90d, 12h, 2w) nor a date (2027-01-31)"
+            raise Invalid(neither, field="expires") from None
+        until = found if found.tzinfo else found.replace(tzinfo=UTC)
+    if until <= now:
+        raise Invalid(f"{text!r} is not in the future; give {EXPIRY_EXAMPLE}", field="expires")
+    return until
 
 
 @router.post("/projects/{project}/settings/tokens", response_class=HTMLResponse)
@@ -72,9 +98,12 @@ def create_token(
             project_key=project,
             environment_key=typed.environment or None,
             role=typed.role or None,
+            expires_at=_expiry(typed.expires, services.tokens.now()),
         )
     except (Invalid, Conflict) as error:
-        errors = {error.field or "form": error.message}
+        # The service names the API's field, expires_at; the form's is expires.
+        field = "expires" if error.field == "expires_at" else error.field
+        errors = {field or "form": error.message}
         shown = Shown(error.status, "token", errors, typed.model_dump())
         return show(request, viewer, services, project, shown)
     return show(request, viewer, services, project, Shown(201, "token", issued=issued))

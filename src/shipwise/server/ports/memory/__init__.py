@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 from shipwise.server.ports.bus import Change, ChangeBus
 from shipwise.server.ports.errors import StorageHealth
 from shipwise.server.ports.memory.catalog import CatalogQueries
+from shipwise.server.ports.memory.channels import ChannelQueries
 from shipwise.server.ports.memory.ledger import LedgerQueries
+from shipwise.server.ports.memory.release_notes import ReleaseNotesQueries
 from shipwise.server.ports.memory.releases import ReleaseQueries
 from shipwise.server.ports.memory.requests import RequestQueries
 from shipwise.server.ports.memory.rollouts import RolloutQueries
@@ -36,6 +38,8 @@ class MemoryTransaction(
     RolloutQueries,
     RequestQueries,
     SessionQueries,
+    ChannelQueries,
+    ReleaseNotesQueries,
 ):
     """The whole ``Transaction`` port over one copy of the tables."""
 

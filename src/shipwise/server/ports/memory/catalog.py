@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from shipwise.server.ports.bus import Change
 from shipwise.server.ports.errors import KeyTaken
-from shipwise.server.ports.flags import FlagConfig, FlagRecord
+from shipwise.server.ports.flags import FlagConfig, FlagFacets, FlagPage, FlagQuery, FlagRecord
 from shipwise.server.ports.memory.base import MemoryBase
 from shipwise.server.ports.memory.tables import as_json, utc
 from shipwise.server.ports.projects import Environment, Project
@@ -24,6 +25,9 @@ def _config(config: FlagConfig) -> FlagConfig:
         variants=as_json(config.variants),
         dependencies=as_json(config.dependencies),
     )
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def _segment(segment: SegmentRecord) -> SegmentRecord:
@@ -151,6 +155,40 @@ class CatalogQueries(MemoryBase):
             for (flag, _), c in self._t.configs.items()
             if self._t.flags[flag].project_id == project_id
         ]
+
+    def _matches(self, flag: FlagRecord, query: FlagQuery) -> bool:
+        wanted = {"archived": query.archived, "kind": query.kind, "owner": query.owner}
+        if any(value is not None and getattr(flag, k) != value for k, value in wanted.items()):
+            return False
+        if query.tag is not None and query.tag not in flag.tags:
+            return False
+        search = query.folded_search
+        if search is not None and search not in flag.key.translate(_ASCII_LOWER):
+            return False
+        if query.keys is not None and flag.key not in query.keys:
+            return False
+        if query.enabled is None:
+            return True
+        on = any(c.enabled for (f, _), c in self._t.configs.items() if f == flag.id)
+        return on == query.enabled
+
+    def find_flags(
+        self, project_id: int, query: FlagQuery, *, offset: int = 0, limit: int | None = None
+    ) -> FlagPage:
+        found = [f for f in self.list_flags(project_id) if self._matches(f, query)]
+        end = None if limit is None else offset + limit
+        return FlagPage(found[offset:end], len(found))
+
+    def configs_for_flags(self, flag_ids: Sequence[int]) -> list[FlagConfig]:
+        wanted = set(flag_ids)
+        return [_config(c) for (flag, _), c in self._t.configs.items() if flag in wanted]
+
+    def flag_facets(self, project_id: int) -> FlagFacets:
+        flags = self.list_flags(project_id)
+        return FlagFacets(
+            tags=sorted({t for f in flags for t in f.tags}),
+            owners=sorted({f.owner for f in flags if f.owner is not None}),
+        )
 
     def save_config(self, config: FlagConfig) -> FlagConfig:
         key = (config.flag_id, config.environment_id)

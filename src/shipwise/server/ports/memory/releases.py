@@ -75,6 +75,12 @@ class ReleaseQueries(MemoryBase):
             and (status is None or r.status is status)
         ]
 
+    def newest_releases(self, project_id: int, status: ReleaseStatus, limit: int) -> list[Release]:
+        return self.list_releases(project_id, status=status)[::-1][:limit]
+
+    def count_releases(self, project_id: int, status: ReleaseStatus) -> int:
+        return len(self.list_releases(project_id, status=status))
+
     def releases_for_branch(self, project_id: int, branch: str) -> list[Release]:
         return [r for p, r in self._t.releases.values() if p == project_id and r.branch == branch]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from shipwise.domain.plan_format import parse_plan, plan_to_dict
 from shipwise.domain.rollout import ACTIVE, PlanSpec, PlanState
+from shipwise.domain.rollout_samples import SAMPLE
 from shipwise.server.ports.memory.base import MemoryBase
 from shipwise.server.ports.memory.tables import OutboxRow, PlanRow, as_json, utc, utc_or_none
 from shipwise.server.ports.metrics import MetricDefinition
@@ -20,6 +21,18 @@ from shipwise.server.ports.rollouts import (
     RolloutPlanRecord,
     TrackedEvent,
 )
+
+
+def _stored(check: RolloutCheck) -> RolloutCheck:
+    """As the database would give it back: UTC times, JSON judgements."""
+    return RolloutCheck(
+        check.plan_id,
+        utc(check.at),
+        check.step,
+        check.decision,
+        check.reason,
+        as_json(dict(check.judgements)),
+    )
 
 
 def _state(state: PlanState) -> PlanState:
@@ -145,19 +158,22 @@ class RolloutQueries(MemoryBase):
         return woken
 
     def add_check(self, check: RolloutCheck) -> None:
-        self._t.checks.append(
-            RolloutCheck(
-                check.plan_id,
-                utc(check.at),
-                check.step,
-                check.decision,
-                check.reason,
-                as_json(dict(check.judgements)),
-            )
-        )
+        self._t.checks.append(_stored(check))
 
-    def list_checks(self, plan_id: int, limit: int = 500) -> list[RolloutCheck]:
-        checks = [c for c in self._t.checks if c.plan_id == plan_id]
+    def replace_last_sample(self, check: RolloutCheck) -> bool:
+        checks = self._t.checks
+        mine = [i for i, line in enumerate(checks) if line.plan_id == check.plan_id]
+        if not mine or checks[mine[-1]].decision != SAMPLE:
+            return False
+        checks[mine[-1]] = _stored(check)
+        return True
+
+    def list_checks(
+        self, plan_id: int, limit: int = 500, *, samples: bool = False
+    ) -> list[RolloutCheck]:
+        checks = [
+            c for c in self._t.checks if c.plan_id == plan_id and (samples or c.decision != SAMPLE)
+        ]
         return checks[-limit:] if limit > 0 else []
 
     # -- templates ----------------------------------------------------------------------

@@ -73,3 +73,19 @@ class SessionQueries(MemoryBase):
         record, hash_ = found
         self._t.sign_in_links[link_id] = (replace(record, used_at=utc(at)), hash_)
         return True
+
+    def purge_sign_ins(self, ended_before: datetime) -> int:
+        cut = utc(ended_before)
+        sessions = self._t.web_sessions
+        links = self._t.sign_in_links
+        gone = [i for i, (r, _) in sessions.items() if _ended(r.expires_at, r.revoked_at, cut)]
+        used = [i for i, (r, _) in links.items() if _ended(r.expires_at, r.used_at, cut)]
+        for session_id in gone:
+            del sessions[session_id]
+        for link_id in used:
+            del links[link_id]
+        return len(gone) + len(used)
+
+
+def _ended(expires_at: datetime, ended_at: datetime | None, cut: datetime) -> bool:
+    return expires_at < cut or (ended_at is not None and ended_at < cut)

@@ -11,12 +11,15 @@ from typing import Any
 
 from shipwise.domain.audit import GENESIS
 from shipwise.domain.change_requests import ChangeRequest
+from shipwise.domain.release_notes import EntryEdit
 from shipwise.domain.releases import Release
 from shipwise.server.ports.audit import AuditRecord
+from shipwise.server.ports.channels import ChannelRecord
 from shipwise.server.ports.deliveries import GitHubDelivery
 from shipwise.server.ports.flags import FlagConfig, FlagRecord
 from shipwise.server.ports.metrics import MetricDefinition
 from shipwise.server.ports.projects import Environment, Project
+from shipwise.server.ports.release_notes import StoredNotes
 from shipwise.server.ports.segments import SegmentRecord
 from shipwise.server.ports.sessions import SignInLinkRecord, WebSessionRecord
 from shipwise.server.ports.tokens import TokenRecord
@@ -109,6 +112,11 @@ class Tables:
     # each with the hash of its secret, as tokens
     web_sessions: dict[int, tuple[WebSessionRecord, str]] = field(default_factory=dict)
     sign_in_links: dict[int, tuple[SignInLinkRecord, str]] = field(default_factory=dict)
+    repositories: dict[int, str] = field(default_factory=dict)  # project id → path or URL
+    release_notes: dict[int, StoredNotes] = field(default_factory=dict)  # by release id
+    note_edits: dict[tuple[int, str], EntryEdit] = field(default_factory=dict)  # (release, key)
+    channels: dict[int, ChannelRecord] = field(default_factory=dict)
+    channel_threads: dict[tuple[int, str], str] = field(default_factory=dict)  # (channel, key)
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1
