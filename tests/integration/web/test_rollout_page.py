@@ -66,6 +66,45 @@ def test_rollout_page__shows_each_step_with_time_spent_and_left__and_the_state_i
     assert "Step 2: 25% for 7d now paused after 1h; its time starts again when it resumes" in paused
 
 
+LIVE_REGIONS = ("rollout-state", "rollout-steps", "rollout-guardrails", "rollout-verdicts")
+
+
+def timed_regions(html: str) -> dict[str, str]:
+    """The regions that declare a refresh cadence, by id: ``data-live-every``'s value."""
+    found = re.findall(r'id="([\w-]+)" data-live-region data-live-every="(\d+)"', html)
+    assert html.count("data-live-every") == len(found)  # none declared elsewhere
+    return dict(found)
+
+
+def test_rollout_page__of_a_watched_plan__declares_a_refresh_cadence__a_paused_or_finished_one_none(
+    plans: Rollouts,
+) -> None:
+    """Sampled checks write no audit record, so live.js refreshes a watched plan's
+    charts, steps, state and verdicts on the cadence the page declares; a plan the
+    runner does not check (paused, finished) declares none and costs nothing."""
+    plan_id = plans.start(guardrails=[ERRORS])
+    plans.traffic(20_000, 180_000, 200, 1_800)
+    plans.check(minutes=10)
+    with plans.team.person("alice") as alice:
+        running = alice.get(rollout_page(plan_id)).text
+        assert timed_regions(running) == dict.fromkeys(LIVE_REGIONS, "5")
+        assert 'id="rollout-actions" data-live-region>' in running  # its forms: events only
+
+        ok(plans.team.admin.post(f"{API}/rollouts/{plan_id}/pause", json={"reason": "look"}))
+        assert timed_regions(alice.get(rollout_page(plan_id)).text) == {}
+        ok(plans.team.admin.post(f"{API}/rollouts/{plan_id}/resume", json={}))
+        assert timed_regions(alice.get(rollout_page(plan_id)).text) == dict.fromkeys(
+            LIVE_REGIONS, "5"
+        )
+        ok(plans.team.admin.post(f"{API}/rollouts/{plan_id}/abort", json={"reason": "done"}))
+        response = alice.get(rollout_page(plan_id))
+    finished = response.text
+    assert "Aborted, at step 1 of 4" in read(response).text
+    assert timed_regions(finished) == {}
+    for region in LIVE_REGIONS:  # still swapped when an event names the plan
+        assert f'id="{region}" data-live-region' in finished
+
+
 def drive_to_a_rollback(plans: Rollouts, plan_id: int) -> None:
     """Three checks ten minutes apart: too few errors to compare, then the same rate on
     both sides (healthy), then six times the errors with the feature (rolled back)."""

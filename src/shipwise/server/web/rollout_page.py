@@ -6,6 +6,17 @@ GET /projects/{p}/rollouts/{plan_id}          the plan (404 page for an unknown 
 GET /projects/{p}/releases/{key}/rollout      303 to the release's plan: the one under
                                               way, else the newest (the board's link)
 
+Live: decisions and verdict changes write audit records, which open pages follow
+(``live.py``); the checks in between are kept only as the charts' sampled points
+(``domain.rollout_samples``) and write none, on purpose. So while the runner watches
+the plan, the page declares ``data-live-every`` on the regions a check changes (state,
+steps, charts, verdicts) and ``static/live.js`` re-fetches and swaps those every
+``LIVE_EVERY_SECONDS`` while the tab is visible: the charts fill as the points arrive.
+A plan the runner no longer checks (paused or finished) declares nothing, so its page
+costs nothing. Why a cadence rather than a stream topic: an in-place sample overwrite
+(the newest point moving) and the "next check" change no row id a hub could watch, and
+a cadence needs no new read, no hub state, and works the same on every instance.
+
 ``show`` is also how an action answers when the service refused it: the same page,
 re-read (nothing changed), with the refusal in place (409) or the message beside the
 field (422).
@@ -26,10 +37,15 @@ from shipwise.server.web.routing import web_router
 from shipwise.server.web.session_auth import SignedIn, Viewer
 from shipwise.server.web.templating import render
 
-__all__ = ["MAX_PLAN_ID", "plan_id_of", "rollout_url", "router", "show"]
+__all__ = ["LIVE_EVERY_SECONDS", "MAX_PLAN_ID", "plan_id_of", "rollout_url", "router", "show"]
 
 router = web_router()
 MAX_PLAN_ID = 2**31 - 1  # as the API's PlanId
+# One page render every 5 s per visible tab watching a running plan (measured: 8 ms p50,
+# 14 ms p95 on SQLite, two guardrails, 42 points): the demo's minute-long steps gain a
+# point every ~2 s, so the charts visibly fill; a real week-long step changes less
+# often, and 5 s still costs little. live.js never refreshes more often than every 2 s.
+LIVE_EVERY_SECONDS = 5
 
 
 def rollout_url(project: str, plan_id: int) -> str:
@@ -70,7 +86,7 @@ def show(
         state_words=rollout_view.state_words(plan),
         status_words=rollout_view.STATUS_WORDS,
         steps=rollout_view.steps(plan, view.checks, view.now),
-        charts=guardrail_charts.guardrail_charts(plan.spec.guardrails, view.checks),
+        charts=guardrail_charts.guardrail_charts(plan.spec.guardrails, view.points),
         latest=rollout_view.verdicts(plan.judgements),
         history=rollout_view.history(view.checks),
         can={
@@ -87,6 +103,7 @@ def show(
         url=rollout_url(project, plan_id),
         release_link=None if plan.release is None else release_url(project, plan.release),
         now=view.now,
+        live_every=LIVE_EVERY_SECONDS if state.status in WATCHED else None,
     )
 
 

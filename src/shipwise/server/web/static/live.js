@@ -8,6 +8,13 @@
 // never replaced: the region is updated around it, and a small notice in the page's
 // status area (role="status") says the page was updated. The stream is closed while the tab is hidden (a browser
 // gives a site only 6 connections) and resumes from the last event it saw.
+//
+// Some changes write no audit record, so no event names them: a rollout's sampled checks
+// (its charts' points). A region that shows such data declares a cadence,
+// data-live-every="5" (seconds, never under MIN_EVERY_S), only while it changes that way
+// (a running plan); those regions are then re-fetched and swapped on that cadence while
+// the tab is visible, silently (no notice every few seconds), and not at all once the
+// fresh page declares no cadence (the plan finished). An open <details> stays open.
 "use strict";
 
 (() => {
@@ -16,10 +23,16 @@
   const project = location.pathname.split("/")[2];
   if (!since || !project || !window.EventSource || !window.fetch) return;
 
+  const MIN_EVERY_S = 2;
+  const ALL = "[data-live-region][id]";
+  const TIMED = "[data-live-region][data-live-every][id]";
+
   let lastId = since;
   let source = null;
+  let timer = null;
   let busy = false;
-  let again = false;
+  let wanted = null; // what the next fetch swaps: ALL (an event) or TIMED (the cadence)
+  let fetchedAt = performance.now(); // the page itself was fetched just now
 
   const declared = () => {
     const topics = new Set();
@@ -104,27 +117,49 @@
     return true;
   };
 
-  // Where the focus was, outside a kept form: found again in the fresh region.
+  // Where the focus was, outside a kept form: found again in the fresh region (by id, a
+  // link by where it goes, else the one element of its kind with the same text: the
+  // <summary> of a table a keyboard user opened).
   const refocus = (region, focused) => {
     let target = null;
     if (focused.id) target = document.getElementById(focused.id);
     else if (focused instanceof HTMLAnchorElement) {
       target = region.querySelector(`a[href="${CSS.escape(focused.getAttribute("href") || "")}"]`);
+    } else {
+      const text = focused.textContent;
+      const same = Array.from(region.getElementsByTagName(focused.tagName)).filter(
+        (element) => element.textContent === text,
+      );
+      if (same.length === 1) target = same[0];
     }
     if (target instanceof HTMLElement) target.focus({ preventScroll: true });
   };
 
+  // A <details> the person opened (or closed) stays so in the fresh copy: matched by its
+  // summary's text, which names what it holds ("The numbers of errors, …").
+  const keepDisclosures = (region, copy) => {
+    const label = (details) => details.querySelector("summary")?.textContent ?? "";
+    const fresh = new Map();
+    for (const details of copy.querySelectorAll("details")) fresh.set(label(details), details);
+    for (const details of region.querySelectorAll("details")) {
+      const twin = fresh.get(label(details));
+      if (twin) twin.open = details.open;
+    }
+  };
+
   // -- swapping regions -------------------------------------------------------------
 
-  const swap = (page) => {
+  const swap = (page, which) => {
     let kept = false;
-    for (const region of document.querySelectorAll("[data-live-region][id]")) {
+    for (const region of document.querySelectorAll(which)) {
       const fresh = page.getElementById(region.id);
       if (!fresh || !fresh.hasAttribute("data-live-region")) continue;
       const using = Array.from(region.querySelectorAll("form")).filter(inUse);
       if (using.length === 0) {
         const focused = region.contains(document.activeElement) ? document.activeElement : null;
         const copy = document.importNode(fresh, true);
+        keepDisclosures(region, copy);
+        if (copy.isEqualNode(region)) continue; // nothing new: leave the person's page be
         region.replaceWith(copy);
         if (focused) refocus(copy, focused);
         continue;
@@ -158,15 +193,17 @@
       : `Updated at ${at}.`;
   };
 
-  const refresh = async () => {
-    if (busy) {
-      again = true;
-      return;
-    }
+  // One fetch at a time; what arrives meanwhile is done once, after it (an event's
+  // refresh covers the cadence's regions too).
+  const refresh = async (which = ALL) => {
+    if (wanted !== ALL) wanted = which;
+    if (busy) return;
     busy = true;
     try {
-      do {
-        again = false;
+      while (wanted) {
+        const swapping = wanted;
+        wanted = null;
+        fetchedAt = performance.now();
         const response = await fetch(location.href, {
           credentials: "same-origin",
           cache: "no-store",
@@ -177,21 +214,50 @@
           return;
         }
         const page = new DOMParser().parseFromString(await response.text(), "text/html");
-        notice(swap(page));
+        const kept = swap(page, swapping);
+        if (swapping === ALL) notice(kept);
         document.dispatchEvent(new CustomEvent("shipwise:updated"));
-      } while (again);
+      }
     } catch (_error) {
       // The network failed: the stream reconnects, and the next change tries again.
+      wanted = null;
     } finally {
       busy = false;
+      if (source) schedule(); // a fresh page may declare a cadence, or none any more
     }
   };
+
+  // -- the cadence ------------------------------------------------------------------
+
+  const cadence = () => {
+    let every = Infinity;
+    for (const element of document.querySelectorAll(TIMED)) {
+      const seconds = Number(element.dataset.liveEvery);
+      if (seconds > 0) every = Math.min(every, seconds);
+    }
+    return Number.isFinite(every) ? Math.max(MIN_EVERY_S, every) : null;
+  };
+
+  // The next timed refresh, counted from the end of the last one (a slow server is
+  // never asked again before it answered). Only while the stream runs: both stop
+  // while the tab is hidden or after the server said "bye".
+  function schedule() {
+    if (timer !== null) return;
+    const every = cadence();
+    if (every === null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      refresh(TIMED);
+    }, every * 1000);
+  }
 
   // -- the stream -------------------------------------------------------------------
 
   function stop() {
     if (source) source.close();
     source = null;
+    clearTimeout(timer);
+    timer = null;
   }
 
   function start() {
@@ -203,11 +269,19 @@
     });
     // The server ended it for good (signed out, or a newer tab took its place).
     source.addEventListener("bye", stop);
+    schedule();
   }
 
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden") stop();
-    else start();
+    if (document.visibilityState === "hidden") {
+      stop();
+      return;
+    }
+    start();
+    // Back from a hidden tab: the stream replays the events it missed, but the timed
+    // regions may be minutes old: fetched now, unless they were within the cadence.
+    const every = cadence();
+    if (every !== null && performance.now() - fetchedAt >= every * 1000) refresh(TIMED);
   });
   if (document.visibilityState !== "hidden") start();
 })();
