@@ -46,7 +46,7 @@ def test_settings_page__a_token_created_and_a_policy_refused__pass_axe(
     assert page.get_by_role("heading", name="Environments and pipeline").count() == 1
     assert_accessible(page)
 
-    page.get_by_label("Name").fill("browser-web")
+    page.get_by_label("Name", exact=True).fill("browser-web")  # not a channel's name
     page.get_by_label("Kind").select_option("server")
     page.get_by_label("Environment (SDK keys)").select_option("dev")
     with page.expect_navigation():

@@ -3,23 +3,22 @@ PostgreSQL: the pipeline's stages in order with their gates in words; a token cr
 from the page is shown once and works against the API, and revoked from the page stops
 working; a policy with three mistakes lists all three by line and key and applies
 nothing; a valid one applies; a weakening one becomes a change request; a viewer reads
-and sees no form, and a forged POST is 403; a POST without the CSRF token is 403."""
+and sees no form, and a forged POST is 403; a POST without the CSRF token is 403.
+Channels: test_settings_channels.py."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.integration.web.release_pages import API, PROJECT, World, read, world
+from tests.integration.web.release_pages import API, PROJECT, World, read
+from tests.integration.web.settings_pages import SETTINGS, post_forms, team, words
 
-SETTINGS = f"/projects/{PROJECT}/settings"
-# ada administers the project (tokens and policy); rita manages releases (policy only).
-MORE_PEOPLE = {"ada": "admin", "rita": "release-manager"}
+__all__ = ["team"]  # a fixture
+
 THREE_MISTAKES = """\
 timezone = "UTC"
 
@@ -33,17 +32,6 @@ bogus = true
 """
 
 
-@pytest.fixture
-def team(database_url: str, tmp_path: Path) -> Iterator[World]:
-    with world(database_url, tmp_path) as made:
-        for name, role in MORE_PEOPLE.items():
-            body = {"name": name, "kind": "api", "project": PROJECT, "role": role}
-            response = made.admin.post("/api/v1/tokens", json=body)
-            assert response.status_code == 201, response.text
-            made.tokens[name] = response.json()["secret"]
-        yield made
-
-
 def policy(team: World) -> dict[str, Any]:
     response = team.admin.get(f"{API}/policy")
     assert response.status_code == 200, response.text
@@ -53,16 +41,6 @@ def policy(team: World) -> dict[str, Any]:
 def token_names(team: World) -> list[str]:
     response = team.admin.get("/api/v1/tokens", params={"project": PROJECT})
     return [t["name"] for t in response.json()["tokens"]]
-
-
-def words(response: httpx.Response) -> str:
-    """The page's text as a person reads it: no space before a colon or comma that
-    follows an element (<strong>Approvals</strong>: …)."""
-    return read(response).text.replace(" :", ":").replace(" ,", ",")
-
-
-def post_forms(html: str) -> list[str]:
-    return re.findall(r'<form method="post" action="([^"]+)"', html)
 
 
 def test_settings__the_pipeline_in_order__each_stage_with_its_gates_in_words(team: World) -> None:

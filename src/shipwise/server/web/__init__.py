@@ -19,6 +19,7 @@ from shipwise.server.web import (
     board,
     change_request_actions,
     change_requests_page,
+    channel_actions,
     flag_actions,
     flag_page,
     flags_page,
@@ -39,7 +40,7 @@ STATIC_PATH = "/static"
 # Page modules, each with its ``router``; their paths never overlap, so order is free.
 PAGES: tuple[ModuleType, ...] = (board, release_page, release_actions, flags_page, flag_page)
 PAGES += (flag_actions, sign_in)
-PAGES += (audit_page, settings_page, settings_actions)
+PAGES += (audit_page, settings_page, settings_actions, channel_actions)
 PAGES += (rollout_page, rollout_actions)
 PAGES += (change_requests_page, change_request_actions)
 

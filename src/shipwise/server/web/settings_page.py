@@ -8,6 +8,8 @@
 - Tokens and SDK keys: listed, created and revoked by those who may manage tokens (the
   token service refuses everyone else, so the section says so instead).
 - Metric definitions: read, settings with their secrets starred as the API shows them.
+- Notification channels: listed (kind, settings, which secrets are set, never a value);
+  added, tested and removed by those who may manage them (``channel_actions``).
 
 Every part reads what the API's routes read, with the viewer's principal. ``show`` is
 also how an action answers in place: a new token's secret (this once), a policy's
@@ -29,9 +31,11 @@ from shipwise.domain.policy import parse_policy
 from shipwise.domain.policy_model import Policy, StageGates
 from shipwise.domain.releases import ChangeKind, Release
 from shipwise.server.bootstrap import Services
+from shipwise.server.services.channels import TestAnswer
 from shipwise.server.services.metric_catalog import public_definition
 from shipwise.server.services.policies import PolicyOutcome
 from shipwise.server.services.tokens import IssuedToken, TokenView
+from shipwise.server.web.channel_forms import FORMS as CHANNEL_FORMS
 from shipwise.server.web.deps import ServicesDep
 from shipwise.server.web.routing import web_router
 from shipwise.server.web.session_auth import SignedIn, Viewer
@@ -61,7 +65,8 @@ class StageView:
 class Shown:
     """What an action left to show in place, beside the page as it stands: ``status``,
     the form at fault (``action``) with its ``errors`` and what was typed, a new token's
-    secret (this response only), a policy's every problem or its change request."""
+    secret (this response only), a policy's every problem or its change request, what a
+    channel answered a test message (``tested``: its name and the answer)."""
 
     status: int = 200
     action: str | None = None
@@ -70,6 +75,7 @@ class Shown:
     issued: IssuedToken | None = None
     problems: tuple[Any, ...] = ()  # engine.problems.Problem: line, path, text
     pending: PolicyOutcome | None = None
+    tested: tuple[str, TestAnswer] | None = None
 
 
 def _pipeline(policy: Policy, project: str) -> list[StageView]:
@@ -132,6 +138,8 @@ def show(
         kinds=[k.value for k in TokenKind],
         roles=[r.value for r in Role],
         metrics=metrics,
+        channels=services.channels.list(principal, project),
+        channel_forms=CHANNEL_FORMS,
     )
 
 
