@@ -38,6 +38,7 @@ from shipwise.server.services.policies import PolicyService
 from shipwise.server.services.principal import SYSTEM, Principal
 from shipwise.server.services.projects import ProjectService
 from shipwise.server.services.promotion import PromotionService
+from shipwise.server.services.release_board import ReleaseBoard
 from shipwise.server.services.releases import ReleaseService
 from shipwise.server.services.rollback import RollbackService
 from shipwise.server.storage.bus import LocalBus
@@ -88,6 +89,7 @@ class World:
     rollback: RollbackService
     policies: PolicyService
     change_requests: ChangeRequestService
+    board: ReleaseBoard
     deliveries: int = 0  # GitHub deliveries so far: each new one gets the next id
 
     def person(self, name: str, role: Role = Role.DEVELOPER) -> Principal:
@@ -191,4 +193,5 @@ def build_world(clock: SteppingClock) -> World:
         rollback=wired.rollback,
         policies=wired.policies,
         change_requests=wired.change_requests,
+        board=wired.board,
     )

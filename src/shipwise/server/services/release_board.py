@@ -16,13 +16,22 @@ policy, the releases in progress and the evidence of every card once for all its
 The "released" column shows the newest ``RELEASED_SHOWN`` releases (as peers' boards cap
 their done column) and says how many more there are; ``BoardFilter.all_released`` shows
 them all. Without a filter only those are read, so a long history costs nothing.
+
+A board is kept for a few seconds of the store's time and reused while nothing changed:
+every change writes an audit record in its own transaction, so the audit chain's head
+(one row) says whether anything did, on every instance. Open boards are redrawn on
+each change (live updates), and several people watching one project ask for the same
+board at once; what changes with time alone (a freeze or a business-hours gate opening,
+a fix falling overdue) shows at most ``REUSE_FOR`` late.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from shipwise.domain import gates
@@ -38,7 +47,7 @@ from shipwise.domain.releases import (
     ReleaseStatus,
     Severity,
 )
-from shipwise.server.ports import Clocked, RolloutPlanStore, StoreOf
+from shipwise.server.ports import AuditStore, Clocked, RolloutPlanStore, StoreOf
 from shipwise.server.services._common import project_or_404
 from shipwise.server.services.errors import Invalid
 from shipwise.server.services.principal import Principal
@@ -64,9 +73,11 @@ ROLLING_OUT = "rolling-out"
 RELEASED = "released"
 MAX_OWNER_FILTER = 100  # a person's name; longer is not a name anyone has here
 RELEASED_SHOWN = 10  # the newest released cards shown unless all are asked for
+REUSE_FOR = timedelta(seconds=5)  # a board unchanged since is reused this long
+KEPT_BOARDS = 64  # (project, filter) pairs remembered, the least recently asked dropped
 
 
-class BoardTx(DecideTx, RolloutPlanStore, Clocked, Protocol):
+class BoardTx(DecideTx, RolloutPlanStore, AuditStore, Clocked, Protocol):
     """What the board reads: the gates' inputs (``DecideTx``), the rollout plans that
     make a release "rolling out", and the store's clock."""
 
@@ -162,6 +173,9 @@ class ReleaseBoard:
     def __init__(self, store: StoreOf[BoardTx], policy: ReleasePolicy) -> None:
         self._store = store
         self._policy = policy
+        # (project, filter) -> (the audit chain's head then, the board)
+        self._kept: OrderedDict[tuple[str, BoardFilter], tuple[str | None, Board]] = OrderedDict()
+        self._keeping = threading.Lock()
 
     def board(
         self, principal: Principal, project_key: str, wanted: BoardFilter = BoardFilter()
@@ -174,6 +188,10 @@ class ReleaseBoard:
             now = tx.now()
             project = project_or_404(tx, project_key)
             principal.require(Action.READ, project)
+            head = tx.audit_chain_head()
+            kept = self._reusable((project_key, wanted), head, now)
+            if kept is not None:
+                return kept
             policy = self._policy.policy_for(tx, project)
             in_progress = tx.list_releases(project.id, status=ReleaseStatus.IN_PROGRESS)
             released, released_total = self._released(tx, project.id, wanted)
@@ -204,7 +222,7 @@ class ReleaseBoard:
         columns = [(NEW, "New")]
         columns += [(s.environment, s.environment) for s in policy.stages]
         columns += [(ROLLING_OUT, "Rolling out"), (RELEASED, "Released")]
-        return Board(
+        board = Board(
             project=project_key,
             columns=tuple(Column(k, t, tuple(placed.get(k, ()))) for k, t in columns),
             now=now,
@@ -212,6 +230,27 @@ class ReleaseBoard:
             total=len(in_progress) + released_total,
             released_hidden=hidden,
         )
+        self._keep((project_key, wanted), head, board)
+        return board
+
+    def _reusable(
+        self, key: tuple[str, BoardFilter], head: str | None, now: datetime
+    ) -> Board | None:
+        """The board made for ``key`` when the audit chain's head was ``head``, if it is
+        younger than ``REUSE_FOR``."""
+        with self._keeping:
+            kept = self._kept.get(key)
+            if kept is None or kept[0] != head or not now - REUSE_FOR <= kept[1].now <= now:
+                return None
+            self._kept.move_to_end(key)
+            return kept[1]
+
+    def _keep(self, key: tuple[str, BoardFilter], head: str | None, board: Board) -> None:
+        with self._keeping:
+            self._kept[key] = (head, board)
+            self._kept.move_to_end(key)
+            while len(self._kept) > KEPT_BOARDS:
+                self._kept.popitem(last=False)
 
     @staticmethod
     def _released(tx: BoardTx, project_id: int, wanted: BoardFilter) -> tuple[list[Release], int]:
