@@ -11,14 +11,14 @@ a browser is, asks for each page ``--repeats`` times over HTTP on loopback, one 
 at a time. The time is the whole request as the client sees it (loopback adds well
 under a millisecond); the first request of each page is a warm-up and is not counted.
 
-Pages: the board (the released column capped at the newest ten; asked again with
-nothing changed, the server reuses it for up to 5 s), the board with a change (a flag
-switched through the admin API, not timed) before each request, so it is drawn anew
-every time, the board with every released card, the flags table (its first page of 50 of the 1,000 flags), a later page
-filtered by tag and key, the "rolling out" filter (judged from the rules of every flag
-that is on somewhere, then paged), one flag's page, one rollout's page
-(``/projects/{p}/rollouts/{id}``; reported "missing" while the server answers 404) and,
-if the server has the live stream (``/projects/{p}/live``), the time from sending a
+Pages: the board (the released column capped at the newest ten; asked again with nothing
+changed, the server reuses it for up to 5 s), the board with a change (a flag switched
+through the admin API, not timed) before each request, so it is drawn anew every time,
+the board with every released card, the flags table (its first page of 50 of the 1,000
+flags), a later page filtered by tag and key, the "rolling out" filter (judged from the
+rules of every flag that is on somewhere, then paged), one flag's page, one rollout's
+page (``/projects/{p}/rollouts/{id}``; reported "missing" while the server answers 404)
+and, if the server has the live stream (``/projects/{p}/live``), the time from sending a
 change (a flag switched on or off through the admin API) to its event on an open stream.
 
 The times are wall-clock, so a busy machine inflates them, the high percentiles most: the

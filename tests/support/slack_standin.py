@@ -9,7 +9,8 @@ a limit is answered as Slack does (400 ``invalid_blocks``) and its problems reco
 
 ``posts`` records every accepted message, ``updates`` every accepted ``chat.update``;
 ``refuse(status, times, retry_after)`` answers the next requests with that status (a 429
-with ``Retry-After``); ``hold()`` keeps requests waiting until ``release()``.
+with ``Retry-After``); ``hold()`` keeps requests waiting until ``release()`` (at most
+30 s); ``arrived`` counts requests as they come, held or not.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class SlackStandin:
     updates: list[Message] = field(default_factory=list)
     problems: list[list[str]] = field(default_factory=list)
     requests: int = 0
+    arrived: int = 0  # requests that reached the stand-in, answered or still held
     _refusals: list[tuple[int, float | None]] = field(default_factory=list)
     _open: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -103,6 +105,8 @@ class SlackStandin:
     def answer(
         self, path: str, headers: dict[str, str], body: dict[str, Any]
     ) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            self.arrived += 1
         self._open.wait(30)
         with self._lock:
             self.requests += 1

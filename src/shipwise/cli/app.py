@@ -13,8 +13,8 @@ from rich.text import Text
 from shipwise.cli import demo as demo_module
 from shipwise.cli.audit_cmd import audit_app
 from shipwise.cli.change_cmd import change_app
-from shipwise.cli.channel_cmd import channel_app
 from shipwise.cli.db_cmd import db_app
+from shipwise.cli.delivery_cmd import channel_app  # the channel commands, deliveries too
 from shipwise.cli.deploy_cmd import ci_app, deploy_app
 from shipwise.cli.env_cmd import env_app
 from shipwise.cli.errors import reported
@@ -34,6 +34,7 @@ from shipwise.cli.runner_cmd import runner
 from shipwise.cli.segment_cmd import segment_app
 from shipwise.cli.serve_cmd import serve
 from shipwise.cli.simulate_cmd import simulate
+from shipwise.cli.subscription_cmd import channel_app as _subscriptions  # noqa: F401
 from shipwise.cli.token_cmd import token_app
 from shipwise.engine import Snapshot, SnapshotError
 

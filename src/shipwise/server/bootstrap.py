@@ -44,6 +44,7 @@ from shipwise.server.ports import (
 from shipwise.server.services.audit import AuditService
 from shipwise.server.services.change_requests import ChangeRequestService
 from shipwise.server.services.channels import ChannelService
+from shipwise.server.services.deliveries import DeliveryService
 from shipwise.server.services.evidence import EvidenceService
 from shipwise.server.services.flags import FlagService
 from shipwise.server.services.github_intake import GitHubIntake
@@ -65,13 +66,14 @@ from shipwise.server.services.rollouts import RolloutService
 from shipwise.server.services.runner import RolloutRunner
 from shipwise.server.services.segments import SegmentService
 from shipwise.server.services.snapshots import SnapshotService
+from shipwise.server.services.subscriptions import SubscriptionService
 from shipwise.server.services.tokens import TokenService
 from shipwise.server.services.web_sessions import WebSessionService
 from shipwise.server.settings import Settings
 from shipwise.server.storage.bus import LocalBus
 from shipwise.server.storage.database import Database
 from shipwise.server.storage.locks import PostgresAdvisoryLock, SqliteLease
-from shipwise.server.worker import RunnerLoop
+from shipwise.server.worker import DeliveryLoop, RunnerLoop
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +109,11 @@ class Wired(Generic[StoreT]):
     web_sessions: WebSessionService
     board: ReleaseBoard
     channels: ChannelService
+    subscriptions: SubscriptionService
     release_notes: ReleaseNotesService
+    deliveries: DeliveryService
     runner_loop: RunnerLoop | None = None  # started by ``start_runner``
+    delivery_loop: DeliveryLoop | None = None  # started with it, delivers while it holds
     first_admin_secret: str | None = None  # set when first start generated one
 
     @property
@@ -125,9 +130,14 @@ class Wired(Generic[StoreT]):
             self.runner_loop = RunnerLoop(self.runner, lock, interval)
             self.metric_catalog.on_wake = self.runner_loop.nudge
             self.runner_loop.start()
+            loop = self.runner_loop
+            self.delivery_loop = DeliveryLoop(self.notifications, lambda: loop.holding, interval)
+            self.delivery_loop.start()
         return self.runner_loop
 
     def close(self: Wired[Database]) -> None:
+        if self.delivery_loop is not None:
+            self.delivery_loop.stop()
         if self.runner_loop is not None:
             self.runner_loop.stop()
         self.bus.close()
@@ -247,6 +257,8 @@ def wire_services(
         web_sessions=WebSessionService(store, people_clock),
         board=ReleaseBoard(store, release_policy),
         channels=ChannelService(store, box, senders),
+        subscriptions=SubscriptionService(store),
+        deliveries=DeliveryService(store),
         # Remote repositories are cloned under the data directory (``build``); elsewhere
         # (the service tests) under the temporary directory.
         release_notes=ReleaseNotesService(

@@ -3,9 +3,11 @@
 ``shipwise serve --demo`` starts this beside the server: a daemon thread that, once the
 server answers, runs the real Python SDK against it with a server key for production
 (made on the first demo start and kept in the data directory, so later starts reuse it
-instead of issuing another). A few hundred users a second are evaluated on the rolling
-flag (exposures) and some of them ``track`` an error (the guardrail's metric); the SDK
-sends both through the ordinary push path every two seconds.
+instead of issuing another). A few hundred users a second are evaluated on the demo's
+rollout flags (exposures) and some of them ``track`` an error (the guardrail's metric):
+more of those who have a faulty feature on (``demo_cycle.error_rate``). The SDK sends
+both through the ordinary push path every two seconds. Beside it runs the thread that
+starts the demo's next rollout when one ends (``demo_cycle``); ``stop`` ends both.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from shipwise.sdk import Client
-from shipwise.server.demo_world import DEMO_PROJECT, ERROR_EVENT, ROLLING_FLAG
+from shipwise.server.demo_cycle import FEATURES, error_rate, start_demo_cycle
+from shipwise.server.demo_world import DEMO_PROJECT, ERROR_EVENT
 from shipwise.server.services.principal import SYSTEM
 
 if TYPE_CHECKING:
@@ -33,7 +36,6 @@ KEY_FILE = "demo-sdk-key"
 USERS = 5_000  # distinct synthetic users
 USERS_PER_TICK = 20
 TICK_SECONDS = 0.05
-ERROR_RATE = 0.02  # the same with and without the feature: a healthy rollout
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0  # the SDK's close: its stream, its last counts (2 s guards each)
 
@@ -80,8 +82,8 @@ def _drive(url: str, key: str, stop: threading.Event) -> None:
         while not stop.wait(TICK_SECONDS):
             for _ in range(USERS_PER_TICK):
                 context = {"userId": f"user-{rng.randrange(USERS)}"}
-                client.is_enabled(ROLLING_FLAG, context)
-                if rng.random() < ERROR_RATE:
+                enabled = {f.flag for f in FEATURES if client.is_enabled(f.flag, context)}
+                if rng.random() < error_rate(enabled):
                     client.track(ERROR_EVENT, context)
     finally:
         client.close()
@@ -90,8 +92,8 @@ def _drive(url: str, key: str, stop: threading.Event) -> None:
 class DemoTraffic:
     """The running synthetic users."""
 
-    def __init__(self, thread: threading.Thread, stop: threading.Event) -> None:
-        self._thread = thread
+    def __init__(self, threads: list[threading.Thread], stop: threading.Event) -> None:
+        self._threads = threads  # the users, and the demo's next rollouts (demo_cycle)
         self._stop = stop
 
     def stop(self) -> None:
@@ -99,12 +101,13 @@ class DemoTraffic:
         yet sent reach the server, which must still be listening (it blocks: call it
         off the event loop)."""
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(STOP_TIMEOUT_S)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(STOP_TIMEOUT_S)
 
 
 def start_demo_traffic(services: Services, settings: Settings) -> DemoTraffic:
-    """Start the synthetic users."""
+    """Start the synthetic users, and the thread that starts the demo's next rollouts."""
     # A server listening on every interface is reached on loopback.
     wildcard = settings.host in ("0.0.0.0", "::", "[::]")  # noqa: S104
     host = "127.0.0.1" if wildcard else settings.host
@@ -115,4 +118,4 @@ def start_demo_traffic(services: Services, settings: Settings) -> DemoTraffic:
         target=_drive, args=(url, key, stop), name="demo-traffic", daemon=True
     )
     thread.start()
-    return DemoTraffic(thread, stop)
+    return DemoTraffic([thread, start_demo_cycle(services, stop)], stop)

@@ -6,14 +6,21 @@ server instances exactly one runs plans; when it dies, another takes over.
 While the database cannot serve (a full disk, a lock, a database that is down) the loop
 keeps going: it says once that the runner is paused and why, retries every round, and
 says once that it carries on. A plan's step is applied in one transaction, so a round
-cut short by storage leaves the plan due, and the next round applies it once."""
+cut short by storage leaves the plan due, and the next round applies it once.
+
+The outbox is delivered by ``DeliveryLoop``, beside it: a channel that hangs holds up
+neither a runner round nor another channel."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
 
-from shipwise.server.ports import RunnerLock, StorageProblem, StorageUnavailable
+from shipwise.server.ports import OutboxItem, RunnerLock, StorageProblem, StorageUnavailable
+from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.runner import RolloutRunner
 
 log = logging.getLogger(__name__)
@@ -79,3 +86,84 @@ class RunnerLoop:
         if self._thread.is_alive():
             self._thread.join(timeout=10)
         self._lock.release()
+
+
+class DeliveryLoop:
+    """Delivers the outbox in a thread of its own, only while this process holds the
+    runner's lock (``holding``), so two instances never send one item. Each destination's
+    queue runs in a thread of its own and a destination still busy (a channel that hangs
+    until its timeout) is skipped by later rounds: it delays only its own messages, and
+    neither the runner's rounds nor the other destinations wait for it."""
+
+    def __init__(
+        self, notifications: Notifications, holding: Callable[[], bool], interval: float = 1.0
+    ) -> None:
+        self._notifications = notifications
+        self._holding = holding
+        self._interval = interval
+        self._stop = threading.Event()
+        self._busy: dict[str, threading.Thread] = {}  # destination -> its delivery
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="shipwise-delivery", daemon=True)
+        self.storage_problem: StorageProblem | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def run_once(self) -> int:
+        """One round: start every due destination that is not busy; how many started."""
+        if not self._holding():
+            return 0
+        now, queues = self._notifications.due_queues()
+        started = 0
+        for channel, items in queues.items():
+            # Daemon threads: a channel hanging until its timeout never holds up shutdown.
+            thread = threading.Thread(
+                target=self._deliver,
+                args=(channel, items, now),
+                name=f"shipwise-deliver-{channel}",
+                daemon=True,
+            )
+            with self._lock:
+                if channel in self._busy:
+                    continue
+                self._busy[channel] = thread
+            thread.start()
+            started += 1
+        return started
+
+    def _deliver(self, channel: str, items: list[OutboxItem], now: datetime) -> None:
+        try:
+            self._notifications.deliver_queue(items, now)
+        except Exception:  # the next round retries; a stopped server's store is closed
+            if not self._stop.is_set():
+                log.exception("delivery to %s failed", channel)
+        finally:
+            with self._lock:
+                self._busy.pop(channel, None)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except StorageUnavailable as error:
+                if error.problem != self.storage_problem:
+                    log.warning("deliveries paused: storage unavailable (%s)", error.problem)
+                self.storage_problem = error.problem
+            except Exception:  # a bad round must not end the loop; the next retries
+                log.exception("delivery round failed")
+            else:
+                self.storage_problem = None
+            self._stop.wait(self._interval)
+
+    def stop(self, grace: float = 2.0) -> None:
+        """Stop starting deliveries; give those under way ``grace`` seconds to finish
+        (a channel that hangs is left to its daemon thread, not waited for)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        deadline = time.monotonic() + grace
+        with self._lock:
+            under_way = list(self._busy.values())
+        for thread in under_way:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))

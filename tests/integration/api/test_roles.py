@@ -24,6 +24,8 @@ from tests.integration.api.helpers import as_token, issue, newest_audit_id
 from tests.support.git_repos import make_repo
 from tests.support.server import RunningServer, running_server
 
+from shipwise.server.ports import DeliveryState, Notification
+
 PRINCIPALS = (
     "viewer",
     "developer",
@@ -195,6 +197,13 @@ ENDPOINTS = [
     Endpoint("PATCH", f"{P}/channels/ops", CHANNEL_MANAGERS, {"settings": {}}),
     Endpoint("DELETE", f"{P}/channels/gone-{{who}}", CHANNEL_MANAGERS),
     Endpoint("POST", f"{P}/channels/ops/test", CHANNEL_MANAGERS),
+    Endpoint("GET", f"{P}/deliveries?state=failed", MEMBERS),
+    Endpoint("POST", f"{P}/deliveries/{{delivery}}/retry", CHANNEL_MANAGERS),
+    Endpoint("GET", f"{P}/subscriptions", MEMBERS),
+    Endpoint(
+        "POST", f"{P}/subscriptions", CHANNEL_MANAGERS, {"channel": "ops", "events": ["rollout.*"]}
+    ),
+    Endpoint("DELETE", f"{P}/subscriptions/{{cr:sub-{{who}}}}", CHANNEL_MANAGERS),
     Endpoint("GET", f"{P}/repository", MEMBERS),
     Endpoint("PUT", f"{P}/repository", POLICY_MANAGERS, {"location": "{repo}"}),
     Endpoint("GET", f"{P}/releases/notes-1/notes", MEMBERS),
@@ -229,6 +238,7 @@ class World:
     plans: dict[str, int]  # rollout plans started for the table, by name
     requests: dict[str, int]  # change requests opened for the table, by name
     repo: str  # the project's git repository, for the release-notes routes
+    delivery: int  # an undelivered outbox item of channel ops, for "{delivery}"
 
 
 @pytest.fixture(scope="module")
@@ -255,8 +265,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             added = admin.post(f"{P}/channels", json={"name": name, "kind": "log"})
             assert added.status_code == 201, added.text
         requests = _change_requests(server, admin, secrets)
+        for who in PRINCIPALS:  # one subscription per principal to remove (it happens once)
+            body = {"channel": "ops", "events": ["promotion.done"]}
+            added = admin.post(f"{P}/subscriptions", json=body)
+            assert added.status_code == 201, added.text
+            requests[f"sub-{who}"] = added.json()["id"]
         repo = _repository(data / "repo", admin)
-        yield World(server, admin, secrets, plans, requests, repo)
+        delivery = _delivery(server)
+        yield World(server, admin, secrets, plans, requests, repo, delivery)
         admin.close()
 
 
@@ -356,7 +372,22 @@ def _change_requests(
     return requests
 
 
+def _delivery(server: RunningServer) -> int:
+    """A message queued for channel ops (this server runs no delivery loop: it stays
+    undelivered, so sending it again is always allowed to those who may)."""
+    store = server.services.database
+    with store.transaction() as tx:
+        project = tx.get_project("default")
+        assert project is not None
+        [ops] = [c for c in tx.list_channels(project.id) if c.name == "ops"]
+        note = Notification("rollout.advance", "default", "queued", "for ops", tx.now())
+        tx.enqueue(f"channel:{ops.id}", note)
+    with store.read() as tx:
+        return tx.list_deliveries([f"channel:{ops.id}"], list(DeliveryState), 1)[0].id
+
+
 def _paths(world: World, path: str) -> str:
+    path = path.replace("{delivery}", str(world.delivery))
     path = PLAN_OF.sub(lambda m: str(world.plans[m.group(1)]), path)
     return CR_OF.sub(lambda m: str(world.requests.get(m.group(1), world.requests["shown"])), path)
 
@@ -427,6 +458,7 @@ _TEMPLATE = {
     "/metrics/gone-{who}": "/metrics/{name}",
     "/channels/ops": "/channels/{channel}",
     "/channels/gone-{who}": "/channels/{channel}",
+    "/subscriptions/{cr:sub-{who}}": "/subscriptions/{subscription}",
 }
 _PLAN_PATH = re.compile(r"/rollouts/\{plan:(?:[^{}]|\{who\})+\}")
 _CR_PATH = re.compile(r"/change-requests/\{cr:(?:[^{}]|\{who\})+\}")

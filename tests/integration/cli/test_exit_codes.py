@@ -127,6 +127,11 @@ SERVER_ROWS: dict[str, Row] = {
     "channel show": _row(f"{UNKNOWN} -p {{p}}"),
     "channel remove": _row(f"{UNKNOWN} -p {{p}}"),
     "channel test": _row(f"{UNKNOWN} -p {{p}}"),
+    "channel deliveries": _row(f"-p {UNKNOWN}"),
+    "channel retry": _row("999999 -p {p}"),
+    "channel subscribe": _row(f"{UNKNOWN} --events rollout.* -p {{p}}"),
+    "channel subscriptions": _row(f"-p {UNKNOWN}"),
+    "channel unsubscribe": _row("999999 -p {p}"),
     "rollback": _row(f"{UNKNOWN} -r why -p {{p}}", "rel-gone -r why -p {p}"),
 }
 

@@ -15,6 +15,7 @@ from sqlalchemy import inspect, text
 
 from shipwise.domain.audit import verify_chain
 from shipwise.server.ports import AuditEntry, Change
+from shipwise.server.storage import communication_tables  # noqa: F401  (its tables on Base)
 from shipwise.server.storage.database import MIGRATIONS, Database
 from shipwise.server.storage.tables import Base
 

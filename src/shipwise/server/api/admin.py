@@ -15,6 +15,7 @@ from shipwise.server.api import (
     admin_audit,
     admin_change_requests,
     admin_channels,
+    admin_deliveries,
     admin_flag_rules,
     admin_flags,
     admin_import,
@@ -26,6 +27,7 @@ from shipwise.server.api import (
     admin_rollouts,
     admin_segments,
     admin_sign_in,
+    admin_subscriptions,
     admin_tokens,
 )
 
@@ -50,5 +52,7 @@ for module in (
     admin_metrics,
     admin_sign_in,
     admin_channels,
+    admin_subscriptions,
+    admin_deliveries,
 ):
     router.include_router(module.router)

@@ -36,7 +36,7 @@ from shipwise.server.ports.metrics import (
     MetricWindow,
 )
 from shipwise.server.ports.notify import Notification, NotificationFailed, Notifier
-from shipwise.server.ports.outbox import OutboxItem, OutboxStore
+from shipwise.server.ports.outbox import Delivery, DeliveryState, OutboxItem, OutboxStore
 from shipwise.server.ports.projects import Environment, Project, ProjectStore
 from shipwise.server.ports.release_notes import (
     GitHistory,
@@ -61,6 +61,7 @@ from shipwise.server.ports.segments import SegmentRecord, SegmentStore
 from shipwise.server.ports.sessions import SessionStore, SignInLinkRecord, WebSessionRecord
 from shipwise.server.ports.snapshots import EnvironmentState, SnapshotStore
 from shipwise.server.ports.store import Clock, Clocked, Store, StoreOf, Transaction
+from shipwise.server.ports.subscriptions import SubscriptionRecord, SubscriptionStore
 from shipwise.server.ports.tokens import TokenRecord, TokenStore
 
 __all__ = [
@@ -79,6 +80,8 @@ __all__ = [
     "Clock",
     "Clocked",
     "Delivered",
+    "Delivery",
+    "DeliveryState",
     "Environment",
     "EnvironmentState",
     "EventTotals",
@@ -126,6 +129,8 @@ __all__ = [
     "Store",
     "StoreOf",
     "StoredNotes",
+    "SubscriptionRecord",
+    "SubscriptionStore",
     "TemplateStore",
     "TokenRecord",
     "TokenStore",

@@ -27,6 +27,7 @@ from shipwise.server.ports.rollouts import RolloutStore
 from shipwise.server.ports.segments import SegmentStore
 from shipwise.server.ports.sessions import SessionStore
 from shipwise.server.ports.snapshots import SnapshotStore
+from shipwise.server.ports.subscriptions import SubscriptionStore
 from shipwise.server.ports.tokens import TokenStore
 
 Clock = Callable[[], datetime]
@@ -58,6 +59,7 @@ class Transaction(
     SessionStore,
     ChannelStore,
     ReleaseNotesStore,
+    SubscriptionStore,
     Protocol,
 ):
     """One unit of work: everything done through it commits together, or not at all.

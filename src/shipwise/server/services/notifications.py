@@ -11,8 +11,13 @@ A project's channels (``channels.py``) each get their own outbox item
 destination is delivered in its own thread: one that is down (a 500, a 429, a timeout)
 delays only its own messages. A channel's queue goes in
 order and stops at its first failure for the round; it is paced (Slack: one message a
-second) and waits out a 429's ``Retry-After``. Delivery runs in the runner's rounds,
-never in a request.
+second) and waits out a 429's ``Retry-After``. Delivery runs in its own loop
+(``worker.py``), never in a request nor in the runner's rounds.
+
+A destination that keeps failing (``FAILING_AFTER`` failed attempts of one message, or
+a message given up) is announced once as ``delivery.failing`` to the notifiers and the
+project's channels, until it delivers again; a person lists failed deliveries and sends
+one again by hand (``deliveries.py``).
 """
 
 from __future__ import annotations
@@ -35,12 +40,12 @@ from shipwise.server.ports import (
     Notifier,
     OutboxItem,
     OutboxStore,
-    ProjectStore,
     SecretBox,
     SecretsUnavailable,
     StoreOf,
 )
 from shipwise.server.services.channel_secrets import config_of
+from shipwise.server.services.subscriptions import RoutingTx, dedupe_key, listeners
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +60,22 @@ RETRY_AFTER = (
 CHANNEL_PREFIX = "channel:"
 MAX_PARALLEL = 8  # destinations delivered at once
 PER_ROUND = 5  # messages one paced channel gets in a round (the rest: the next rounds)
+# Due messages one destination gets into a round's read: a channel that is down with a
+# long backlog leaves the read room for the others.
+PER_DESTINATION = 20
+FAILING_KIND = "delivery.failing"
+FAILING_AFTER = 3  # failed attempts of one message before people hear the channel fails
 
 
-class AnnounceTx(OutboxStore, ChannelStore, ProjectStore, Protocol):
-    """What announcing touches: the outbox, and the project's channels to queue for."""
+class AnnounceTx(OutboxStore, RoutingTx, Protocol):
+    """What announcing touches: the outbox, the project's channels and their
+    subscriptions to route by, and the dedupe keys already queued."""
 
 
-class OutboxTx(OutboxStore, ChannelStore, ProjectStore, Clocked, Protocol):
+class OutboxTx(AnnounceTx, Clocked, Protocol):
     """What delivering touches: the outbox, the project's channels (and their threads),
-    and the store's clock that says what is due and when it went out."""
+    what announcing a failing channel touches, and the store's clock that says what is
+    due and when it went out."""
 
 
 class Notifications:
@@ -81,9 +93,12 @@ class Notifications:
         # Per channel, the monotonic time before which it gets nothing (Slack's one
         # message a second): real seconds, whatever the store's clock says.
         self._quiet_until: dict[str, float] = {}
-        # Per channel whose oldest message failed, when (the store's clock) it is retried:
-        # its later messages wait too, so they never overtake it (a 429's Retry-After).
-        self._resting: dict[str, datetime] = {}
+        # Per channel whose oldest message failed, that message's id and when (the store's
+        # clock) it is retried: its later messages wait too, so they never overtake it (a
+        # 429's Retry-After). Retried by hand, it is due at once and goes first.
+        self._resting: dict[str, tuple[int, datetime]] = {}
+        # Destinations told about as failing since they last delivered: one notice each.
+        self._told_failing: set[str] = set()
         self._pacing = threading.Lock()
 
     @property
@@ -91,38 +106,48 @@ class Notifications:
         return sorted(self._notifiers)
 
     def announce(self, tx: AnnounceTx, notification: Notification) -> None:
-        """Queue ``notification`` (of any kind) for every notifier and every channel of
-        its project, inside the caller's transaction."""
-        for channel in self._notifiers:
-            tx.enqueue(channel, notification)
-        if self._senders is None:
-            return
-        project = tx.get_project(notification.project)
-        for record in tx.list_channels(project.id) if project is not None else []:
-            tx.enqueue(f"{CHANNEL_PREFIX}{record.id}", notification)
+        """Queue ``notification`` (of any kind) for every server-wide notifier and for
+        each channel of its project whose subscriptions hear it, inside the caller's
+        transaction; never twice the same event for one destination (``dedupe_key``)."""
+        key = dedupe_key(notification)
+        destinations = list(self._notifiers)
+        project = tx.get_project(notification.project) if self._senders is not None else None
+        if project is not None:
+            heard_by = listeners(tx, project, notification)
+            destinations += [f"{CHANNEL_PREFIX}{record.id}" for record in heard_by]
+        for destination in destinations:
+            if key is None or tx.claim_dedupe(destination, key):
+                tx.enqueue(destination, notification)
 
-    def deliver_due(self, limit: int = 100) -> int:
-        """Send what is due; returns how many were delivered."""
+    def deliver_due(self, limit: int = 1000) -> int:
+        """Send what is due, every destination at once, and wait for them all; returns
+        how many were delivered. (The delivery loop, ``worker.py``, does not wait: it
+        starts each destination's queue on its own.)"""
+        now, queues = self.due_queues(limit)
+        if len(queues) <= 1:
+            return sum(self.deliver_queue(items, now) for items in queues.values())
+        with ThreadPoolExecutor(min(MAX_PARALLEL, len(queues)), "shipwise-notify") as pool:
+            return sum(pool.map(lambda items: self.deliver_queue(items, now), queues.values()))
+
+    def due_queues(self, limit: int = 1000) -> tuple[datetime, dict[str, list[OutboxItem]]]:
+        """What is due now, per destination, oldest first; and that now."""
         with self._store.read() as tx:
             now = tx.now()
-            due = tx.due_outbox(now, limit)
+            due = tx.due_outbox(now, limit, PER_DESTINATION)
         queues: defaultdict[str, list[OutboxItem]] = defaultdict(list)
         for item in due:
             queues[item.channel].append(item)
-        if len(queues) <= 1:
-            return sum(self._deliver_queue(items, now) for items in queues.values())
-        with ThreadPoolExecutor(min(MAX_PARALLEL, len(queues)), "shipwise-notify") as pool:
-            return sum(pool.map(lambda items: self._deliver_queue(items, now), queues.values()))
+        return now, dict(queues)
 
-    def _deliver_queue(self, items: list[OutboxItem], now: datetime) -> int:
+    def deliver_queue(self, items: list[OutboxItem], now: datetime) -> int:
         """One destination's due items, oldest first, until one fails."""
         delivered = 0
         channel = items[0].channel
         with self._pacing:
             resting = self._resting.get(channel)
-        if resting is not None and now < resting and items[0].next_attempt_at < resting:
-            return 0  # a later message may not overtake the one that failed
         for sent, item in enumerate(items):
+            if resting is not None and now < resting[1] and item.id > resting[0]:
+                return delivered  # a later message may not overtake the one that failed
             with self._pacing:
                 wait = self._quiet_until.get(channel, 0.0) - time.monotonic()
             if wait > 0 and sent >= PER_ROUND:
@@ -135,12 +160,15 @@ class Notifications:
             if error is None:
                 delivered += 1
                 with self._pacing:
-                    self._resting.pop(channel, None)
+                    self._told_failing.discard(channel)
+                    if resting is not None and resting[0] == item.id:
+                        resting = None  # the one that failed went out: the rest follow it
+                        self._resting.pop(channel, None)
                 continue
             retry = self._failed(item, error, now, retry_after)
             if channel.startswith(CHANNEL_PREFIX):
                 with self._pacing:
-                    self._resting[channel] = retry or now
+                    self._resting[channel] = (item.id, retry or now)
 
                 # The rest of a channel's queue waits: a rollout's Slack message must not
                 # get step 3 before step 2, and a channel that is down costs one timeout.
@@ -202,6 +230,9 @@ class Notifications:
             retry = now + RETRY_AFTER[item.attempts] if item.attempts < len(RETRY_AFTER) else None
         with self._store.transaction() as tx:
             tx.outbox_failed(item.id, error, retry)
+            if retry_after is None and self._keeps_failing(item, retry):
+                where = _destination(tx, item.channel)
+                self.announce(tx, failing_notice(item, where, error, retry, tx.now()))
         log.warning(
             "notification %r to %s failed (attempt %d): %s%s",
             item.notification.title,
@@ -211,3 +242,53 @@ class Notifications:
             "" if retry else "; giving up",
         )
         return retry
+
+    def _keeps_failing(self, item: OutboxItem, retry: datetime | None) -> bool:
+        """Whether this failure is the one to tell people about: the ``FAILING_AFTER``th
+        failed attempt of a message (or its giving up, if sooner), once per destination
+        until it delivers again. A notice about a failing delivery tells nobody more."""
+        if item.notification.kind == FAILING_KIND:
+            return False
+        if item.attempts + 1 < FAILING_AFTER and retry is not None:
+            return False
+        with self._pacing:
+            if item.channel in self._told_failing:
+                return False
+            self._told_failing.add(item.channel)
+        return True
+
+
+def _destination(tx: ChannelStore, channel: str) -> str:
+    """A destination in words: a channel by its name, else the server-wide notifier."""
+    if not channel.startswith(CHANNEL_PREFIX):
+        return f"the {channel} notifier"
+    record = tx.get_channel(int(channel.removeprefix(CHANNEL_PREFIX)))
+    return f"channel {record.name}" if record is not None else "a removed channel"
+
+
+def failing_notice(
+    item: OutboxItem, where: str, error: str, retry: datetime | None, now: datetime
+) -> Notification:
+    """What people hear when a destination keeps failing: which one, since which message,
+    the error, and whether it is still being retried."""
+    about = item.notification
+    next_step = (
+        f"Shipwise retries it at {retry.isoformat(timespec='minutes')}"
+        if retry is not None
+        else "Shipwise gave up on it"
+    )
+    return Notification(
+        kind=FAILING_KIND,
+        project=about.project,
+        title=f"Deliveries to {where} keep failing",
+        text=(
+            f"{item.attempts + 1} attempts to deliver “{about.title}” to {where} failed; "
+            f"the last said: {error}. {next_step}; its later messages wait behind it. "
+            "`shipwise channel deliveries --failed` lists them and `shipwise channel "
+            "retry ID` sends one again."
+        ),
+        at=now,
+        release=about.release,
+        severity="warning",
+        data={"destination": item.channel, "delivery": item.id, "error": error},
+    )

@@ -24,7 +24,9 @@ from shipwise.server.ports import (
     PolicySourceStore,
     Project,
     ProjectStore,
+    ReleaseStore,
     StoreOf,
+    SubscriptionStore,
 )
 from shipwise.server.services._common import audit, project_or_404
 from shipwise.server.services.change_request_sweep import SweepTx, withdraw_stale
@@ -66,7 +68,16 @@ class PolicyTx(PolicySourceStore, SweepTx, Protocol):
     """What applying a policy touches: its source, the requests it outdates, the audit."""
 
 
-class _PolicyServiceTx(PolicyTx, ProjectStore, OutboxStore, ChannelStore, Clocked, Protocol):
+class _PolicyServiceTx(
+    PolicyTx,
+    ProjectStore,
+    OutboxStore,
+    ChannelStore,
+    ReleaseStore,
+    SubscriptionStore,
+    Clocked,
+    Protocol,
+):
     """Applying a policy (``PolicyTx``) or, when it weakens a rule, opening a change
     request instead (``RequestTx``: the project, the request, its notification); either
     stamped by the store's clock."""

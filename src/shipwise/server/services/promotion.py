@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from shipwise.domain import gates, release_flow
 from shipwise.domain.access import Action
+from shipwise.domain.events import DEFAULT_SEVERITY, EventKind
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.releases import (
     Evidence,
@@ -180,7 +181,29 @@ class PromotionService:
                 after=after,
                 reason=release.justification if "hotfix" in after else None,
             )
+            if "hotfix" not in after:  # a hotfix's own notice says it was promoted
+                self._announce_done(tx, principal, promoted, decision.target, now)
         return promoted, decision, switched
+
+    def _announce_done(
+        self, tx: AnnounceTx, principal: Principal, release: Release, target: str, now: datetime
+    ) -> None:
+        if self._notifications is None:
+            return
+        self._notifications.announce(
+            tx,
+            Notification(
+                kind=EventKind.PROMOTION_DONE.value,
+                project=release.project,
+                title=f"{release.key} ({release.title}) promoted to {target}",
+                text=f"Promoted by {principal.person}.",
+                at=now,
+                release=release.key,
+                environment=target,
+                severity=DEFAULT_SEVERITY[EventKind.PROMOTION_DONE].label,
+                data={"by": principal.person, "flags": list(release.flags)},
+            ),
+        )
 
     def _announce_hotfix(
         self,

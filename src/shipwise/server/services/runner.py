@@ -57,12 +57,11 @@ class RolloutRunner:
         self._batch = batch
 
     def tick(self) -> list[CheckOutcome]:
-        """Check every due plan once, then deliver queued notifications."""
+        """Check every due plan once. (Its notifications are delivered by the delivery
+        loop, ``worker.py``: a channel that hangs never holds up a round.)"""
         with self._store.read() as tx:
             due = tx.due_plans(tx.now(), self._batch)
-        outcomes = [outcome for plan_id in due if (outcome := self.check(plan_id)) is not None]
-        self._notifications.deliver_due()
-        return outcomes
+        return [outcome for plan_id in due if (outcome := self.check(plan_id)) is not None]
 
     def check(self, plan_id: int) -> CheckOutcome | None:
         with self._store.read() as tx:

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shipwise.server.ports import ChannelRecord
-from shipwise.server.storage.tables import ChannelRow, ChannelThreadRow
+from shipwise.server.storage.communication_tables import ChannelRow, ChannelThreadRow
 from shipwise.server.storage.timestamps import utc
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from shipwise.domain.release_notes import EntryEdit, NoteEntry
 from shipwise.server.ports import StoredNotes
-from shipwise.server.storage.tables import (
+from shipwise.server.storage.communication_tables import (
     ProjectRepositoryRow,
     ReleaseNoteEditRow,
     ReleaseNotesRow,

@@ -25,10 +25,12 @@ from shipwise.server.storage.channel_repository import ChannelQueries
 from shipwise.server.storage.delivery_repository import DeliveryQueries
 from shipwise.server.storage.flag_listing import FlagListingQueries
 from shipwise.server.storage.ledger_repository import LedgerQueries
+from shipwise.server.storage.outbox_repository import OutboxQueries
 from shipwise.server.storage.release_notes_repository import ReleaseNotesQueries
 from shipwise.server.storage.release_repository import ReleaseQueries
 from shipwise.server.storage.rollout_repository import RolloutQueries
 from shipwise.server.storage.session_repository import SessionQueries
+from shipwise.server.storage.subscription_repository import SubscriptionQueries
 from shipwise.server.storage.tables import (
     EnvironmentRow,
     FlagConfigRow,
@@ -92,12 +94,14 @@ class SqlTransaction(
     LedgerQueries,
     ReleaseQueries,
     RolloutQueries,
+    OutboxQueries,
     DeliveryQueries,
     ChangeRequestQueries,
     SessionQueries,
     FlagListingQueries,
     ChannelQueries,
     ReleaseNotesQueries,
+    SubscriptionQueries,
 ):
     _flag_record = staticmethod(_flag)
     _config_record = staticmethod(_config)

@@ -18,8 +18,6 @@ from shipwise.server.ports import (
     EventTotals,
     ExposureCount,
     MetricDefinition,
-    Notification,
-    OutboxItem,
     RolloutCheck,
     RolloutPlanRecord,
     TrackedEvent,
@@ -29,7 +27,6 @@ from shipwise.server.storage.tables import (
     ExposureRow,
     FlagRow,
     MetricDefinitionRow,
-    OutboxRow,
     ProjectRow,
     PushedMetricRow,
     ReleaseRow,
@@ -425,51 +422,3 @@ class RolloutQueries:
             )
         total, count = self.session.execute(query).one()
         return float(total or 0), int(count or 0)
-
-    # -- outbox -----------------------------------------------------------------------
-
-    def enqueue(self, channel: str, notification: Notification) -> None:
-        now = self._now()
-        self.session.add(
-            OutboxRow(
-                channel=channel,
-                payload=notification.to_dict(),
-                created_at=now,
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
-
-    def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
-        rows = self.session.scalars(
-            select(OutboxRow)
-            .where(
-                OutboxRow.delivered_at.is_(None),
-                OutboxRow.next_attempt_at.is_not(None),
-                OutboxRow.next_attempt_at <= now,
-            )
-            .order_by(OutboxRow.id)
-            .limit(limit)
-        )
-        return [
-            OutboxItem(
-                row.id,
-                row.channel,
-                Notification.from_dict(row.payload),
-                row.attempts,
-                _utc(row.next_attempt_at) or now,
-            )
-            for row in rows
-        ]
-
-    def outbox_delivered(self, item_id: int, at: datetime) -> None:
-        row = self.session.get_one(OutboxRow, item_id)
-        row.delivered_at = at
-        row.attempts += 1
-        row.last_error = None
-
-    def outbox_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
-        row = self.session.get_one(OutboxRow, item_id)
-        row.attempts += 1
-        row.last_error = error[:2000]
-        row.next_attempt_at = retry_at

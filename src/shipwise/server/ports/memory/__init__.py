@@ -25,6 +25,7 @@ from shipwise.server.ports.memory.releases import ReleaseQueries
 from shipwise.server.ports.memory.requests import RequestQueries
 from shipwise.server.ports.memory.rollouts import RolloutQueries
 from shipwise.server.ports.memory.sessions import SessionQueries
+from shipwise.server.ports.memory.subscriptions import SubscriptionQueries
 from shipwise.server.ports.memory.tables import Tables
 from shipwise.server.ports.store import Clock, Store
 
@@ -40,6 +41,7 @@ class MemoryTransaction(
     SessionQueries,
     ChannelQueries,
     ReleaseNotesQueries,
+    SubscriptionQueries,
 ):
     """The whole ``Transaction`` port over one copy of the tables."""
 

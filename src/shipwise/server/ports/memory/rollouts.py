@@ -3,7 +3,8 @@ values and the notification outbox, in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from shipwise.server.ports.memory.base import MemoryBase
 from shipwise.server.ports.memory.tables import OutboxRow, PlanRow, as_json, utc, utc_or_none
 from shipwise.server.ports.metrics import MetricDefinition
 from shipwise.server.ports.notify import Notification
-from shipwise.server.ports.outbox import OutboxItem
+from shipwise.server.ports.outbox import Delivery, DeliveryState, OutboxItem
 from shipwise.server.ports.rollouts import (
     EventTotals,
     RolloutCheck,
@@ -273,10 +274,12 @@ class RolloutQueries(MemoryBase):
     def enqueue(self, channel: str, notification: Notification) -> None:
         now = utc(self._now())
         self._t.outbox[self._t.next_id("outbox")] = OutboxRow(
-            channel, as_json(notification.to_dict()), 0, now
+            channel, as_json(notification.to_dict()), 0, now, created_at=now
         )
 
-    def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
+    def due_outbox(
+        self, now: datetime, limit: int, per_destination: int | None = None
+    ) -> list[OutboxItem]:
         due = [
             OutboxItem(item_id, row.channel, Notification.from_dict(row.payload), row.attempts, at)
             for item_id, row in self._t.outbox.items()
@@ -284,7 +287,15 @@ class RolloutQueries(MemoryBase):
             and (at := row.next_attempt_at) is not None
             and at <= utc(now)
         ]
-        return due[:limit]
+        if per_destination is None:
+            return due[:limit]
+        kept: list[OutboxItem] = []
+        taken: Counter[str] = Counter()
+        for item in due:
+            taken[item.channel] += 1
+            if taken[item.channel] <= per_destination:
+                kept.append(item)
+        return kept[:limit]
 
     def outbox_delivered(self, item_id: int, at: datetime) -> None:
         row = self._t.outbox[item_id]
@@ -297,3 +308,35 @@ class RolloutQueries(MemoryBase):
         row.attempts += 1
         row.last_error = error[:2000]
         row.next_attempt_at = utc_or_none(retry_at)
+
+    def list_deliveries(
+        self, channels: Collection[str], states: Collection[DeliveryState], limit: int
+    ) -> list[Delivery]:
+        found = [
+            delivery
+            for item_id in reversed(self._t.outbox)
+            if self._t.outbox[item_id].channel in channels
+            and (delivery := self._delivery(item_id)).state in states
+        ]
+        return found[:limit]
+
+    def get_delivery(self, item_id: int) -> Delivery | None:
+        return self._delivery(item_id) if item_id in self._t.outbox else None
+
+    def retry_delivery(self, item_id: int, at: datetime) -> None:
+        row = self._t.outbox[item_id]
+        if row.delivered_at is None:
+            row.next_attempt_at = utc(at)
+
+    def _delivery(self, item_id: int) -> Delivery:
+        row = self._t.outbox[item_id]
+        return Delivery(
+            item_id,
+            row.channel,
+            Notification.from_dict(row.payload),
+            utc(row.created_at or row.next_attempt_at or row.delivered_at or self._now()),
+            row.attempts,
+            None if row.delivered_at is not None else row.next_attempt_at,
+            row.delivered_at,
+            row.last_error,
+        )

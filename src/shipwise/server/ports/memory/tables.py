@@ -22,6 +22,7 @@ from shipwise.server.ports.projects import Environment, Project
 from shipwise.server.ports.release_notes import StoredNotes
 from shipwise.server.ports.segments import SegmentRecord
 from shipwise.server.ports.sessions import SignInLinkRecord, WebSessionRecord
+from shipwise.server.ports.subscriptions import SubscriptionRecord
 from shipwise.server.ports.tokens import TokenRecord
 
 
@@ -63,6 +64,7 @@ class OutboxRow:
     next_attempt_at: datetime | None
     delivered_at: datetime | None = None
     last_error: str | None = None
+    created_at: datetime | None = None  # set by ``enqueue``
 
 
 @dataclass
@@ -117,6 +119,8 @@ class Tables:
     note_edits: dict[tuple[int, str], EntryEdit] = field(default_factory=dict)  # (release, key)
     channels: dict[int, ChannelRecord] = field(default_factory=dict)
     channel_threads: dict[tuple[int, str], str] = field(default_factory=dict)  # (channel, key)
+    subscriptions: dict[int, SubscriptionRecord] = field(default_factory=dict)
+    dedupe: set[tuple[str, str]] = field(default_factory=set)  # (destination, key)
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from shipwise.server.storage import communication_tables  # noqa: F401  (its tables on Base)
 from shipwise.server.storage.tables import Base
 
 config = context.config
