@@ -61,7 +61,10 @@ def settings(data_dir: Path | None, database_url: str | None, **more: Any) -> Se
             f"Shipwise keeps its data in SQLite or PostgreSQL, and {shown(url)} is neither",
             hint=f"Use {_URL_EXAMPLE}, or leave --database-url out for SQLite in --data-dir.",
         )
-    return Settings.from_environment(data_dir=data_dir, database_url=url, **more)
+    try:
+        return Settings.from_environment(data_dir=data_dir, database_url=url, **more)
+    except ValueError as error:  # a SHIPWISE_* variable the server cannot use
+        fail(str(error), hint="Fix that environment variable, or unset it for the default.")
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -46,6 +46,7 @@ from shipwise.server.services.change_requests import ChangeRequestService
 from shipwise.server.services.channels import ChannelService
 from shipwise.server.services.deliveries import DeliveryService
 from shipwise.server.services.evidence import EvidenceService
+from shipwise.server.services.fix_sweep import FixSweep
 from shipwise.server.services.flags import FlagService
 from shipwise.server.services.github_intake import GitHubIntake
 from shipwise.server.services.importing import ImportService
@@ -58,6 +59,7 @@ from shipwise.server.services.principal import SYSTEM
 from shipwise.server.services.projects import ProjectService
 from shipwise.server.services.promotion import PromotionService
 from shipwise.server.services.release_board import ReleaseBoard
+from shipwise.server.services.release_news import DEFAULT_PUBLIC_URL, Links, ReleaseNews
 from shipwise.server.services.release_notes import ReleaseNotesService
 from shipwise.server.services.release_policy import ReleasePolicy
 from shipwise.server.services.releases import ReleaseService
@@ -112,6 +114,7 @@ class Wired(Generic[StoreT]):
     subscriptions: SubscriptionService
     release_notes: ReleaseNotesService
     deliveries: DeliveryService
+    fix_sweep: FixSweep
     runner_loop: RunnerLoop | None = None  # started by ``start_runner``
     delivery_loop: DeliveryLoop | None = None  # started with it, delivers while it holds
     first_admin_secret: str | None = None  # set when first start generated one
@@ -127,7 +130,7 @@ class Wired(Generic[StoreT]):
         """Run the rollout runner in this process (it acts only while holding the lock)."""
         if self.runner_loop is None:
             lock = runner_lock(self.database, lease)
-            self.runner_loop = RunnerLoop(self.runner, lock, interval)
+            self.runner_loop = RunnerLoop(self.runner, lock, interval, (self.fix_sweep.sweep,))
             self.metric_catalog.on_wake = self.runner_loop.nudge
             self.runner_loop.start()
             loop = self.runner_loop
@@ -216,18 +219,21 @@ def wire_services(
     box: SecretBox | None = None,
     senders: ChannelSenders | None = None,
     people_clock: Clock | None = None,
+    public_url: str = DEFAULT_PUBLIC_URL,
 ) -> Wired[StoreT]:
     """Every service over ``store``, wired once, whatever the store: the server's
     database (``build``) or a memory store (the service unit tests). Revision bumps the
     bus carries refresh the snapshots; revocations empty the token cache. Without
     ``box``, channel secrets cannot be stored (a channel without secrets still works).
     ``people_clock``: what sessions, sign-in links and token expiry run on, when not the
-    store's (``serve`` on an accelerated clock keeps them on the wall clock)."""
+    store's (``serve`` on an accelerated clock keeps them on the wall clock).
+    ``public_url``: the dashboard's address, which notifications link under."""
     box = box or FernetBox(None, "none")
     senders = senders or Senders()
     notifications = Notifications(store, notifiers, senders, box)
     release_policy = ReleasePolicy()
-    releases = ReleaseService(store, release_policy)
+    news = ReleaseNews(notifications, Links(public_url))
+    releases = ReleaseService(store, release_policy, news)
     observer = Observer(store, metric_sources)
     snapshots = SnapshotService(store)
     change_requests = ChangeRequestService(store, releases, notifications)
@@ -244,13 +250,13 @@ def wire_services(
         importing=ImportService(store),
         metrics=MetricsService(store),
         releases=releases,
-        evidence=EvidenceService(store, release_policy),
-        promotion=PromotionService(store, release_policy, notifications),
+        evidence=EvidenceService(store, release_policy, news),
+        promotion=PromotionService(store, release_policy, notifications, news),
         github=GitHubIntake(store, release_policy, github_secret),
         notifications=notifications,
         metric_catalog=MetricCatalog(store, observer),
         rollouts=RolloutService(store, notifications),
-        rollback=RollbackService(store, notifications, snapshots, release_policy),
+        rollback=RollbackService(store, notifications, snapshots, release_policy, news),
         runner=RolloutRunner(store, observer, notifications),
         change_requests=change_requests,
         policies=PolicyService(store, releases, change_requests),
@@ -259,6 +265,7 @@ def wire_services(
         channels=ChannelService(store, box, senders),
         subscriptions=SubscriptionService(store),
         deliveries=DeliveryService(store),
+        fix_sweep=FixSweep(store, release_policy, news),
         # Remote repositories are cloned under the data directory (``build``); elsewhere
         # (the service tests) under the temporary directory.
         release_notes=ReleaseNotesService(
@@ -289,6 +296,7 @@ def build(
         DulwichHistory(settings.data_dir / "git"),
         box=database_secret_box(database),
         people_clock=people_clock,
+        public_url=settings.dashboard_url,
     )
     first_start, services.first_admin_secret = services.tokens.bootstrap_admin(settings.admin_token)
     if first_start and not services.projects.all(SYSTEM):

@@ -6,6 +6,13 @@ is) or a URL (``https://``, ``http://``, ``ssh://``, ``git://``, ``file://``): t
 cloned, bare, into ``cache_dir`` the first time and fetched before every walk, so the
 notes see what was pushed since. One lock per location keeps two refreshes of the same
 clone from fetching into it at once.
+
+dulwich sets no timeout on a ``git://`` socket (nor, by default, on HTTP), so a remote
+that accepts and never answers would hold the request, and the location's lock, forever.
+Each walk runs in a thread of its own that holds the lock; the request waits at most
+``timeout`` seconds for it and then says so. A walk that hangs keeps the lock until it
+ends (at most one per location), so the next request for that location is told a fetch
+is still under way instead of fetching into the same clone beside it.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from shipwise.server.ports.release_notes import is_remote
 __all__ = ["DulwichHistory"]
 
 MAX_MESSAGE = 10_000  # characters of a commit message kept: the notes need its head
+TIMEOUT = 30.0  # seconds a request waits for a fetch and walk
 
 
 def _decoded(commit: Commit) -> str:
@@ -40,8 +48,9 @@ def _decoded(commit: Commit) -> str:
 
 
 class DulwichHistory:
-    def __init__(self, cache_dir: Path) -> None:
+    def __init__(self, cache_dir: Path, timeout: float = TIMEOUT) -> None:
         self._cache_dir = cache_dir
+        self._timeout = timeout
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -75,12 +84,37 @@ class DulwichHistory:
     def commits_between(
         self, location: str, head: str, base: str | None, limit: int
     ) -> Sequence[GitCommit]:
-        with self._lock(location):
-            repo = self._open(location)
+        lock = self._lock(location)
+        if not lock.acquire(timeout=self._timeout):
+            raise GitUnavailable(
+                f"a fetch of {location!r} is still under way (it had no answer within "
+                f"{self._timeout:g} s): try again later, or check that the remote answers"
+            )
+        found: list[Sequence[GitCommit]] = []
+        failed: list[GitUnavailable] = []
+        done = threading.Event()
+
+        def walk() -> None:  # holds the lock to its end, however long that takes
             try:
-                return self._walk(repo, location, head, base, limit)
+                repo = self._open(location)
+                try:
+                    found.append(self._walk(repo, location, head, base, limit))
+                finally:
+                    repo.close()
+            except GitUnavailable as error:
+                failed.append(error)
+            except Exception as error:  # dulwich's many kinds: the request hears them all
+                failed.append(GitUnavailable(f"cannot read {location!r}: {error}"))
             finally:
-                repo.close()
+                lock.release()
+                done.set()
+
+        threading.Thread(target=walk, name="shipwise-git", daemon=True).start()
+        if not done.wait(self._timeout):
+            raise GitUnavailable(f"cannot fetch {location!r}: no answer within {self._timeout:g} s")
+        if failed:
+            raise failed[0]
+        return found[0]
 
     @staticmethod
     def _walk(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from shipwise.server.api.limits import DEFAULT_LIMITS, BodyLimits
 from shipwise.server.clocks import DEMO_SPEED, AcceleratedClock, persisted_clock, system_clock
@@ -23,6 +24,9 @@ class Settings:
     admin_token: str | None = None  # the first admin token, instead of a generated one
     host: str = "127.0.0.1"
     port: int = 4242
+    # Where people open the dashboard (behind a proxy: its public address): notifications
+    # link to pages under it. None: this server's own http://host:port.
+    public_url: str | None = None
     demo: bool = False  # on first start, load the demo flags into the default project
     github_webhook_secret: str | None = None  # signs GitHub webhook deliveries
     notify_webhook_url: str | None = None  # rollout notifications, signed JSON POSTs
@@ -59,6 +63,14 @@ class Settings:
         return AcceleratedClock(start, self.speed, self.clock_origin)
 
     @property
+    def dashboard_url(self) -> str:
+        """The dashboard's absolute base address, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -73,6 +85,7 @@ class Settings:
                 os.environ.get("SHIPWISE_DATABASE_BUSY_TIMEOUT", "10") or 10
             ),
             "admin_token": os.environ.get("SHIPWISE_ADMIN_TOKEN") or None,
+            "public_url": _public_url(os.environ.get("SHIPWISE_PUBLIC_URL") or None),
             "github_webhook_secret": os.environ.get("SHIPWISE_GITHUB_WEBHOOK_SECRET") or None,
             "notify_webhook_url": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_URL") or None,
             "notify_webhook_secret": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_SECRET") or None,
@@ -88,3 +101,16 @@ class Settings:
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _public_url(value: str | None) -> str | None:
+    """``SHIPWISE_PUBLIC_URL`` when it is an absolute http(s) address, else a
+    ``ValueError`` saying what it must be (a link in every message would be broken)."""
+    if value is None:
+        return None
+    parsed = urlsplit(value.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(
+            f"SHIPWISE_PUBLIC_URL must be an absolute http:// or https:// address, got {value!r}"
+        )
+    return value.strip().rstrip("/")

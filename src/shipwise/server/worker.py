@@ -8,6 +8,10 @@ keeps going: it says once that the runner is paused and why, retries every round
 says once that it carries on. A plan's step is applied in one transaction, so a round
 cut short by storage leaves the plan due, and the next round applies it once.
 
+While it holds the lock, a round also runs the sweeps (bug fixes due soon or overdue,
+``FixSweep``) at most every ``SWEEP_EVERY`` seconds: they only read unless something
+became due.
+
 The outbox is delivered by ``DeliveryLoop``, beside it: a channel that hangs holds up
 neither a runner round nor another channel."""
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from shipwise.server.ports import OutboxItem, RunnerLock, StorageProblem, StorageUnavailable
@@ -25,12 +29,22 @@ from shipwise.server.services.runner import RolloutRunner
 
 log = logging.getLogger(__name__)
 
+SWEEP_EVERY = 10.0  # wall-clock seconds between sweeps (a due time is hours away)
+
 
 class RunnerLoop:
-    def __init__(self, runner: RolloutRunner, lock: RunnerLock, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        runner: RolloutRunner,
+        lock: RunnerLock,
+        interval: float = 1.0,
+        sweeps: Sequence[Callable[[], object]] = (),
+    ) -> None:
         self._runner = runner
         self._lock = lock
         self._interval = interval
+        self._sweeps = tuple(sweeps)
+        self._swept_at: float | None = None
         self._stop = threading.Event()
         self._nudged = threading.Event()
         self._thread = threading.Thread(target=self._run, name="shipwise-runner", daemon=True)
@@ -52,7 +66,16 @@ class RunnerLoop:
             self.holding = held
         if held:
             self._runner.tick()
+            self._sweep()
         return held
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+            return
+        self._swept_at = now
+        for sweep in self._sweeps:
+            sweep()
 
     def nudge(self) -> None:
         """Start the next round now: fresh data arrived for a running plan."""
@@ -90,10 +113,11 @@ class RunnerLoop:
 
 class DeliveryLoop:
     """Delivers the outbox in a thread of its own, only while this process holds the
-    runner's lock (``holding``), so two instances never send one item. Each destination's
-    queue runs in a thread of its own and a destination still busy (a channel that hangs
-    until its timeout) is skipped by later rounds: it delays only its own messages, and
-    neither the runner's rounds nor the other destinations wait for it."""
+    runner's lock (``holding``), so two instances never send one item: a queue under way
+    asks before each message, so a lost lease stops it after the message in flight. Each
+    destination's queue runs in a thread of its own and a destination still busy (a
+    channel that hangs until its timeout) is skipped by later rounds: it delays only its
+    own messages, and neither the runner's rounds nor the other destinations wait for it."""
 
     def __init__(
         self, notifications: Notifications, holding: Callable[[], bool], interval: float = 1.0
@@ -114,9 +138,16 @@ class DeliveryLoop:
         """One round: start every due destination that is not busy; how many started."""
         if not self._holding():
             return 0
+        # A destination busy before the read may finish during it: what the read says is
+        # due for it can be what that delivery just sent. Only the next round's read,
+        # after it ended, is fresh; starting on this one would send those items again.
+        with self._lock:
+            busy_before_read = set(self._busy)
         now, queues = self._notifications.due_queues()
         started = 0
         for channel, items in queues.items():
+            if channel in busy_before_read:
+                continue
             # Daemon threads: a channel hanging until its timeout never holds up shutdown.
             thread = threading.Thread(
                 target=self._deliver,
@@ -134,7 +165,7 @@ class DeliveryLoop:
 
     def _deliver(self, channel: str, items: list[OutboxItem], now: datetime) -> None:
         try:
-            self._notifications.deliver_queue(items, now)
+            self._notifications.deliver_queue(items, now, self._holding)
         except Exception:  # the next round retries; a stopped server's store is closed
             if not self._stop.is_set():
                 log.exception("delivery to %s failed", channel)

@@ -210,3 +210,30 @@ def test_channels__on_postgresql_without_a_key__refuse_a_secret_and_take_a_log_c
     assert "SHIPWISE_SECRET_KEY" in refused.json()["error"]["message"]
     assert taken.status_code == 201, taken.text
     assert not (tmp_path / "secret.key").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "field"),
+    [
+        ("recipients", ["ops@example.com\rBcc: spy@evil.example"], "settings.recipients[0]"),
+        ("from", "shipwise@example.com\u2028Bcc: spy@evil.example", "settings.from"),
+    ],
+    ids=["recipient-with-cr", "from-with-line-separator"],
+)
+def test_create_email_channel__an_address_with_a_line_break__is_422_naming_it(
+    admin: httpx.Client, setting: str, value: object, field: str
+) -> None:
+    settings: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": 25,
+        "security": "none",
+        "from": "shipwise@example.com",
+        "recipients": ["ops@example.com"],
+        setting: value,
+    }
+
+    response = admin.post(CHANNELS, json={"name": "mail", "kind": "email", "settings": settings})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == field
+    assert admin.get(CHANNELS).json()["channels"] == []

@@ -118,3 +118,22 @@ def test_serve__admin_token_from_environment__is_used_and_not_printed(tmp_path: 
         headers = {"Authorization": f"Bearer {chosen}"}
         response = httpx.get(f"{serve.url}/api/v1/projects", headers=headers, timeout=10)
         assert response.status_code == 200, response.text
+
+
+def test_serve__with_a_shipwise_variable_it_cannot_use__exits_2_naming_it(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWISE_")}
+    environment["SHIPWISE_PUBLIC_URL"] = "ftp://releases.example"
+    command = [sys.executable, "-m", "shipwise.cli", "serve", "--data-dir", str(tmp_path)]
+
+    done = subprocess.run(
+        [*command, "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=STARTUP_SECONDS,
+        check=False,
+    )
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "SHIPWISE_PUBLIC_URL must be an absolute http:// or https:// address" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -95,3 +95,25 @@ def test_email__a_server_that_is_not_there__fails_naming_host_and_port() -> None
     with pytest.raises(NotificationFailed, match=r"127\.0\.0\.1:1\b") as failed:
         sender.send(notification)
     assert "smtp-password-never-shown" not in str(failed.value)
+
+
+def test_email__an_address_with_a_line_break__fails_as_a_delivery_and_sends_nothing(
+    smtp: tuple[Inbox, int],
+) -> None:
+    # A channel stored before its addresses were checked for line breaks: the header it
+    # would make is refused (no Bcc slipped in), as a failed delivery, not a crash.
+    inbox, port = smtp
+    sender = EmailSender(
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        sender="shipwise@example.com",
+        recipients=["ops@example.com\rBcc: spy@evil.example"],
+    )
+    notification = Notification(kind="channel.test", project="shop", title="t", text="x", at=AT)
+
+    with pytest.raises(NotificationFailed, match="line break") as failed:
+        sender.send(notification)
+
+    assert "email channel 'email'" in str(failed.value)
+    assert inbox.received == []

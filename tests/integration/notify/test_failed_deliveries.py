@@ -35,13 +35,15 @@ from shipwise.server.bootstrap import (
     wire_services,
 )
 from shipwise.server.notify.channels import Senders
-from shipwise.server.ports import AuditFilter, DeliveryState, Notification
+from shipwise.server.notify.log import LogNotifier
+from shipwise.server.ports import AuditFilter, DeliveryState, Notification, OutboxItem
 from shipwise.server.serve import Server
 from shipwise.server.services.deliveries import FAILED
 from shipwise.server.services.errors import Conflict
-from shipwise.server.services.notifications import FAILING_KIND
+from shipwise.server.services.notifications import FAILING_KIND, Notifications
 from shipwise.server.services.principal import SYSTEM
 from shipwise.server.settings import Settings
+from shipwise.server.worker import DeliveryLoop
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ADMIN = "sw_api_failed-deliveries-admin-token-0001"
@@ -307,6 +309,81 @@ def test_a_channel_that_hangs__holds_up_neither_the_runner_nor_a_promotion_or_a_
     assert services.rollouts.get(SYSTEM, "default", plan.id).state.status is not PlanStatus.PAUSED
     assert promoted.status_code == 200, promoted.text
     assert rolled_back.status_code == 200, rolled_back.text
+
+
+class _ReadThen(Notifications):
+    """The real outbox delivery, with ``then()`` run right after a round reads what is
+    due: it makes certain the moment a delivery under way ends at (between the read and
+    the round starting each queue), which otherwise only happens now and then."""
+
+    then: Callable[[], None] = staticmethod(lambda: None)
+
+    def due_queues(self, limit: int = 1000) -> tuple[datetime, dict[str, list[OutboxItem]]]:
+        read = super().due_queues(limit)
+        self.then()
+        return read
+
+
+def _delivering(channel: str) -> bool:
+    return any(t.name == f"shipwise-deliver-{channel}" for t in threading.enumerate())
+
+
+def test_delivery_loop__a_delivery_ending_while_a_round_reads__is_not_sent_again(
+    services: Services, two_slacks: tuple[SlackStandin, SlackStandin]
+) -> None:
+    # Given a channel whose first message is under way (the stand-in holds it)
+    slack, _ = two_slacks
+    hook(services, "hook", slack)
+    notifications = _ReadThen(
+        services.database,
+        {"log": LogNotifier()},
+        Senders(timeout=PATIENT),
+        database_secret_box(services.database),
+    )
+    loop = DeliveryLoop(notifications, lambda: True)
+    announce(services, "sent once")
+    slack.hold()
+    loop.run_once()
+    assert _wait_for(lambda: slack.arrived == 1)
+
+    # When the next round reads the outbox while it is under way, and it ends right after
+    def first_ends() -> None:
+        slack.release()
+        assert _wait_for(lambda: not _delivering("channel:1"))
+
+    notifications.then = first_ends
+    loop.run_once()
+    notifications.then = lambda: None
+    loop.stop(grace=PATIENT)
+
+    # Then the message went out once: the round did not send what it read as due again
+    assert headlines(slack) == ["sent once"]
+
+
+def test_delivery_loop__the_runner_lease_lost_mid_queue__sends_no_more_of_it(
+    services: Services, two_slacks: tuple[SlackStandin, SlackStandin]
+) -> None:
+    # Given a channel with two messages due, the first under way (the stand-in holds it)
+    slack, _ = two_slacks
+    hook(services, "hook", slack)
+    holding = [True]
+    loop = DeliveryLoop(services.notifications, lambda: holding[0])
+    announce(services, "first")
+    announce(services, "second")
+    slack.hold()
+    loop.run_once()
+    assert _wait_for(lambda: slack.arrived == 1)
+
+    # When this instance loses the runner's lease (another one may deliver from now on)
+    holding[0] = False
+    slack.release()
+    loop.stop(grace=PATIENT)
+
+    # Then the message under way ends, and the rest of the queue is left to the holder
+    assert headlines(slack) == ["first"]
+    with services.database.read() as tx:
+        due = tx.due_outbox(tx.now(), 100)
+    assert [item.notification.title for item in due if item.channel == "channel:1"] == ["second"]
 
 
 def test_failed_deliveries__over_the_api_and_the_cli__are_listed_and_sent_again(

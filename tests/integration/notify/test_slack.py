@@ -4,16 +4,19 @@ message updated in place with its steps in the thread, and a 429's Retry-After."
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from tests.support.endless_answer import HUGE, endless_answer
 from tests.support.slack_standin import CHANNEL_ID, TOKEN, SlackStandin, slack_standin
 
 from shipwise.server.notify.slack import SlackBotSender, SlackWebhookSender
 from shipwise.server.ports import Notification, NotificationFailed
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+HANG_GUARD = 30.0  # seconds: a send still running by then hangs (the test fails, not hangs)
 
 
 @pytest.fixture
@@ -125,3 +128,24 @@ def test_bot__a_wrong_token__fails_with_slacks_reason(slack: SlackStandin) -> No
 
     with pytest.raises(NotificationFailed, match="invalid_auth"):
         sender.send(note())
+
+
+@pytest.mark.parametrize("mode", ["huge", "dripping"])
+def test_webhook__a_huge_or_endless_answer__is_read_only_so_far_and_the_send_ends(
+    mode: str,
+) -> None:
+    with endless_answer(mode) as receiver:
+        sender = SlackWebhookSender(receiver.url, timeout=1.0)
+        outcome: list[str] = []
+        send = threading.Thread(target=lambda: outcome.append(sender.send(note()).said))
+        send.start()
+        send.join(HANG_GUARD)
+        still_reading = send.is_alive()
+        receiver._stop.set()  # lets a client that still reads go, whatever happened
+        send.join(HANG_GUARD)
+        sender.close()
+
+    assert not still_reading, f"the send still reads a {mode} answer"
+    assert receiver.sent < HUGE, "the send read the whole huge answer"
+    assert outcome[0].startswith("Slack answered 200 ooo")
+    assert "secret-path" not in outcome[0]

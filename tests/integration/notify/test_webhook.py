@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from tests.support.endless_answer import HUGE, endless_answer
 from tests.support.webhook_receiver import Receiver, webhook_receiver
 
 from shipwise.server.notify.webhook import (
@@ -24,6 +26,7 @@ from shipwise.server.notify.webhook import (
 from shipwise.server.ports import Notification, NotificationFailed
 
 SECRET = "whsec-test-2f9c1e"
+HANG_GUARD = 30.0  # seconds: a send still running by then hangs (the test fails, not hangs)
 
 NOTIFICATION = Notification(
     kind="rollout.paused",
@@ -240,3 +243,28 @@ def test_verify_signature__anything_off__is_false(
 
 def test_verify_signature__tolerance__is_configurable() -> None:
     assert verify_signature(SECRET, NOW, BODY, _header(), now=NOW + 600, tolerance=900) is True
+
+
+@pytest.mark.parametrize("mode", ["huge", "dripping"])
+def test_notifier__a_huge_or_endless_answer__is_read_only_so_far_and_the_send_ends(
+    mode: str,
+) -> None:
+    with endless_answer(mode) as endless:
+        notifier = WebhookNotifier(endless.url, SECRET, timeout=1.0)
+        sent: list[bool] = []
+
+        def deliver() -> None:
+            notifier.send(NOTIFICATION)
+            sent.append(True)
+
+        send = threading.Thread(target=deliver)
+        send.start()
+        send.join(HANG_GUARD)
+        still_reading = send.is_alive()
+        endless._stop.set()  # lets a client that still reads go, whatever happened
+        send.join(HANG_GUARD)
+        notifier.close()
+
+    assert not still_reading, f"the send still reads a {mode} answer"
+    assert endless.sent < HUGE, "the send read the whole huge answer"
+    assert sent == [True]

@@ -70,11 +70,11 @@ def test_each_decision_reaches_the_webhook_signed_and_the_log(
     assert receiver.received == []  # nothing leaves before the delivery round
     with caplog.at_level("INFO", logger="shipwise.notify"):
         delivered = services.notifications.deliver_due()
-    assert delivered == 4  # two decisions, two channels each
+    assert delivered == 6  # the release created, two decisions; two channels each
     kinds = [json.loads(body)["type"] for _, body, _ in receiver.received]
-    assert kinds == ["rollout.bake", "rollout.pause"]
+    assert kinds == ["release.created", "rollout.bake", "rollout.pause"]
     assert all(valid for _, _, valid in receiver.received)
-    paused = json.loads(receiver.received[1][1])["data"]
+    paused = json.loads(receiver.received[2][1])["data"]
     assert paused["flag"] == "new-checkout"
     assert paused["environment"] == "production"
     assert paused["severity"] == "warning"
@@ -88,15 +88,16 @@ def test_a_receiver_that_is_down_gets_it_later_with_the_same_delivery_id(
 ) -> None:
     receiver.status = 503
     start_and_pause(services)
-    assert services.notifications.deliver_due() == 2  # the log took its two
+    # The release created (the set-up's) and the two decisions: the log took its three.
+    assert services.notifications.deliver_due() == 3
     first_ids = [headers["x-shipwise-delivery"] for headers, _, _ in receiver.received]
-    assert len(first_ids) == 2
+    assert len(first_ids) == 3
     clock.advance(seconds=5)
     assert services.notifications.deliver_due() == 0  # not before the pause is over
-    assert len(receiver.received) == 2
+    assert len(receiver.received) == 3
     receiver.status = None
     clock.advance(seconds=10)
-    assert services.notifications.deliver_due() == 2
-    retried = [headers["x-shipwise-delivery"] for headers, _, _ in receiver.received[2:]]
+    assert services.notifications.deliver_due() == 3
+    retried = [headers["x-shipwise-delivery"] for headers, _, _ in receiver.received[3:]]
     assert retried == first_ids
     assert services.notifications.deliver_due() == 0

@@ -31,6 +31,7 @@ from shipwise.server.ports.memory import MemoryStore
 from shipwise.server.services.audit import AuditService
 from shipwise.server.services.change_requests import ChangeRequestService
 from shipwise.server.services.evidence import EvidenceService
+from shipwise.server.services.fix_sweep import FixSweep
 from shipwise.server.services.flags import FlagService
 from shipwise.server.services.github_intake import GitHubIntake, IntakeSummary
 from shipwise.server.services.notifications import Notifications
@@ -90,6 +91,7 @@ class World:
     policies: PolicyService
     change_requests: ChangeRequestService
     board: ReleaseBoard
+    fix_sweep: FixSweep
     deliveries: int = 0  # GitHub deliveries so far: each new one gets the next id
 
     def person(self, name: str, role: Role = Role.DEVELOPER) -> Principal:
@@ -194,4 +196,5 @@ def build_world(clock: SteppingClock) -> World:
         policies=wired.policies,
         change_requests=wired.change_requests,
         board=wired.board,
+        fix_sweep=wired.fix_sweep,
     )

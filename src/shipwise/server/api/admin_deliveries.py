@@ -107,7 +107,7 @@ def list_deliveries(
 )
 def retry_delivery(
     project: ProjectKey,
-    delivery: Annotated[int, Path(ge=1, description="The delivery's id")],
+    delivery: Annotated[int, Path(ge=1, le=2**31 - 1, description="The delivery's id")],
     services: ServicesDep,
     who: MayManageChannels,
 ) -> DeliveryOut:

@@ -92,7 +92,13 @@ class EmailSender:
         return mail
 
     def send(self, notification: Notification, thread: str | None = None) -> Delivered:
-        mail = self.message(notification)
+        try:
+            mail = self.message(notification)
+        except ValueError:  # a header with a line break: an address stored before it was checked
+            raise NotificationFailed(
+                f"{self._where}: an address (from or recipients) has a line break: "
+                "fix the channel's settings"
+            ) from None
         context = ssl.create_default_context()
         try:
             smtp: smtplib.SMTP

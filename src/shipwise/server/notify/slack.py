@@ -22,6 +22,7 @@ import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from shipwise.server.notify import answers
 from shipwise.server.notify.redact import hide_url
 from shipwise.server.notify.slack_blocks import message
 from shipwise.server.ports import Delivered, Notification, NotificationFailed
@@ -70,25 +71,25 @@ class SlackWebhookSender:
 
     def send(self, notification: Notification, thread: str | None = None) -> Delivered:
         try:
-            response = self._http.post(self._url, json=message(notification))
+            answer = answers.post(self._http, self._url, self._timeout, json=message(notification))
         except httpx.TimeoutException:
             raise NotificationFailed(
                 f"{self._where}: no answer within {self._timeout:g} s"
             ) from None
         except httpx.HTTPError as error:
             raise NotificationFailed(f"{self._where}: {type(error).__name__}") from None
-        said = response.text.strip()[:200]
-        if response.status_code == 429:
-            wait = _retry_after(response.headers.get("Retry-After"))
+        said = answer.text.strip()[:200]
+        status = answer.status
+        if status == 429:
+            wait = _retry_after(answer.headers.get("Retry-After"))
             raise NotificationFailed(
                 f"{self._where} answered 429 (rate limited): retry after {wait:g} s",
                 retry_after=wait,
             )
-        if not response.is_success:
-            raise NotificationFailed(
-                f"{self._where} answered {response.status_code} ({said or 'no reason given'})"
-            )
-        return Delivered(said=f"Slack answered {response.status_code} {said or 'ok'}")
+        if not answer.is_success:
+            why = said or "no reason given"
+            raise NotificationFailed(f"{self._where} answered {status} ({why})")
+        return Delivered(said=f"Slack answered {status} {said or 'ok'}")
 
     def close(self) -> None:
         self._http.close()

@@ -21,9 +21,10 @@ bytes it received with ``verify_signature``, which also refuses timestamps more 
 ``tolerance`` seconds away from its clock, so a captured request cannot be replayed
 later.
 
-A 2xx is delivered. Any other status (redirects are not followed), a timeout or a
-connection failure raises ``NotificationFailed`` naming the URL (without its query,
-user or password) and the status; the server's outbox retries it with backoff.
+A 2xx is delivered (at most 64 KiB of the answer read, within the timeout: ``answers``).
+Any other status (redirects are not followed), a timeout or a connection failure raises
+``NotificationFailed`` naming the URL (without its query, user or password) and the
+status; the server's outbox retries it with backoff.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from shipwise.server.notify import answers
 from shipwise.server.ports import Notification, NotificationFailed
 
 USER_AGENT = "Shipwise"
@@ -159,7 +161,9 @@ class WebhookNotifier:
         }
         where = f"webhook {self._shown}"
         try:
-            response = self._http.post(self.url, content=content, headers=headers)
+            response = answers.post(
+                self._http, self.url, self._timeout, content=content, headers=headers
+            )
         except httpx.TimeoutException:
             raise NotificationFailed(f"{where}: no answer within {self._timeout:g} s") from None
         except httpx.ConnectError as error:
@@ -167,8 +171,8 @@ class WebhookNotifier:
         except httpx.HTTPError as error:
             raise NotificationFailed(f"{where}: {type(error).__name__}: {error}") from None
         if not response.is_success:
-            status = response.status_code
-            why = response.reason_phrase or "no reason given"
+            status = response.status
+            why = response.reason or "no reason given"
             if response.is_redirect:
                 why += "; redirects are not followed: configure the final address"
             raise NotificationFailed(f"{where} answered {status} ({why})")

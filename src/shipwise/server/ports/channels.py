@@ -83,7 +83,8 @@ class ChannelConfig:
     kind: str
     name: str
     settings: Mapping[str, Any]
-    secrets: Mapping[str, str] = field(default_factory=dict)  # opened, for the sender only
+    # Opened, for the sender only: never in its repr (a log line, an error, an assertion).
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 class ChannelSender(Protocol):

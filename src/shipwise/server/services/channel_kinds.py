@@ -48,8 +48,12 @@ def _port(value: Any, where: str) -> Any:
 
 
 def _address(value: Any, where: str) -> Any:
-    if not isinstance(value, str) or "@" not in value or len(value) > 254 or "\n" in value:
+    if not isinstance(value, str) or "@" not in value or len(value) > 254:
         raise Invalid(f"{where} must be an email address, like releases@example.com", field=where)
+    # Any line break (CR, LF, or one of the others ``str.splitlines`` knows) would end
+    # the header the address goes in: the email module refuses it when sending.
+    if len(value.splitlines()) > 1 or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise Invalid(f"{where} must be one address on one line, without a line break", field=where)
     return value.strip()
 
 

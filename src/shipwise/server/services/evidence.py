@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from shipwise.domain.access import Action
 from shipwise.domain.commits import normalize_commit
+from shipwise.domain.events import EventKind
 from shipwise.domain.github import CiState
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.releases import EvidenceKind, Release
@@ -26,14 +27,15 @@ from shipwise.server.ports import (
     AuditStore,
     Clocked,
     Project,
-    ProjectStore,
     ReleaseStore,
     StoreOf,
 )
 from shipwise.server.services._common import project_or_404
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
+from shipwise.server.services.notifications import AnnounceTx
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.release_access import release_or_404
+from shipwise.server.services.release_news import ReleaseNews, named
 from shipwise.server.services.release_policy import ReleasePolicy
 
 __all__ = [
@@ -51,9 +53,10 @@ class EvidenceTx(ReleaseStore, AuditStore, Protocol):
     """What recording evidence touches: the release's records and the audit log."""
 
 
-class EvidenceServiceTx(EvidenceTx, ProjectStore, Clocked, Protocol):
-    """What the API's evidence reads first: the project, its pipeline and its policy;
-    stamped by the store's clock."""
+class EvidenceServiceTx(AnnounceTx, EvidenceTx, Clocked, Protocol):
+    """What the API's evidence reads first: the project, its pipeline and its policy
+    (``ProjectStore``, through ``AnnounceTx``); stamped by the store's clock; the outbox
+    that tells of an approval or a drill."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +165,15 @@ def valid_commit(value: str) -> str:
 class EvidenceService:
     """Evidence given through the API, each by the principal who calls."""
 
-    def __init__(self, store: StoreOf[EvidenceServiceTx], policy: ReleasePolicy) -> None:
+    def __init__(
+        self,
+        store: StoreOf[EvidenceServiceTx],
+        policy: ReleasePolicy,
+        news: ReleaseNews | None = None,
+    ) -> None:
         self._store = store
         self._policy = policy
+        self._news = news
 
     def _record(
         self,
@@ -188,8 +197,52 @@ class EvidenceService:
                         f"{principal.person} wrote {key} and cannot approve it; ask a reviewer"
                     )
                 data = {"roles": sorted(r.value for r in self._policy.roles_of(principal, policy))}
-            record_evidence_in(tx, Witness.of(principal), release, kind, stage, tx.now(), data)
+            now = tx.now()
+            record_evidence_in(tx, Witness.of(principal), release, kind, stage, now, data)
+            if self._news is not None and kind is EvidenceKind.APPROVAL:
+                self._announce_approved(tx, principal, (project, release), policy, stage, now)
+            if self._news is not None and kind is EvidenceKind.DRILL:
+                succeeded, detail = bool(data["succeeded"]), str(data.get("detail") or "")
+                announce_drill(self._news, tx, release, stage, (succeeded, detail), now)
         return release
+
+    def _announce_approved(
+        self,
+        tx: EvidenceServiceTx,
+        principal: Principal,
+        where: tuple[Project, Release],
+        policy: Policy,
+        stage: str,
+        now: datetime,
+    ) -> None:
+        """``release.approved``: who approved it for where, and how many approvals that
+        makes of those the stage asks for. One event per approver, stage and content."""
+        assert self._news is not None
+        project, release = where
+        version = release.content_version
+        approvers = {
+            a.approver
+            for a in tx.evidence(project.id, release).approvals
+            if a.stage == stage and a.content_version == version
+        }
+        gates = policy.stage(stage)
+        rule = None if gates is None else gates.approvals
+        lines = [f"{principal.person} approved {named(release)} for {stage}."]
+        if rule is not None:
+            lines.append(
+                f"Approvals for {stage}: {len(approvers)} of the {rule.count} its gate asks for."
+            )
+        self._news.announce(
+            tx,
+            EventKind.RELEASE_APPROVED,
+            release,
+            f"{named(release)} approved for {stage} by {principal.person}",
+            lines,
+            now=now,
+            event_key=f"{stage}|v{version}|{principal.person}",
+            environment=stage,
+            data={"by": principal.person, "approvals": sorted(approvers)},
+        )
 
     def _default_stage(self, kind: EvidenceKind, release: Release, policy: Policy) -> str:
         """An approval or a check is for where the release goes next; a sign-off or a
@@ -277,3 +330,35 @@ class EvidenceService:
             project = project_or_404(tx, project_key)
             principal.require(Action.REPORT, project)
             record_ci_in(tx, Witness.of(principal), project, commit, (context, state), tx.now())
+
+
+def announce_drill(
+    news: ReleaseNews,
+    tx: AnnounceTx,
+    release: Release,
+    environment: str,
+    outcome: tuple[bool, str],
+    now: datetime,
+) -> None:
+    """``drill.done``: a rollback drill of ``release`` in ``environment``, passed or
+    failed and why (a failed one is a warning: the production gate stays closed). Each
+    drill is its own event (a drill run again is news again)."""
+    succeeded, detail = outcome
+    verdict = "passed" if succeeded else "failed"
+    lines = [f"Rollback drill of {named(release)} in {environment} {verdict}."]
+    if detail:
+        lines.append(f"{detail[0].upper()}{detail[1:].rstrip('.')}.")
+    if not succeeded:
+        lines.append("The production gate that asks for a drill stays closed until one passes.")
+    news.announce(
+        tx,
+        EventKind.DRILL_DONE,
+        release,
+        f"Rollback drill of {named(release)} {verdict} in {environment}",
+        lines,
+        now=now,
+        event_key=f"{environment}|{now.isoformat()}",
+        environment=environment,
+        severity="info" if succeeded else "warning",
+        data={"succeeded": succeeded, "detail": detail},
+    )

@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -139,13 +139,19 @@ class Notifications:
             queues[item.channel].append(item)
         return now, dict(queues)
 
-    def deliver_queue(self, items: list[OutboxItem], now: datetime) -> int:
-        """One destination's due items, oldest first, until one fails."""
+    def deliver_queue(
+        self, items: list[OutboxItem], now: datetime, may_send: Callable[[], bool] | None = None
+    ) -> int:
+        """One destination's due items, oldest first, until one fails, or until
+        ``may_send()`` says no more (this instance lost the runner's lease: another may
+        be sending the same items now)."""
         delivered = 0
         channel = items[0].channel
         with self._pacing:
             resting = self._resting.get(channel)
         for sent, item in enumerate(items):
+            if may_send is not None and not may_send():
+                return delivered
             if resting is not None and now < resting[1] and item.id > resting[0]:
                 return delivered  # a later message may not overtake the one that failed
             with self._pacing:

@@ -1,18 +1,22 @@
 """Promoting a release: only when every gate of the target stage passes
 (``domain.gates``), audited; on the hotfix path the team is told.
 
-A refused promotion changes nothing and says, gate by gate, what would satisfy it. Each
-decision reads the clock once (the transaction's injected clock): the gates, the
-promotion's stamp and the hotfix notice all see the same ``now``.
+A refused promotion changes nothing and says, gate by gate, what would satisfy it; the
+refusal is told afterwards in a small unit of work of its own (``promotion.refused``,
+once per release, target and set of failing gates). A release entering the stage where
+it is tested before production asks for its sign-off (``signoff.requested``), naming who
+can give it. Each decision reads the clock once (the transaction's injected clock): the
+gates, the promotion's stamp and the notices all see the same ``now``.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from shipwise.domain import gates, release_flow
+from shipwise.domain import gates, release_flow, release_route
 from shipwise.domain.access import Action
 from shipwise.domain.events import DEFAULT_SEVERITY, EventKind
 from shipwise.domain.policy_model import Policy
@@ -31,6 +35,7 @@ from shipwise.server.ports import (
     ProjectStore,
     ReleaseStore,
     StoreOf,
+    TokenStore,
 )
 from shipwise.server.services._common import audit, environment_or_404
 from shipwise.server.services.errors import Invalid, ServiceError
@@ -38,6 +43,13 @@ from shipwise.server.services.flag_changes import FlagChangeTx
 from shipwise.server.services.notifications import AnnounceTx, Notifications
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.release_access import release_or_404
+from shipwise.server.services.release_news import (
+    ReleaseNews,
+    named,
+    roles_that_can,
+    unmet_lines,
+    who_can,
+)
 from shipwise.server.services.release_policy import ReleasePolicy
 from shipwise.server.services.release_testers import switch_on_for_testers
 
@@ -52,14 +64,18 @@ __all__ = [
 ]
 
 
+log = logging.getLogger(__name__)
+
+
 class DecideTx(ProjectStore, ReleaseStore, Protocol):
     """What judging a promotion reads: the pipeline and the policy, the release's
     evidence and the other releases in progress."""
 
 
-class PromoteTx(DecideTx, FlagChangeTx, AnnounceTx, Clocked, Protocol):
+class PromoteTx(DecideTx, FlagChangeTx, AnnounceTx, TokenStore, Clocked, Protocol):
     """What a promotion touches: the gates (``DecideTx``), the release, its flags for the
-    stage's testers (``FlagChangeTx``), the audit log and the hotfix notice."""
+    stage's testers (``FlagChangeTx``), the audit log, the notices, and the project's
+    tokens (who can sign off)."""
 
 
 class PromotionRefused(ServiceError):
@@ -127,16 +143,29 @@ class PromotionService:
         store: StoreOf[PromoteTx],
         policy: ReleasePolicy,
         notifications: Notifications | None = None,
+        news: ReleaseNews | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
         self._notifications = notifications
+        self._news = news
 
     def promote(
         self, principal: Principal, project_key: str, key: str, target: str | None = None
     ) -> tuple[Release, PromotionDecision, list[str]]:
         """The promoted release, the gates it passed, and the flags it switched on for
         the target stage's testers (none in a protected stage: its rollout plan decides)."""
+        try:
+            return self._promote(principal, project_key, key, target)
+        except PromotionRefused as refused:
+            # The refusal rolled its unit of work back (it changes nothing); it is told
+            # in one of its own, after it.
+            self._announce_refused(principal, project_key, key, refused.decision)
+            raise
+
+    def _promote(
+        self, principal: Principal, project_key: str, key: str, target: str | None
+    ) -> tuple[Release, PromotionDecision, list[str]]:
         with self._store.transaction() as tx:
             now = tx.now()
             project, release = release_or_404(tx, principal, project_key, key, Action.PROMOTE)
@@ -183,7 +212,77 @@ class PromotionService:
             )
             if "hotfix" not in after:  # a hotfix's own notice says it was promoted
                 self._announce_done(tx, principal, promoted, decision.target, now)
+            self._ask_for_signoff(tx, promoted, decision.target, policy, now)
         return promoted, decision, switched
+
+    def _announce_refused(
+        self, principal: Principal, project_key: str, key: str, decision: PromotionDecision
+    ) -> None:
+        """``promotion.refused`` with the gates not met: once per release, target and set
+        of failing gates, so retrying the same promotion tells nobody twice. Telling is
+        best effort: the person who tried hears the refusal whatever happens here."""
+        if self._news is None:
+            return
+        failing = sorted(g.gate for g in decision.unmet)
+        try:
+            with self._store.transaction() as tx:
+                project = tx.get_project(project_key)
+                release = None if project is None else tx.get_release(project.id, key)
+                if release is None:
+                    return
+                self._news.announce(
+                    tx,
+                    EventKind.PROMOTION_REFUSED,
+                    release,
+                    f"{named(release)} cannot go to {decision.target} yet",
+                    [
+                        f"{principal.person} tried to promote it; "
+                        f"{len(failing)} gate(s) are not met:",
+                        *unmet_lines(decision.gates),
+                    ],
+                    now=tx.now(),
+                    event_key=f"{decision.target}|{','.join(failing)}",
+                    environment=decision.target,
+                    data={"by": principal.person, "refused_by": failing},
+                )
+        except Exception:  # never instead of the refusal: the caller must still hear it
+            log.exception("telling the refusal of %s to %s failed", key, decision.target)
+
+    def _ask_for_signoff(
+        self, tx: PromoteTx, release: Release, target: str, policy: Policy, now: datetime
+    ) -> None:
+        """``signoff.requested`` when ``release`` enters the stage where it is tested
+        before production and a later stage asks for a sign-off there: what to sign off,
+        who can, and how."""
+        if self._news is None or target != release_route.pre_production(policy):
+            return
+        kinds = sorted(
+            {kind for s in policy.stages for kind, where in s.signoffs if where == target}
+        )
+        if not kinds:
+            return
+        project = tx.get_project(release.project)
+        people = who_can(tx.list_tokens(project.id), Action.SIGN_OFF, now) if project else []
+        roles = ", ".join(roles_that_can(Action.SIGN_OFF))
+        lines = [
+            f"{named(release)} is in {target} to be tested; it needs a "
+            f"{' and a '.join(kinds)} sign-off there before it can go on.",
+            f"Who can sign off: {', '.join(people) or 'nobody has a token yet'} "
+            f"(the roles {roles}).",
+            f"Sign off on its page, or `shipwise release signoff {release.key} "
+            f"-p {release.project} --kind {kinds[0]}`.",
+        ]
+        self._news.announce(
+            tx,
+            EventKind.SIGNOFF_REQUESTED,
+            release,
+            f"{named(release)} waits for {' and '.join(kinds).upper()} sign-off in {target}",
+            lines,
+            now=now,
+            event_key=f"{target}|v{release.content_version}",
+            environment=target,
+            data={"kinds": kinds, "who": people, "roles": roles_that_can(Action.SIGN_OFF)},
+        )
 
     def _announce_done(
         self, tx: AnnounceTx, principal: Principal, release: Release, target: str, now: datetime

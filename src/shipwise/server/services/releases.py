@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from shipwise.domain import release_flow
 from shipwise.domain.access import Action
+from shipwise.domain.events import EventKind
 from shipwise.domain.keys import RELEASE_KEY
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.pr_body import render_pr_body
@@ -38,10 +39,12 @@ from shipwise.server.ports import (
 from shipwise.server.services._common import audit, check_key, creating, project_or_404
 from shipwise.server.services.errors import Conflict, Invalid
 from shipwise.server.services.evidence import valid_commit
+from shipwise.server.services.notifications import AnnounceTx
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.project_policy import PolicyReader
 from shipwise.server.services.promotion import DecideTx, PromotionRefused, decide, gate_dict
 from shipwise.server.services.release_access import release_or_404
+from shipwise.server.services.release_news import ReleaseNews, named
 from shipwise.server.services.release_policy import ReleasePolicy, next_stage
 
 __all__ = [
@@ -65,9 +68,10 @@ _CONTENT_FIELDS = frozenset(
 )
 
 
-class ReleaseTx(DecideTx, FlagStore, AuditStore, RolloutPlanStore, Clocked, Protocol):
+class ReleaseTx(DecideTx, FlagStore, AuditStore, RolloutPlanStore, AnnounceTx, Clocked, Protocol):
     """What a release's life touches: the gates it shows (``DecideTx``), the flags it
-    names, its audit records, and the rollout plans that keep it from being abandoned."""
+    names, its audit records, the rollout plans that keep it from being abandoned, and
+    the outbox that tells the team it exists."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +102,12 @@ def _release_dict(release: Release) -> dict[str, Any]:
 
 
 class ReleaseService:
-    def __init__(self, store: StoreOf[ReleaseTx], policy: ReleasePolicy) -> None:
+    def __init__(
+        self, store: StoreOf[ReleaseTx], policy: ReleasePolicy, news: ReleaseNews | None = None
+    ) -> None:
         self._store = store
         self._policy = policy
+        self._news = news
 
     def policy_for(self, tx: PolicyReader, project: Project, source: str | None = None) -> Policy:
         """The project's policy (``ReleasePolicy.policy_for``), for the services that
@@ -179,7 +186,37 @@ class ReleaseService:
                 project=project_key,
                 after=_release_dict(release),
             )
+            if self._news is not None:
+                self._announce_created(tx, principal, release, project)
         return release
+
+    def _announce_created(
+        self, tx: ReleaseTx, principal: Principal, release: Release, project: Project
+    ) -> None:
+        """``release.created``: what it is, whose, what it carries and where it goes."""
+        assert self._news is not None
+        kind = "bug fix" if release.kind is ChangeKind.BUGFIX else release.kind.value
+        if release.severity is not None:
+            kind = f"{release.severity.value}-severity {kind}"
+        lines = [f"A {kind} owned by {release.owner}, created by {principal.person}."]
+        if release.flags:
+            lines.append(f"Behind the flag(s): {', '.join(release.flags)}.")
+        if release.commit:
+            branch = f" on {release.branch}" if release.branch else ""
+            lines.append(f"Commit {release.commit[:12]}{branch}.")
+        first = next_stage(release, self._policy.policy_for(tx, project))
+        if first is not None:
+            lines.append(f"It goes to {first} first, once its gates there are met.")
+        self._news.announce(
+            tx,
+            EventKind.RELEASE_CREATED,
+            release,
+            f"New release {named(release)}",
+            lines,
+            now=release.created_at,
+            event_key="created",
+            data={"by": principal.person, "kind": release.kind.value},
+        )
 
     def show(self, principal: Principal, project_key: str, key: str) -> ReleaseView:
         with self._store.read() as tx:

@@ -36,10 +36,16 @@ from shipwise.server.ports import (
 )
 from shipwise.server.services._common import audit, environment_or_404, project_or_404
 from shipwise.server.services.errors import Conflict, NotFound
-from shipwise.server.services.evidence import EvidenceTx, Witness, record_evidence_in
+from shipwise.server.services.evidence import (
+    EvidenceTx,
+    Witness,
+    announce_drill,
+    record_evidence_in,
+)
 from shipwise.server.services.flag_changes import ConfigChange, Target, apply_change_in
-from shipwise.server.services.notifications import Notifications
+from shipwise.server.services.notifications import AnnounceTx, Notifications
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.release_news import ReleaseNews
 from shipwise.server.services.release_policy import ReleasePolicy
 from shipwise.server.services.rollout_apply import CarryOutTx, switch_off
 from shipwise.server.services.snapshots import SnapshotService
@@ -47,9 +53,9 @@ from shipwise.server.services.snapshots import SnapshotService
 DRILL_SAMPLE = 500  # contexts evaluated to prove the flag is off
 
 
-class _DrillRecordTx(EvidenceTx, Clocked, Protocol):
-    """What recording a drill touches: the release's evidence and the audit log, stamped
-    by the store's clock."""
+class _DrillRecordTx(EvidenceTx, AnnounceTx, Clocked, Protocol):
+    """What recording a drill touches: the release's evidence, the audit log and the
+    outbox (``drill.done``), stamped by the store's clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +96,13 @@ class RollbackService:
         notifications: Notifications,
         snapshots: SnapshotService,
         policy: ReleasePolicy,
+        news: ReleaseNews | None = None,
     ) -> None:
         self._store = store
         self._notifications = notifications
         self._snapshots = snapshots
         self._policy = policy
+        self._news = news
 
     def rollback(
         self, principal: Principal, project_key: str, release_key: str, reason: str
@@ -253,10 +261,13 @@ class RollbackService:
         succeeded: bool,
         detail: str,
     ) -> None:
-        """The drill as evidence for the gates, and in the audit log."""
+        """The drill as evidence for the gates, in the audit log, and told (in the same
+        unit of work)."""
         data = {"succeeded": succeeded, "detail": detail}
-        by, kind = Witness.of(principal), EvidenceKind.DRILL
-        record_evidence_in(tx, by, release, kind, environment_key, tx.now(), data)
+        by, kind, now = Witness.of(principal), EvidenceKind.DRILL, tx.now()
+        record_evidence_in(tx, by, release, kind, environment_key, now, data)
+        if self._news is not None:
+            announce_drill(self._news, tx, release, environment_key, (succeeded, detail), now)
 
 
 def _nothing_to_switch_off(
