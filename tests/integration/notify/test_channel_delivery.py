@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from tests.integration.notify.slack_channels import hook, two_slacks
 from tests.support.clock import ManualClock
-from tests.support.slack_standin import TOKEN, SlackStandin, slack_standin
+from tests.support.slack_standin import TOKEN, SlackStandin
 
 from shipwise.server.bootstrap import Services, build
 from shipwise.server.ports import Notification
@@ -21,6 +22,8 @@ from shipwise.server.services.principal import SYSTEM
 from shipwise.server.settings import Settings
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+__all__ = ["two_slacks"]  # a fixture
 
 
 @pytest.fixture
@@ -36,18 +39,6 @@ def services(
     built = build(Settings(data_dir=tmp_path, database_url=database_url), clock)
     yield built
     built.close()
-
-
-@pytest.fixture
-def two_slacks() -> Iterator[tuple[SlackStandin, SlackStandin]]:
-    with slack_standin() as first, slack_standin() as second:
-        yield first, second
-
-
-def hook(services: Services, name: str, slack: SlackStandin) -> None:
-    services.channels.create(
-        SYSTEM, "default", name, "slack", {}, {"webhook_url": slack.webhook_url}
-    )
 
 
 def announce(services: Services, title: str, **data: object) -> None:

@@ -18,10 +18,11 @@ import pytest
 import uvicorn
 from cryptography.fernet import Fernet
 from tests.integration.cli.cli_runner import Shipwise
+from tests.integration.notify.slack_channels import hook, two_slacks
 from tests.support.clock import ManualClock
 from tests.support.releases import release_in_production
 from tests.support.server import free_port
-from tests.support.slack_standin import SlackStandin, slack_standin
+from tests.support.slack_standin import SlackStandin
 
 from shipwise.domain.rollout import PlanStatus
 from shipwise.server.api.app import create_app
@@ -48,6 +49,8 @@ from shipwise.server.worker import DeliveryLoop
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ADMIN = "sw_api_failed-deliveries-admin-token-0001"
 PATIENT = 120.0  # seconds a channel may take: longer than any hang guard below
+
+__all__ = ["two_slacks"]  # a fixture
 
 
 @pytest.fixture
@@ -79,18 +82,6 @@ def services(
     built.projects.create(SYSTEM, "default", "Default project")
     yield built
     built.close()
-
-
-@pytest.fixture
-def two_slacks() -> Iterator[tuple[SlackStandin, SlackStandin]]:
-    with slack_standin() as first, slack_standin() as second:
-        yield first, second
-
-
-def hook(services: Services, name: str, slack: SlackStandin) -> None:
-    services.channels.create(
-        SYSTEM, "default", name, "slack", {}, {"webhook_url": slack.webhook_url}
-    )
 
 
 def announce(services: Services, title: str) -> None:
