@@ -42,6 +42,8 @@ class EventKind(StrEnum):
     ROLLOUT_WAITING = "rollout.waiting"  # for a person: an approval, an inconclusive verdict
     ROLLOUT_ROLLED_BACK = "rollout.rolled_back"  # by the runner, on a guardrail
     ROLLOUT_RELEASED = "rollout.released"
+    RELEASE_REPORT = "release.report"  # after: the success report of a released plan
+    LEARNINGS_REQUESTED = "learnings.requested"  # after: the release asks for its learnings
     DRILL_DONE = "drill.done"
     FIX_DUE_SOON = "fix.due_soon"
     FIX_OVERDUE = "fix.overdue"
@@ -85,6 +87,8 @@ DEFAULT_SEVERITY: Mapping[EventKind, EventSeverity] = {
     EventKind.ROLLOUT_WAITING: EventSeverity.WARNING,
     EventKind.ROLLOUT_ROLLED_BACK: EventSeverity.CRITICAL,
     EventKind.ROLLOUT_RELEASED: EventSeverity.INFO,
+    EventKind.RELEASE_REPORT: EventSeverity.INFO,
+    EventKind.LEARNINGS_REQUESTED: EventSeverity.INFO,
     EventKind.DRILL_DONE: EventSeverity.INFO,
     EventKind.FIX_DUE_SOON: EventSeverity.WARNING,
     EventKind.FIX_OVERDUE: EventSeverity.CRITICAL,
@@ -206,8 +210,8 @@ def default_subscriptions(channel_kind: str, production: str | None) -> tuple[Su
     """What a channel with no subscription of its own hears, as the process says.
 
     A team channel (Slack, webhook, log): promotions to production, hotfixes, the
-    upcoming production release, every rollout decision and every rollback, and a
-    delivery that keeps failing. An email channel (the release managers' inbox):
+    upcoming production release, every rollout decision and every rollback, the success
+    report and the request for learnings, and a delivery that keeps failing. An email channel (the release managers' inbox):
     critical hotfixes and the runner's automatic rollbacks only."""
     if channel_kind == "email":
         return (
@@ -225,6 +229,8 @@ def default_subscriptions(channel_kind: str, production: str | None) -> tuple[Su
                 "rollout.*",
                 EventKind.HOTFIX_STARTED.value,
                 EventKind.RELEASE_ROLLED_BACK.value,
+                EventKind.RELEASE_REPORT.value,
+                EventKind.LEARNINGS_REQUESTED.value,
                 EventKind.DELIVERY_FAILING.value,
             )
         ),
