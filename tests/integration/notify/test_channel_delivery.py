@@ -127,6 +127,39 @@ def test_a_rollout_on_a_bot_channel__keeps_one_thread_across_rounds(
     assert reply.body["thread_ts"] == parent.ts
 
 
+def test_a_message_in_flight__is_not_sent_again_by_an_instance_that_took_over(
+    services: Services,
+    two_slacks: tuple[SlackStandin, SlackStandin],
+    clock: ManualClock,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    # Given a message being sent by one instance, held by Slack
+    slack, _ = two_slacks
+    hook(services, "team", slack)
+    announce(services, "new-checkout at 25%")
+    slack.hold()
+    first = threading.Thread(target=services.notifications.deliver_due)
+    first.start()
+    assert _wait_for(lambda: slack.arrived == 1)
+
+    # When a second instance on the same database (one that took the runner's lease
+    # while the first was sending) delivers what it reads as due
+    other = build(Settings(data_dir=tmp_path, database_url=database_url), clock)
+    try:
+        other.notifications.deliver_due()
+        arrived_meanwhile = slack.arrived
+        slack.release()
+        first.join(timeout=30)
+        other.notifications.deliver_due()  # and again, once the first has finished
+    finally:
+        other.close()
+
+    # Then Slack got the message once
+    assert arrived_meanwhile == 1
+    assert len(slack.posts) == 1
+
+
 def _wait_for(condition: object, seconds: float = 20) -> bool:
     """Wait (not a timed assertion: a generous bound on a hang) until ``condition()``."""
     deadline = datetime.now(UTC) + timedelta(seconds=seconds)

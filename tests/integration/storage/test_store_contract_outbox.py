@@ -125,3 +125,30 @@ def test_due_outbox__per_destination__takes_each_destinations_oldest_only(
     # Then each destination's oldest two, oldest first
     assert [d.id for d in due] == [backlog[0], backlog[1], other]
     assert [d.id for d in unlimited] == backlog[:3]
+
+
+def test_outbox_claim__takes_a_due_item_once_and_keeps_it_out_of_the_due_list(
+    backend: Backend,
+) -> None:
+    # Given one due item and one delivered
+    store = backend.store
+    due = _queue(store, "channel:1", "due")
+    sent = _queue(store, "channel:1", "sent")
+    with store.transaction() as tx:
+        tx.outbox_delivered(sent, START)
+    until = START + timedelta(minutes=5)
+
+    # When two instances claim the due one, and one claims the delivered one
+    with store.transaction() as tx:
+        first = tx.outbox_claim(due, START, until)
+    with store.transaction() as tx:
+        second = tx.outbox_claim(due, START, until)
+        delivered = tx.outbox_claim(sent, START, until)
+    with store.read() as tx:
+        due_now = [item.id for item in tx.due_outbox(START, 100)]
+        due_later = [item.id for item in tx.due_outbox(until, 100)]
+
+    # Then only the first claim takes it; it is due again only once the claim ran out
+    assert (first, second, delivered) == (True, False, False)
+    assert due_now == []
+    assert due_later == [due]

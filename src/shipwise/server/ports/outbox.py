@@ -67,6 +67,12 @@ class OutboxStore(Protocol):
         is down with a long backlog leaves room for the others)."""
         ...
 
+    def outbox_claim(self, item_id: int, now: datetime, until: datetime) -> bool:
+        """Take a due item for one attempt: its next attempt moves to ``until``, so no
+        other instance (one that took the runner's lease while this one was sending)
+        reads it as due meanwhile. False: it is not due any more (delivered, or taken)."""
+        ...
+
     def outbox_delivered(self, item_id: int, at: datetime) -> None: ...
     def outbox_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt; ``retry_at`` None gives up."""

@@ -63,6 +63,10 @@ PER_ROUND = 5  # messages one paced channel gets in a round (the rest: the next 
 # Due messages one destination gets into a round's read: a channel that is down with a
 # long backlog leaves the read room for the others.
 PER_DESTINATION = 20
+# How long an item taken for sending stays out of every instance's due list: longer
+# than any send (a channel's timeout and pacing). Only a crash mid-send leaves it taken;
+# it is sent again once this has passed.
+CLAIM_FOR = timedelta(minutes=5)
 FAILING_KIND = "delivery.failing"
 FAILING_AFTER = 3  # failed attempts of one message before people hear the channel fails
 
@@ -160,6 +164,8 @@ class Notifications:
                 return delivered  # the rest: the next rounds
             if wait > 0:
                 time.sleep(wait)  # at most the channel's interval, in its own thread
+            if not self._claim(item):
+                return delivered  # sent (or being sent) by the instance that holds the lease
             error, retry_after, interval = self._attempt(item)
             with self._pacing:
                 self._quiet_until[channel] = time.monotonic() + interval
@@ -180,6 +186,13 @@ class Notifications:
                 # get step 3 before step 2, and a channel that is down costs one timeout.
                 return delivered
         return delivered
+
+    def _claim(self, item: OutboxItem) -> bool:
+        """Take ``item`` for this attempt, so an instance that takes the runner's lease
+        while this one sends does not send it too."""
+        with self._store.transaction() as tx:
+            now = tx.now()
+            return tx.outbox_claim(item.id, now, now + CLAIM_FOR)
 
     def _attempt(self, item: OutboxItem) -> tuple[str | None, float | None, float]:
         """Send one item; (error or None, seconds asked to wait, pacing interval)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shipwise.server.ports import Delivery, DeliveryState, Notification, OutboxItem
@@ -91,6 +91,21 @@ class OutboxQueries:
             )
             for row in rows
         ]
+
+    def outbox_claim(self, item_id: int, now: datetime, until: datetime) -> bool:
+        # One conditional UPDATE: of two instances claiming the same item, one wins.
+        taken = self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == item_id,
+                OutboxRow.delivered_at.is_(None),
+                OutboxRow.next_attempt_at.is_not(None),
+                OutboxRow.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(taken, "rowcount", 0) == 1)
 
     def outbox_delivered(self, item_id: int, at: datetime) -> None:
         row = self.session.get_one(OutboxRow, item_id)

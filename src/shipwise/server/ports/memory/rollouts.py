@@ -297,6 +297,15 @@ class RolloutQueries(MemoryBase):
                 kept.append(item)
         return kept[:limit]
 
+    def outbox_claim(self, item_id: int, now: datetime, until: datetime) -> bool:
+        row = self._t.outbox.get(item_id)
+        if row is None or row.delivered_at is not None or row.next_attempt_at is None:
+            return False
+        if row.next_attempt_at > utc(now):
+            return False
+        row.next_attempt_at = utc(until)
+        return True
+
     def outbox_delivered(self, item_id: int, at: datetime) -> None:
         row = self._t.outbox[item_id]
         row.delivered_at = utc(at)
