@@ -1,6 +1,7 @@
 """Shipwise: a release control plane. ``from shipwise import Client`` for the SDK."""
 
 from shipwise.sdk import (
+    Announcement,
     Client,
     Explanation,
     FlagExposure,
@@ -11,6 +12,7 @@ from shipwise.sdk import (
 )
 
 __all__ = [
+    "Announcement",
     "Client",
     "Explanation",
     "FlagExposure",

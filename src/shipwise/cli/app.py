@@ -11,6 +11,7 @@ import typer
 from rich.text import Text
 
 from shipwise.cli import demo as demo_module
+from shipwise.cli.announcement_cmd import announcement_app
 from shipwise.cli.audit_cmd import audit_app
 from shipwise.cli.change_cmd import change_app
 from shipwise.cli.db_cmd import db_app
@@ -20,17 +21,21 @@ from shipwise.cli.env_cmd import env_app
 from shipwise.cli.errors import reported
 from shipwise.cli.flag_cmd import flag_app
 from shipwise.cli.gate_cmd import gate_app
+from shipwise.cli.help_docs_cmd import help_docs as _help_docs  # noqa: F401 (release help-docs)
 from shipwise.cli.import_cmd import import_app
 from shipwise.cli.login_cmd import login_app
+from shipwise.cli.mailout_cmd import mailout_app
 from shipwise.cli.metric_cmd import metric_app
 from shipwise.cli.options import JsonOption, SpellingGroup
 from shipwise.cli.output import console, fail, json_option, say
 from shipwise.cli.policy_cmd import policy_app
 from shipwise.cli.project_cmd import project_app
 from shipwise.cli.release_cmd import release_app
+from shipwise.cli.report_cmd import report_app
 from shipwise.cli.rollback_cmd import rollback_app
 from shipwise.cli.rollout_cmd import rollout_app
 from shipwise.cli.runner_cmd import runner
+from shipwise.cli.schedule_cmd import calendar_app
 from shipwise.cli.segment_cmd import segment_app
 from shipwise.cli.serve_cmd import serve
 from shipwise.cli.simulate_cmd import simulate
@@ -92,6 +97,7 @@ app.add_typer(token_app, name="token", rich_help_panel="Flags")
 app.add_typer(segment_app, name="segment", rich_help_panel="Flags")
 app.add_typer(import_app, name="import", rich_help_panel="Flags")
 app.add_typer(login_app, rich_help_panel="Flags")  # one command: shipwise login-link
+release_app.add_typer(report_app)  # release report, release learnings
 app.add_typer(release_app, name="release", rich_help_panel="Releases")
 app.add_typer(gate_app, name="gate", rich_help_panel="Releases")
 app.add_typer(deploy_app, name="deploy", rich_help_panel="Releases")
@@ -99,6 +105,9 @@ app.add_typer(ci_app, name="ci", rich_help_panel="Releases")
 app.add_typer(policy_app, name="policy", rich_help_panel="Releases")
 app.add_typer(change_app, name="change", rich_help_panel="Releases")
 app.add_typer(channel_app, name="channel", rich_help_panel="Releases")
+app.add_typer(calendar_app, name="calendar", rich_help_panel="Releases")
+app.add_typer(mailout_app, name="mailout", rich_help_panel="Releases")
+app.add_typer(announcement_app, name="announcement", rich_help_panel="Releases")
 app.add_typer(rollout_app, name="rollout", rich_help_panel="Rollouts")
 app.add_typer(metric_app, name="metric", rich_help_panel="Rollouts")
 app.add_typer(rollback_app)  # one command: shipwise rollback

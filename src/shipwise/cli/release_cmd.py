@@ -24,6 +24,7 @@ from shipwise.cli.params import pull_requests, text_or_file
 from shipwise.cli.release_evidence_cmd import evidence_app, release_path
 from shipwise.cli.release_notes_cmd import notes_app
 from shipwise.cli.remote import Refusal
+from shipwise.cli.schedule_cmd import schedule_app
 from shipwise.cli.shapes import items
 from shipwise.domain.releases import ChangeKind, ReleaseStatus, Severity
 
@@ -69,6 +70,16 @@ def _plans(
     }
 
 
+LabelsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--label",
+        help="What kind of change it is, e.g. major (a stage may ask major features for "
+        "help docs); repeat for more.",
+    ),
+]
+
+
 # -- commands -------------------------------------------------------------------------------
 
 
@@ -100,6 +111,7 @@ def create(
         list[str] | None,
         typer.Option(help="Someone else who wrote it (cannot approve it); repeat for more."),
     ] = None,
+    label: LabelsOption = None,
 ) -> None:
     """Start a release; it is in no environment until it is promoted."""
     body: dict[str, Any] = {"title": title, "kind": kind.value}
@@ -113,6 +125,7 @@ def create(
         "pull_requests": pull_requests(pr),
         **_plans(rollback_plan, communication_plan, justification),
         "authors": author,
+        "labels": label,
     }
     body |= {k: v for k, v in optional.items() if v is not None}
     release = api.post(release_path(project), body)
@@ -198,6 +211,7 @@ def _describe(release: Mapping[str, Any]) -> None:
         "pull requests": ", ".join(f"#{p.get('number')}" for p in items(release, "pull_requests")),
         "authors": ", ".join(release.get("authors") or []),
         "labels": ", ".join(release.get("labels") or []),
+        "help docs": release.get("help_docs"),
         "rollback plan": _first_line(release.get("rollback_plan")),
         "communication plan": _first_line(release.get("communication_plan")),
         "justification": _first_line(release.get("justification")),
@@ -248,9 +262,11 @@ def update(
     rollback_plan: RollbackOption = None,
     communication_plan: CommunicationOption = None,
     justification: JustificationOption = None,
+    label: LabelsOption = None,
 ) -> None:
     """Change a release. A change to what is released (commit, flags, pull requests, the
-    rollback or communication plan) withdraws its approvals, sign-offs and drills."""
+    rollback or communication plan) withdraws its approvals, sign-offs and drills; its
+    labels (--label, replacing people's) do not."""
     changes = {
         "title": title,
         "commit": commit,
@@ -258,13 +274,14 @@ def update(
         "flags": flag,
         "pull_requests": pull_requests(pr),
         **_plans(rollback_plan, communication_plan, justification),
+        "labels": label,
     }
     body = {k: v for k, v in changes.items() if v is not None}
     if not body:
         fail(
             "nothing to change",
             hint="Give at least one of --title, --ref, --branch, --flag, --pr, "
-            "--rollback-plan, --communication-plan, --justification.",
+            "--rollback-plan, --communication-plan, --justification, --label.",
         )
     before = api.get(release_path(project, key)).get("release") or {}
     release = api.patch(release_path(project, key), body)
@@ -365,3 +382,4 @@ def pr_body(api: Api, key: ReleaseArgument, project: ProjectOption = "default") 
 release_app.add_typer(evidence_app)
 # notes: drawn from git, in their own module.
 release_app.add_typer(notes_app)
+release_app.add_typer(schedule_app)

@@ -29,6 +29,7 @@ __all__ = [
     "drill",
     "promote",
     "record_commit",
+    "record_help_docs",
     "restore_environment",
     "rollouts",
     "set_branch",
@@ -60,6 +61,10 @@ def split_keep(release: Release, flag: str) -> str:
 
 def record_commit(release: Release) -> str:
     return _line(release, "release", "update", release.key, "--ref", "SHA")
+
+
+def record_help_docs(release: Release) -> str:
+    return _line(release, "release", "help-docs", release.key, "URL")
 
 
 def set_branch(release: Release, branch: str) -> str:

@@ -211,8 +211,9 @@ def default_subscriptions(channel_kind: str, production: str | None) -> tuple[Su
 
     A team channel (Slack, webhook, log): promotions to production, hotfixes, the
     upcoming production release, every rollout decision and every rollback, the success
-    report and the request for learnings, and a delivery that keeps failing. An email channel (the release managers' inbox):
-    critical hotfixes and the runner's automatic rollbacks only."""
+    report and the request for learnings, and a delivery that keeps failing. An email
+    channel (the release managers' inbox): critical hotfixes and the runner's automatic
+    rollbacks only."""
     if channel_kind == "email":
         return (
             Subscription((EventKind.HOTFIX_STARTED.value,), min_severity=EventSeverity.CRITICAL),

@@ -36,6 +36,7 @@ _STAGE_SWITCHES = (
     "business_hours",
     "respect_freezes",
     "one_feature_rolling_out",
+    "require_help_docs",
 )
 
 

@@ -49,6 +49,8 @@ class StageGates:
     business_hours: bool = False
     respect_freezes: bool = False
     one_feature_rolling_out: bool = False  # at most `max_feature_rollouts` features at once
+    # A feature labelled "major" needs its help-docs page recorded (``gates.help_docs``).
+    require_help_docs: bool = False
     # Protected: nothing shows a feature to more users here except its release (gates, then
     # its rollout plan) or an approved change request. Reducing exposure is never held up.
     protected: bool = False

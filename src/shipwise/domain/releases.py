@@ -8,6 +8,8 @@ values only: no I/O, time comes in as ``now``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -113,6 +115,9 @@ class Release:
     content_version: int = 1
     labels: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()  # who wrote the change; the owner is one of them
+    # The help-docs page updated for it (a URL): a record about the release, not its
+    # content, so recording it withdraws no approval.
+    help_docs: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,3 +232,33 @@ class PromotionDecision:
     def bypassed(self) -> tuple[str, ...]:
         """The gates the hotfix path let through that would refuse now."""
         return tuple(g.gate for g in self.gates if g.bypassed)
+
+
+MAX_LABELS = 20
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+
+
+def people_labels(
+    given: Sequence[str], *, reserved: str, kept: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The labels a person gives a release (``major``, ``beta``), checked: each 1 to 40
+    letters, digits, ``.``, ``_`` or ``-``; each once (case aside); at most MAX_LABELS.
+    ``reserved`` (the hotfix path's label) only Shipwise sets: a person can neither add
+    it nor take it away, so a release that has it (in ``kept``) keeps it. ValueError
+    names the label at fault."""
+    found: dict[str, str] = {}
+    for label in given:
+        if not _LABEL.fullmatch(label):
+            raise ValueError(
+                f"label {label!r}: 1 to 40 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+        if label.casefold() == reserved.casefold():
+            raise ValueError(
+                f"label {label!r} is the hotfix path's: Shipwise sets it when a hotfix is promoted"
+            )
+        found.setdefault(label.casefold(), label)
+    if len(found) > MAX_LABELS:
+        raise ValueError(f"{len(found)} labels; at most {MAX_LABELS}")
+    ours = [label for label in kept if label.casefold() == reserved.casefold()]
+    return (*ours, *found.values())

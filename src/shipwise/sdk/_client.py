@@ -29,6 +29,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from shipwise.engine import Explanation, FlagState, Reason, Snapshot, SnapshotError, Variant
 from shipwise.engine.context import EMPTY_CONTEXT, Context
 from shipwise.engine.variants import DISABLED
+from shipwise.sdk._announcements import NO_ANNOUNCEMENTS, Announcement, AnnouncementBook
 from shipwise.sdk._events import (
     MAX_FLAGS_PER_EVENT,
     Arm,
@@ -166,6 +168,7 @@ class Client:
         self._attributed: tuple[Attribution, ...] = ()
         self._event_sender: EventSender | None = None
         self._key_rejection: str | None = None
+        self._announcements = NO_ANNOUNCEMENTS  # online: replaced by a book below
         if isinstance(url, Snapshot):
             raise TypeError("pass a snapshot by name: Client(snapshot=...)")
         if url is None:
@@ -201,6 +204,7 @@ class Client:
             self._install(start)
             self._ready.set()
         self._online = online
+        self._announcements = AnnouncementBook(settings)
         self._event_sender = connect(settings, self._events)
         online.start()
         if self._event_sender is not None:
@@ -283,6 +287,7 @@ class Client:
             online.close()
         if sender is not None:
             sender.close()
+        self._announcements.close()
 
     def flush(self) -> bool:
         """Send the exposure counts and tracked events not yet sent, now, on this
@@ -405,6 +410,16 @@ class Client:
             if variant:
                 entry.count_variant(explanation.variant.name)
         return explanation
+
+    def announcements(
+        self, context: Context | None = None, *, at: datetime | None = None
+    ) -> list[Announcement]:
+        """Announcements showing to ``context`` now or ``at`` (``shipwise.sdk._announcements``)."""
+        return self._announcements.showing(self._snapshot, context, at)
+
+    def dismiss_announcement(self, announcement_id: int, context: Context | None = None) -> bool:
+        """Record that ``context``'s ``userId`` dismissed it, here and on the server."""
+        return self._announcements.dismiss(announcement_id, context)
 
     # -- events ---------------------------------------------------------------------
 

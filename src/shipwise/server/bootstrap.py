@@ -13,7 +13,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Generic, TypeAlias, TypeVar
@@ -28,6 +28,7 @@ from shipwise.server.metrics.prometheus import PrometheusSource
 from shipwise.server.metrics.sentry import SentrySource
 from shipwise.server.notify.channels import Senders
 from shipwise.server.notify.log import LogNotifier
+from shipwise.server.notify.mailout import SmtpMailer
 from shipwise.server.notify.secrets import KEY_VARIABLE, FernetBox, secret_box
 from shipwise.server.notify.webhook import WebhookNotifier
 from shipwise.server.ports import (
@@ -41,15 +42,22 @@ from shipwise.server.ports import (
     SecretBox,
     Store,
 )
+from shipwise.server.ports.mailout import Mailer
+from shipwise.server.services.announcements import AnnouncementService
 from shipwise.server.services.audit import AuditService
+from shipwise.server.services.calendar_feeds import CalendarFeedService
 from shipwise.server.services.change_requests import ChangeRequestService
 from shipwise.server.services.channels import ChannelService
 from shipwise.server.services.deliveries import DeliveryService
+from shipwise.server.services.email_announcements import EmailAnnouncementService
 from shipwise.server.services.evidence import EvidenceService
 from shipwise.server.services.fix_sweep import FixSweep
 from shipwise.server.services.flags import FlagService
 from shipwise.server.services.github_intake import GitHubIntake
+from shipwise.server.services.help_docs import HelpDocsService
 from shipwise.server.services.importing import ImportService
+from shipwise.server.services.learnings import LearningsService
+from shipwise.server.services.mailout_sending import MailoutSender
 from shipwise.server.services.metric_catalog import MetricCatalog
 from shipwise.server.services.metrics import MetricsService
 from shipwise.server.services.notifications import Notifications
@@ -62,14 +70,19 @@ from shipwise.server.services.release_board import ReleaseBoard
 from shipwise.server.services.release_news import DEFAULT_PUBLIC_URL, Links, ReleaseNews
 from shipwise.server.services.release_notes import ReleaseNotesService
 from shipwise.server.services.release_policy import ReleasePolicy
+from shipwise.server.services.release_records import ReleaseRecords
 from shipwise.server.services.releases import ReleaseService
 from shipwise.server.services.rollback import RollbackService
+from shipwise.server.services.rollout_news import RolloutNews
 from shipwise.server.services.rollouts import RolloutService
 from shipwise.server.services.runner import RolloutRunner
+from shipwise.server.services.schedules import ScheduleService
 from shipwise.server.services.segments import SegmentService
 from shipwise.server.services.snapshots import SnapshotService
 from shipwise.server.services.subscriptions import SubscriptionService
+from shipwise.server.services.success_reports import SuccessReports
 from shipwise.server.services.tokens import TokenService
+from shipwise.server.services.upcoming import UpcomingNotice
 from shipwise.server.services.web_sessions import WebSessionService
 from shipwise.server.settings import Settings
 from shipwise.server.storage.bus import LocalBus
@@ -115,9 +128,20 @@ class Wired(Generic[StoreT]):
     release_notes: ReleaseNotesService
     deliveries: DeliveryService
     fix_sweep: FixSweep
+    schedules: ScheduleService
+    calendar_feeds: CalendarFeedService
+    announcements: AnnouncementService
+    success_reports: SuccessReports
+    learnings: LearningsService
+    release_records: ReleaseRecords
     runner_loop: RunnerLoop | None = None  # started by ``start_runner``
     delivery_loop: DeliveryLoop | None = None  # started with it, delivers while it holds
     first_admin_secret: str | None = None  # set when first start generated one
+    # Email announcements and help-docs links (set by ``wire_services`` once the release
+    # notes they draft from are wired).
+    mailouts: EmailAnnouncementService = field(init=False)
+    mailout_sender: MailoutSender = field(init=False)
+    help_docs: HelpDocsService = field(init=False)
 
     @property
     def database(self) -> StoreT:
@@ -130,7 +154,8 @@ class Wired(Generic[StoreT]):
         """Run the rollout runner in this process (it acts only while holding the lock)."""
         if self.runner_loop is None:
             lock = runner_lock(self.database, lease)
-            self.runner_loop = RunnerLoop(self.runner, lock, interval, (self.fix_sweep.sweep,))
+            sweeps = (self.fix_sweep.sweep, self.success_reports.sweep)
+            self.runner_loop = RunnerLoop(self.runner, lock, interval, sweeps)
             self.metric_catalog.on_wake = self.runner_loop.nudge
             self.runner_loop.start()
             loop = self.runner_loop
@@ -218,6 +243,7 @@ def wire_services(
     *,
     box: SecretBox | None = None,
     senders: ChannelSenders | None = None,
+    mailer: Mailer | None = None,
     people_clock: Clock | None = None,
     public_url: str = DEFAULT_PUBLIC_URL,
 ) -> Wired[StoreT]:
@@ -233,10 +259,17 @@ def wire_services(
     notifications = Notifications(store, notifiers, senders, box)
     release_policy = ReleasePolicy()
     news = ReleaseNews(notifications, Links(public_url))
+    upcoming = UpcomingNotice(news)
     releases = ReleaseService(store, release_policy, news)
     observer = Observer(store, metric_sources)
     snapshots = SnapshotService(store)
     change_requests = ChangeRequestService(store, releases, notifications)
+    learnings = LearningsService(store)
+    # Remote repositories are cloned under the data directory (``build``); elsewhere
+    # (the service tests) under the temporary directory.
+    release_notes = ReleaseNotesService(
+        store, git or DulwichHistory(Path(tempfile.gettempdir()) / "shipwise-git")
+    )
     wired = Wired(
         store=store,
         bus=bus,
@@ -250,14 +283,14 @@ def wire_services(
         importing=ImportService(store),
         metrics=MetricsService(store),
         releases=releases,
-        evidence=EvidenceService(store, release_policy, news),
+        evidence=EvidenceService(store, release_policy, news, upcoming),
         promotion=PromotionService(store, release_policy, notifications, news),
-        github=GitHubIntake(store, release_policy, github_secret),
+        github=GitHubIntake(store, release_policy, github_secret, news, upcoming),
         notifications=notifications,
         metric_catalog=MetricCatalog(store, observer),
-        rollouts=RolloutService(store, notifications),
+        rollouts=RolloutService(store, RolloutNews(notifications, news.links)),
         rollback=RollbackService(store, notifications, snapshots, release_policy, news),
-        runner=RolloutRunner(store, observer, notifications),
+        runner=RolloutRunner(store, observer, RolloutNews(notifications, news.links)),
         change_requests=change_requests,
         policies=PolicyService(store, releases, change_requests),
         web_sessions=WebSessionService(store, people_clock),
@@ -266,12 +299,18 @@ def wire_services(
         subscriptions=SubscriptionService(store),
         deliveries=DeliveryService(store),
         fix_sweep=FixSweep(store, release_policy, news),
-        # Remote repositories are cloned under the data directory (``build``); elsewhere
-        # (the service tests) under the temporary directory.
-        release_notes=ReleaseNotesService(
-            store, git or DulwichHistory(Path(tempfile.gettempdir()) / "shipwise-git")
-        ),
+        schedules=ScheduleService(store, news.links),
+        calendar_feeds=CalendarFeedService(store, news.links),
+        announcements=AnnouncementService(store),
+        success_reports=SuccessReports(store, news),
+        learnings=learnings,
+        release_records=ReleaseRecords(store, releases, release_notes, learnings),
+        release_notes=release_notes,
     )
+    mailer = mailer or SmtpMailer()
+    wired.mailouts = EmailAnnouncementService(store, wired.release_notes, mailer)
+    wired.mailout_sender = MailoutSender(store, box, mailer)
+    wired.help_docs = HelpDocsService(store)
     bus.subscribe(wired.snapshots.on_change)
     bus.subscribe_revocations(wired.tokens.forget)  # before any stream hears of it
     return wired

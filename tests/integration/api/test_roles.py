@@ -20,9 +20,10 @@ from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from tests.integration.api.helpers import as_token, issue, newest_audit_id
 from tests.support.git_repos import make_repo
-from tests.support.server import RunningServer, running_server
+from tests.support.server import RunningServer, free_port, running_server
 
 from shipwise.server.ports import DeliveryState, Notification
 
@@ -70,6 +71,17 @@ PLAN_OF = re.compile(r"\{plan:([^{}]+)\}")
 CR = f"{P}/change-requests"
 CR_OF = re.compile(r"\{cr:([^{}]+)\}")
 FLAG_REQUEST = {"kind": "flag", "environment": "production", "rules": {"enabled": True}}
+MAILOUT = f"{P}/mailouts/{{cr:mail-edit}}"  # an email announcement of rel-1 (``_mailouts``)
+# drill-1's in-app announcements ("{cr:ann-...}" ids, as subscriptions'): one to show, and
+# per principal one to end and one to remove (each may happen once).
+ANNOUNCEMENTS = f"{P}/releases/drill-1/announcements"
+ANNOUNCEMENT = {
+    "flag": "checkout",
+    "title": "by {who}",
+    "body": "**new**",
+    "starts_at": "2099-01-01T00:00:00+00:00",
+    "ends_at": "2099-02-01T00:00:00+00:00",
+}
 
 
 @dataclass(frozen=True)
@@ -207,8 +219,33 @@ ENDPOINTS = [
     Endpoint("GET", f"{P}/repository", MEMBERS),
     Endpoint("PUT", f"{P}/repository", POLICY_MANAGERS, {"location": "{repo}"}),
     Endpoint("GET", f"{P}/releases/notes-1/notes", MEMBERS),
+    Endpoint("GET", f"{P}/releases/report-1/report", MEMBERS),  # its plan runs in dev
+    Endpoint("GET", f"{P}/releases/rel-1/learnings", MEMBERS),
+    Endpoint("PUT", f"{P}/releases/r-{{who}}/learnings", RELEASERS, {"version": 0}),
+    Endpoint("GET", f"{P}/releases/rel-1/record.md", MEMBERS),
+    Endpoint("GET", f"{P}/releases/rel-1/schedule", MEMBERS),
+    Endpoint("GET", f"{P}/releases/rel-1/schedule.ics", MEMBERS),
+    Endpoint("GET", f"{P}/calendar-feeds", MEMBERS),
+    Endpoint("POST", f"{P}/calendar-feeds", MEMBERS, {"name": "{who}"}),
+    # Made by the global admin: its maker or a token manager revokes it.
+    Endpoint("DELETE", f"{P}/calendar-feeds/{{cr:feed-{{who}}}}", TOKEN_MANAGERS),
     Endpoint("POST", f"{P}/releases/notes-1/notes/refresh", RELEASERS),
     Endpoint("PATCH", f"{P}/releases/notes-1/notes/entries/{NOTE}", RELEASERS, {"hidden": True}),
+    Endpoint("GET", ANNOUNCEMENTS, MEMBERS),
+    Endpoint("POST", ANNOUNCEMENTS, RELEASERS, ANNOUNCEMENT),
+    Endpoint("GET", f"{ANNOUNCEMENTS}/{{cr:ann-shown}}", MEMBERS),
+    Endpoint("POST", f"{ANNOUNCEMENTS}/{{cr:ann-end-{{who}}}}/end", FLAG_WRITERS),
+    Endpoint("DELETE", f"{ANNOUNCEMENTS}/{{cr:ann-gone-{{who}}}}", FLAG_WRITERS),
+    Endpoint("GET", f"{P}/mailouts", RELEASERS),
+    Endpoint("POST", f"{P}/releases/rel-1/mailouts", RELEASERS, {}),
+    Endpoint("GET", f"{MAILOUT}", RELEASERS),
+    Endpoint("PATCH", f"{MAILOUT}", RELEASERS, {"subject": "by {who}"}),
+    Endpoint("GET", f"{MAILOUT}/preview", RELEASERS),
+    Endpoint("POST", f"{MAILOUT}/test", RELEASERS, {"to": ["{who}@example.com"]}),
+    # Tried at set-up and never edited: the first allowed send mails, the others find
+    # nobody left to mail.
+    Endpoint("POST", f"{P}/mailouts/{{cr:mail-send}}/send", CHANNEL_MANAGERS, {}),
+    Endpoint("PUT", f"{P}/releases/rel-1/help-docs", RELEASERS, {"url": "https://x.example/{who}"}),
     Endpoint("GET", CR, MEMBERS),
     Endpoint("POST", CR, FLAG_WRITERS, {**FLAG_REQUEST, "flag": "requested"}),
     Endpoint("GET", f"{CR}/{{cr:shown}}", MEMBERS),
@@ -218,6 +255,7 @@ ENDPOINTS = [
     Endpoint("POST", f"{CR}/{{cr:apply-{{who}}}}/apply", FLAG_WRITERS),
     # The SDK API, the other way round: a server key reads its environment's snapshot.
     Endpoint("GET", "/sdk/v1/snapshot", {"server"}),
+    Endpoint("GET", "/sdk/v1/announcements", {"server"}),
     Endpoint(
         "POST",
         "/sdk/v1/events",
@@ -270,10 +308,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             added = admin.post(f"{P}/subscriptions", json=body)
             assert added.status_code == 201, added.text
             requests[f"sub-{who}"] = added.json()["id"]
+            feed = admin.post(f"{P}/calendar-feeds", json={"name": f"feed-{who}"})
+            assert feed.status_code == 201, feed.text
+            requests[f"feed-{who}"] = feed.json()["id"]
+        for name in ["ann-shown", *(f"ann-{n}-{w}" for w in PRINCIPALS for n in ("end", "gone"))]:
+            added = admin.post(ANNOUNCEMENTS, json=ANNOUNCEMENT)
+            assert added.status_code == 201, added.text
+            requests[name] = added.json()["id"]
         repo = _repository(data / "repo", admin)
         delivery = _delivery(server)
+        smtp = _mailouts(admin, requests)
         yield World(server, admin, secrets, plans, requests, repo, delivery)
         admin.close()
+        smtp.stop()
 
 
 def _releases(server: RunningServer, admin: httpx.Client) -> None:
@@ -293,6 +340,12 @@ def _releases(server: RunningServer, admin: httpx.Client) -> None:
     assert admin.post(f"{P}/ci", json=ci).status_code == 201
     for who in PRINCIPALS:
         assert admin.post(f"{P}/releases/r-{who}/approve", json={}).status_code == 200
+    # report-1: a release with a rollout plan (in dev), so it has a success report
+    assert admin.post(f"{P}/flags", json={"key": "reported"}).status_code == 201
+    body = {"key": "report-1", "title": "report", "kind": "feature", "flags": ["reported"]}
+    assert admin.post(f"{P}/releases", json={**body, **owned}).status_code == 201
+    plan = {"flag": "reported", "environment": "dev", "plan": PLAN, "release": "report-1"}
+    assert admin.post(f"{P}/rollouts", json=plan).status_code == 201
 
 
 def _repository(path: Path, admin: httpx.Client) -> str:
@@ -386,6 +439,32 @@ def _delivery(server: RunningServer) -> int:
         return tx.list_deliveries([f"channel:{ops.id}"], list(DeliveryState), 1)[0].id
 
 
+class _Accepting:
+    async def handle_DATA(self, _server: object, _session: object, _envelope: object) -> str:  # noqa: N802 (aiosmtpd's name)
+        return "250 OK"
+
+
+def _mailouts(admin: httpx.Client, requests: dict[str, int]) -> Controller:
+    """An email channel to an SMTP server on loopback (returned, to stop), and two email
+    announcements of rel-1: one to read, edit and try, one tried already to send."""
+    smtp = Controller(_Accepting(), hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    settings = {"host": "127.0.0.1", "port": smtp.port, "security": "none"}
+    settings |= {"from": "news@example.com", "recipients": ["team@example.com"]}
+    added = admin.post(
+        f"{P}/channels", json={"name": "mail", "kind": "email", "settings": settings}
+    )
+    assert added.status_code == 201, added.text
+    for name in ("mail-edit", "mail-send"):
+        body = {"channel": "mail", "recipients": ["someone@example.com"]}
+        drafted = admin.post(f"{P}/releases/rel-1/mailouts", json=body)
+        assert drafted.status_code == 201, drafted.text
+        requests[name] = drafted.json()["id"]
+    tried = admin.post(f"{P}/mailouts/{requests['mail-send']}/test", json={"to": ["t@example.com"]})
+    assert tried.json()["ok"] is True, tried.text
+    return smtp
+
+
 def _paths(world: World, path: str) -> str:
     path = path.replace("{delivery}", str(world.delivery))
     path = PLAN_OF.sub(lambda m: str(world.plans[m.group(1)]), path)
@@ -449,6 +528,7 @@ _TEMPLATE = {
     "/releases/rb-{who}": "/releases/{key}",
     "/releases/drill-1": "/releases/{key}",
     "/releases/notes-1": "/releases/{key}",
+    "/releases/report-1": "/releases/{key}",
     f"/entries/{NOTE}": "/entries/{entry}",
     "/rollout-templates/t-{who}": "/rollout-templates/{name}",
     "/rollout-templates/gone-{who}": "/rollout-templates/{name}",
@@ -459,6 +539,12 @@ _TEMPLATE = {
     "/channels/ops": "/channels/{channel}",
     "/channels/gone-{who}": "/channels/{channel}",
     "/subscriptions/{cr:sub-{who}}": "/subscriptions/{subscription}",
+    "/mailouts/{cr:mail-edit}": "/mailouts/{mailout}",
+    "/mailouts/{cr:mail-send}": "/mailouts/{mailout}",
+    "/announcements/{cr:ann-shown}": "/announcements/{announcement}",
+    "/announcements/{cr:ann-end-{who}}": "/announcements/{announcement}",
+    "/announcements/{cr:ann-gone-{who}}": "/announcements/{announcement}",
+    "/calendar-feeds/{cr:feed-{who}}": "/calendar-feeds/{feed}",
 }
 _PLAN_PATH = re.compile(r"/rollouts/\{plan:(?:[^{}]|\{who\})+\}")
 _CR_PATH = re.compile(r"/change-requests/\{cr:(?:[^{}]|\{who\})+\}")

@@ -33,6 +33,10 @@ from shipwise.cli.app import app
 
 SHA = "4f2a9c1e4f2a9c1e4f2a9c1e4f2a9c1e4f2a9c1e"
 UNKNOWN = "nope-404"
+ANNOUNCEMENT = (  # an in-app announcement's options, its body any file the world has
+    "--title T --body-file {constraints} "
+    "--start 2099-01-01T00:00:00+00:00 --end 2099-02-01T00:00:00+00:00"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,13 @@ SERVER_ROWS: dict[str, Row] = {
     "release abandon": _row(f"{UNKNOWN} -r why -p {{p}}", "rel-gone -r why -p {p}"),
     "release pr-body": _row(f"{UNKNOWN} -p {{p}}"),
     "release notes": _row(f"{UNKNOWN} -p {{p}}", "rel-1 -p {p}"),  # 409: no repository
+    "release help-docs": _row(f"{UNKNOWN} https://help.example.com/x -p {{p}}"),
+    "release schedule": _row(f"{UNKNOWN} -p {{p}}"),
+    "release report": _row(f"{UNKNOWN} -p {{p}}"),
+    "release learnings": _row(f"{UNKNOWN} -p {{p}}"),
+    "calendar create": _row(f"-p {UNKNOWN}"),
+    "calendar list": _row(f"-p {UNKNOWN}"),
+    "calendar revoke": _row("999999 -p {p}"),
     "gate check": _row(f"rel-1 -e {UNKNOWN} -p {{p}}", "rel-1 -p {p}"),
     "deploy report": _row(f"-e staging --ref {SHA} -p {UNKNOWN}"),
     "ci report": _row(f"--ref {SHA} --context tests --state success -p {UNKNOWN}"),
@@ -122,6 +133,21 @@ SERVER_ROWS: dict[str, Row] = {
     "metric show": _row(f"{UNKNOWN} -p {{p}}"),
     "metric delete": _row(f"{UNKNOWN} -p {{p}}", "errors -p {p}"),
     "metric push": _row(f"{UNKNOWN} 1 -p {{p}}"),
+    "announcement add": _row(
+        f"{UNKNOWN} --flag f-on {ANNOUNCEMENT} -p {{p}}",
+        f"rel-gone --flag f-staged {ANNOUNCEMENT} -p {{p}}",  # 409: an abandoned release
+    ),
+    "announcement list": _row(f"{UNKNOWN} -p {{p}}"),
+    "announcement show": _row("rel-1 999999 -p {p}"),
+    "announcement end": _row("rel-1 999999 -p {p}"),
+    "announcement remove": _row("rel-1 999999 -p {p}"),
+    "mailout draft": _row(f"{UNKNOWN} -p {{p}}"),
+    "mailout list": _row(f"-p {UNKNOWN}"),
+    "mailout show": _row("999999 -p {p}"),
+    "mailout edit": _row("999999 --subject S -p {p}"),
+    "mailout preview": _row("999999 -p {p}"),
+    "mailout test": _row("999999 --to t@example.com -p {p}"),
+    "mailout send": _row("999999 -p {p}"),
     "channel add": _row(f"c2 --kind log -p {UNKNOWN}"),
     "channel list": _row(f"-p {UNKNOWN}"),
     "channel show": _row(f"{UNKNOWN} -p {{p}}"),

@@ -161,6 +161,7 @@ def test_commands__every_line_the_domain_builds__parses() -> None:
         "drill": commands.drill(RELEASE, "staging"),
         "promote": commands.promote(RELEASE, "production"),
         "record_commit": commands.record_commit(RELEASE),
+        "record_help_docs": commands.record_help_docs(RELEASE),
         "restore_environment": commands.restore_environment(RELEASE, "staging"),
         "rollouts": commands.rollouts(RELEASE, "production"),
         "set_branch": commands.set_branch(RELEASE, "main"),

@@ -17,6 +17,7 @@ from datetime import datetime
 from shipwise.domain.gates.calendar import BUSINESS_HOURS, FREEZE
 from shipwise.domain.gates.commit import CI, PREVIOUS_DEPLOY
 from shipwise.domain.gates.gate import Gate, Judging, Where, local_time, policy_zone
+from shipwise.domain.gates.help_docs import HELP_DOCS
 from shipwise.domain.gates.hotfix import JUSTIFICATION, QUALIFIES
 from shipwise.domain.gates.people import APPROVALS, CHECKLIST, SIGNOFFS
 from shipwise.domain.gates.release import FEATURE_ROLLOUTS, ONE_FEATURE, ORDER, STATUS
@@ -42,6 +43,7 @@ GATES: tuple[Gate, ...] = (
     PREVIOUS_DEPLOY,
     ROLLBACK_PLAN,
     ROLLBACK_DRILL,
+    HELP_DOCS,
     BUSINESS_HOURS,
     FREEZE,
     FEATURE_ROLLOUTS,

@@ -12,19 +12,23 @@ from fastapi import APIRouter, Security
 from fastapi.security import HTTPBearer
 
 from shipwise.server.api import (
+    admin_announcements,
     admin_audit,
     admin_change_requests,
     admin_channels,
     admin_deliveries,
+    admin_email_announcements,
     admin_flag_rules,
     admin_flags,
     admin_import,
+    admin_learnings,
     admin_metrics,
     admin_policy,
     admin_projects,
     admin_release_notes,
     admin_releases,
     admin_rollouts,
+    admin_schedule,
     admin_segments,
     admin_sign_in,
     admin_subscriptions,
@@ -46,6 +50,8 @@ for module in (
     admin_import,
     admin_releases,
     admin_release_notes,
+    admin_learnings,
+    admin_announcements,
     admin_policy,
     admin_change_requests,
     admin_rollouts,
@@ -54,5 +60,7 @@ for module in (
     admin_channels,
     admin_subscriptions,
     admin_deliveries,
+    admin_email_announcements,
+    admin_schedule,
 ):
     router.include_router(module.router)

@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 from shipwise.domain.access import Action
 from shipwise.domain.commits import normalize_commit
 from shipwise.domain.keys import ENVIRONMENT_KEY
-from shipwise.domain.releases import PromotionDecision, PullRequest, Release
+from shipwise.domain.releases import PullRequest
 from shipwise.server.api.admin_routing import admin_router
 from shipwise.server.api.auth import (
     MayApprove,
@@ -37,10 +37,16 @@ from shipwise.server.api.auth import (
     ServicesDep,
     may,
 )
+from shipwise.server.api.release_schemas import (
+    DecisionOut,
+    PromotionOut,
+    ReleaseDetail,
+    ReleaseList,
+    ReleaseOut,
+)
 from shipwise.server.api.schemas import (
     Branch,
     FlagKeyIn,
-    GateOut,
     Key,
     Name,
     ProjectKey,
@@ -53,7 +59,6 @@ from shipwise.server.api.schemas import (
     follows,
 )
 from shipwise.server.services.principal import Principal
-from shipwise.server.services.promotion import gate_dict
 
 router = admin_router("releases")
 # A drill switches flags off and back on, and counts as rehearsing the promotion.
@@ -101,6 +106,9 @@ class PullRequestIn(StrictBody):
     url: str | None = Field(default=None, max_length=500)
 
 
+LabelIn = Annotated[str, Field(min_length=1, max_length=40)]
+
+
 class ReleaseIn(StrictBody):
     title: Name
     kind: str = Field(description="feature, bugfix or hotfix")
@@ -115,6 +123,9 @@ class ReleaseIn(StrictBody):
     communication_plan: Text | None = None
     justification: Text | None = None
     authors: list[Name] = Field(default_factory=list, max_length=20)
+    labels: list[LabelIn] = Field(
+        default_factory=list, max_length=20, description="What kind of change, e.g. major"
+    )
 
 
 class ReleaseChange(StrictBody):
@@ -126,76 +137,9 @@ class ReleaseChange(StrictBody):
     rollback_plan: Text | None = None
     communication_plan: Text | None = None
     justification: Text | None = None
-
-
-class ReleaseOut(BaseModel):
-    key: str
-    title: str
-    kind: str
-    severity: str | None
-    owner: str
-    authors: list[str]
-    flags: list[str]
-    commit: str | None
-    branch: str | None
-    pull_requests: list[dict[str, Any]]
-    rollback_plan: str | None
-    communication_plan: str | None
-    justification: str | None
-    stage: str | None
-    status: str
-    content_version: int
-    labels: list[str]
-
-    @classmethod
-    def of(cls, release: Release) -> ReleaseOut:
-        return cls(
-            key=release.key,
-            title=release.title,
-            kind=release.kind.value,
-            severity=None if release.severity is None else release.severity.value,
-            owner=release.owner,
-            authors=list(release.authors),
-            flags=list(release.flags),
-            commit=release.commit,
-            branch=release.branch,
-            pull_requests=[
-                {"number": p.number, "title": p.title, "url": p.url, "merged": p.merged}
-                for p in release.pull_requests
-            ],
-            rollback_plan=release.rollback_plan,
-            communication_plan=release.communication_plan,
-            justification=release.justification,
-            stage=release.stage,
-            status=release.status.value,
-            content_version=release.content_version,
-            labels=list(release.labels),
-        )
-
-
-class DecisionOut(BaseModel):
-    target: str
-    allowed: bool
-    gates: list[GateOut]
-
-    @classmethod
-    def of(cls, decision: PromotionDecision) -> DecisionOut:
-        return cls(
-            target=decision.target,
-            allowed=decision.allowed,
-            gates=[GateOut(**gate_dict(g)) for g in decision.gates],  # type: ignore[arg-type]
-        )
-
-
-class ReleaseDetail(BaseModel):
-    release: ReleaseOut
-    next_stage: str | None
-    allowed: bool | None = Field(description="Whether the next promotion may proceed now")
-    gates: list[GateOut]
-
-
-class ReleaseList(BaseModel):
-    releases: list[ReleaseOut]
+    labels: list[LabelIn] | None = Field(
+        default=None, max_length=20, description="Replaces people's labels; approvals stay"
+    )
 
 
 class StageIn(StrictBody):
@@ -224,17 +168,6 @@ class AbandonIn(StrictBody):
 
 class PromoteIn(StrictBody):
     environment: Key | None = Field(default=None, description="Default: the next environment")
-
-
-class PromotionOut(BaseModel):
-    release: ReleaseOut
-    target: str
-    allowed: bool
-    gates: list[GateOut]
-    switched_on: list[str] = Field(
-        default_factory=list,
-        description="The release's flags switched on in the target for its stage's testers",
-    )
 
 
 class DeployIn(StrictBody):
@@ -306,7 +239,7 @@ def change_release(
     at: AtRelease, body: ReleaseChange, services: ServicesDep, who: MayManageReleases
 ) -> ReleaseOut:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"pull_requests"})
-    for listed in ("flags", "title"):  # null there means "leave it", not "empty it"
+    for listed in ("flags", "title", "labels"):  # null there means "leave it", not "empty it"
         if changes.get(listed, "") is None:
             del changes[listed]
     if "flags" in changes:

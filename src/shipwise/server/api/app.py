@@ -11,7 +11,17 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from shipwise import __version__
-from shipwise.server.api import admin, frontend, ofrep, sdk, unleash, webhooks
+from shipwise.server.api import (
+    admin,
+    calendar_feed,
+    frontend,
+    frontend_announcements,
+    ofrep,
+    sdk,
+    sdk_announcements,
+    unleash,
+    webhooks,
+)
 from shipwise.server.api.bounds import BoundedRequests
 from shipwise.server.api.docs_assets import install_docs
 from shipwise.server.api.errors import install_error_handlers
@@ -67,6 +77,9 @@ def create_app(services: Services, limits: BodyLimits = DEFAULT_LIMITS) -> FastA
     # The hot SDK routes first: the router tries routes in order (~60 µs for all of admin).
     for module in (sdk, unleash, frontend, ofrep, admin, webhooks):
         app.include_router(module.router)
+    for module in (sdk_announcements, frontend_announcements):  # in-app announcements
+        app.include_router(module.router)
+    app.include_router(calendar_feed.router)  # calendar apps, by a secret address
     install_docs(app)  # after the API's routes: a page for people, not on the hot path
     install_web(app)  # the dashboard: pages for people, after every API route
 

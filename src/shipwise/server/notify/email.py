@@ -1,6 +1,7 @@
 """Email channels: each notification as one message over SMTP, with a plain-text and
 an HTML part rendered from Jinja2 templates (``templates/email.txt`` and
-``email.html``; the HTML one autoescaped, so a title cannot inject markup).
+``email.html``; the HTML one autoescaped, so a title cannot inject markup). A rollout's
+guardrails (``guardrail_table``) are a table in both parts, where their lines were.
 
 Security is ``starttls`` (port 587: plain connection, then STARTTLS), ``tls`` (port 465:
 TLS from the first byte) or ``none`` (a relay on the host or loopback). The password is
@@ -13,14 +14,20 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import formatdate, make_msgid
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from shipwise.server.notify import guardrail_table
 from shipwise.server.notify.log import FIELDS
 from shipwise.server.ports import Delivered, Notification, NotificationFailed
 
 SECURITY = ("starttls", "tls", "none")
+# Headers on one line up to RFC 5322's limit of 998 characters: the email package's
+# default (78) folds a long subject before its first word, so mail clients showed it
+# with a leading space. Subjects are one line of a title, far shorter than 998.
+HEADERS_ON_ONE_LINE = default.clone(max_line_length=998)
 _TEMPLATES = Environment(
     loader=PackageLoader("shipwise.server.notify", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -38,13 +45,75 @@ def render(notification: Notification) -> tuple[str, str]:
     values = {
         "n": notification,
         "facts": facts,
-        "paragraphs": [p for p in notification.text.split("\n\n") if p.strip()],
+        "paragraphs": _paragraphs(notification.text),
         "at": notification.at.isoformat(timespec="seconds"),
+        "guardrails": None,
     }
+    rows = guardrail_table.rows(notification)
+    split = guardrail_table.around(notification, rows) if rows else None
+    if split is not None:
+        # The guardrail lines become a table, in both parts, where they were.
+        values |= {
+            "before": split[0],
+            "after": split[1],
+            "before_paragraphs": _paragraphs(split[0]),
+            "after_paragraphs": _paragraphs(split[1]),
+            "columns": guardrail_table.COLUMNS,
+            "guardrails": [row.cells() for row in rows],
+            "guardrails_text": _columns([guardrail_table.COLUMNS, *(row.cells() for row in rows)]),
+        }
     return (
         _TEMPLATES.get_template("email.txt").render(values),
         _TEMPLATES.get_template("email.html").render(values),
     )
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in text.split("\n\n") if p.strip()]
+
+
+def _columns(table: Sequence[Sequence[str]]) -> str:
+    """A table as aligned plain-text columns (the last one unpadded)."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    return "\n".join(
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]])
+        for row in table
+    )
+
+
+def open_smtp(
+    host: str, port: int, security: str, user: str | None, password: str | None, timeout: float
+) -> smtplib.SMTP:
+    """A connection to an SMTP server, secured and logged in as ``security`` and
+    ``user`` say (a context manager: ``with open_smtp(...) as smtp``). Raises what
+    ``smtplib`` raises: ``smtp_failure`` says it in words."""
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if security == "tls":
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        if security == "starttls":
+            smtp.starttls(context=context)
+        if user:
+            smtp.login(user, password or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def smtp_failure(where: str, error: smtplib.SMTPException | OSError) -> NotificationFailed:
+    """What went wrong talking to ``where``, in words (never the password)."""
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return NotificationFailed(f"{where} refused the login ({error.smtp_code})")
+    if isinstance(error, smtplib.SMTPResponseException):
+        said = error.smtp_error
+        why = (said.decode(errors="replace") if isinstance(said, bytes) else said)[:200]
+        return NotificationFailed(f"{where} answered {error.smtp_code} ({why})")
+    why = "no answer in time" if isinstance(error, TimeoutError) else str(error)[:200]
+    return NotificationFailed(f"{where}: {type(error).__name__}: {why}")
 
 
 class EmailSender:
@@ -81,7 +150,7 @@ class EmailSender:
 
     def message(self, notification: Notification) -> EmailMessage:
         plain, html = render(notification)
-        mail = EmailMessage()
+        mail = EmailMessage(policy=HEADERS_ON_ONE_LINE)
         mail["Subject"] = " ".join(notification.title.split())
         mail["From"] = self._sender
         mail["To"] = ", ".join(self._recipients)
@@ -99,32 +168,13 @@ class EmailSender:
                 f"{self._where}: an address (from or recipients) has a line break: "
                 "fix the channel's settings"
             ) from None
-        context = ssl.create_default_context()
         try:
-            smtp: smtplib.SMTP
-            if self._security == "tls":
-                smtp = smtplib.SMTP_SSL(
-                    self._host, self._port, timeout=self._timeout, context=context
-                )
-            else:
-                smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
-            with smtp:
-                if self._security == "starttls":
-                    smtp.starttls(context=context)
-                if self._user:
-                    smtp.login(self._user, self._password or "")
+            with open_smtp(
+                self._host, self._port, self._security, self._user, self._password, self._timeout
+            ) as smtp:
                 refused = smtp.send_message(mail)
-        except smtplib.SMTPAuthenticationError as error:
-            raise NotificationFailed(
-                f"{self._where} refused the login ({error.smtp_code})"
-            ) from None
-        except smtplib.SMTPResponseException as error:
-            said = error.smtp_error
-            why = (said.decode(errors="replace") if isinstance(said, bytes) else said)[:200]
-            raise NotificationFailed(f"{self._where} answered {error.smtp_code} ({why})") from None
         except (smtplib.SMTPException, OSError) as error:
-            why = "no answer in time" if isinstance(error, TimeoutError) else str(error)[:200]
-            raise NotificationFailed(f"{self._where}: {type(error).__name__}: {why}") from None
+            raise smtp_failure(self._where, error) from None
         accepted = len(self._recipients) - len(refused)
         return Delivered(said=f"the SMTP server accepted the message for {accepted} recipient(s)")
 

@@ -12,13 +12,17 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from shipwise.server.ports.announcements import AnnouncementStore
 from shipwise.server.ports.audit import AuditStore
+from shipwise.server.ports.calendar_feeds import CalendarFeedStore
 from shipwise.server.ports.change_requests import ChangeRequestStore
 from shipwise.server.ports.channels import ChannelStore
 from shipwise.server.ports.deliveries import GitHubDeliveryStore
 from shipwise.server.ports.errors import StorageHealth
 from shipwise.server.ports.exposures import ExposureStore
 from shipwise.server.ports.flags import FlagStore
+from shipwise.server.ports.learnings import LearningsStore
+from shipwise.server.ports.mailout import MailoutStore
 from shipwise.server.ports.outbox import OutboxStore
 from shipwise.server.ports.projects import ProjectStore
 from shipwise.server.ports.release_notes import ReleaseNotesStore
@@ -60,6 +64,10 @@ class Transaction(
     ChannelStore,
     ReleaseNotesStore,
     SubscriptionStore,
+    MailoutStore,
+    AnnouncementStore,
+    CalendarFeedStore,
+    LearningsStore,
     Protocol,
 ):
     """One unit of work: everything done through it commits together, or not at all.

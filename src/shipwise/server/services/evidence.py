@@ -37,11 +37,14 @@ from shipwise.server.services.principal import Principal
 from shipwise.server.services.release_access import release_or_404
 from shipwise.server.services.release_news import ReleaseNews, named
 from shipwise.server.services.release_policy import ReleasePolicy
+from shipwise.server.services.upcoming import UpcomingNotice, UpcomingTx
 
 __all__ = [
+    "ApprovedTx",
     "EvidenceService",
     "EvidenceTx",
     "Witness",
+    "announce_approved",
     "record_ci_in",
     "record_deploy_in",
     "record_evidence_in",
@@ -53,10 +56,14 @@ class EvidenceTx(ReleaseStore, AuditStore, Protocol):
     """What recording evidence touches: the release's records and the audit log."""
 
 
-class EvidenceServiceTx(AnnounceTx, EvidenceTx, Clocked, Protocol):
+class ApprovedTx(AnnounceTx, ReleaseStore, Protocol):
+    """What telling of an approval reads: the release's approvals, and the outbox."""
+
+
+class EvidenceServiceTx(UpcomingTx, AnnounceTx, EvidenceTx, Clocked, Protocol):
     """What the API's evidence reads first: the project, its pipeline and its policy
     (``ProjectStore``, through ``AnnounceTx``); stamped by the store's clock; the outbox
-    that tells of an approval or a drill."""
+    that tells of an approval or a drill; what the upcoming-release notice reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +177,12 @@ class EvidenceService:
         store: StoreOf[EvidenceServiceTx],
         policy: ReleasePolicy,
         news: ReleaseNews | None = None,
+        upcoming: UpcomingNotice | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
         self._news = news
+        self._upcoming = upcoming
 
     def _record(
         self,
@@ -201,6 +210,8 @@ class EvidenceService:
             record_evidence_in(tx, Witness.of(principal), release, kind, stage, now, data)
             if self._news is not None and kind is EvidenceKind.APPROVAL:
                 self._announce_approved(tx, principal, (project, release), policy, stage, now)
+            if self._upcoming is not None and kind is EvidenceKind.APPROVAL:
+                self._upcoming.after_approval(tx, project, release, policy, stage, now)
             if self._news is not None and kind is EvidenceKind.DRILL:
                 succeeded, detail = bool(data["succeeded"]), str(data.get("detail") or "")
                 announce_drill(self._news, tx, release, stage, (succeeded, detail), now)
@@ -215,34 +226,8 @@ class EvidenceService:
         stage: str,
         now: datetime,
     ) -> None:
-        """``release.approved``: who approved it for where, and how many approvals that
-        makes of those the stage asks for. One event per approver, stage and content."""
         assert self._news is not None
-        project, release = where
-        version = release.content_version
-        approvers = {
-            a.approver
-            for a in tx.evidence(project.id, release).approvals
-            if a.stage == stage and a.content_version == version
-        }
-        gates = policy.stage(stage)
-        rule = None if gates is None else gates.approvals
-        lines = [f"{principal.person} approved {named(release)} for {stage}."]
-        if rule is not None:
-            lines.append(
-                f"Approvals for {stage}: {len(approvers)} of the {rule.count} its gate asks for."
-            )
-        self._news.announce(
-            tx,
-            EventKind.RELEASE_APPROVED,
-            release,
-            f"{named(release)} approved for {stage} by {principal.person}",
-            lines,
-            now=now,
-            event_key=f"{stage}|v{version}|{principal.person}",
-            environment=stage,
-            data={"by": principal.person, "approvals": sorted(approvers)},
-        )
+        announce_approved(self._news, tx, principal.person, where, policy, (stage, now))
 
     def _default_stage(self, kind: EvidenceKind, release: Release, policy: Policy) -> str:
         """An approval or a check is for where the release goes next; a sign-off or a
@@ -361,4 +346,42 @@ def announce_drill(
         environment=environment,
         severity="info" if succeeded else "warning",
         data={"succeeded": succeeded, "detail": detail},
+    )
+
+
+def announce_approved(
+    news: ReleaseNews,
+    tx: ApprovedTx,
+    person: str,
+    where: tuple[Project, Release],
+    policy: Policy,
+    when: tuple[str, datetime],
+) -> None:
+    """``release.approved``: who approved it for where, and how many approvals that
+    makes of those the stage asks for. One event per approver, stage and content."""
+    stage, now = when
+    project, release = where
+    version = release.content_version
+    approvers = {
+        a.approver
+        for a in tx.evidence(project.id, release).approvals
+        if a.stage == stage and a.content_version == version
+    }
+    gates = policy.stage(stage)
+    rule = None if gates is None else gates.approvals
+    lines = [f"{person} approved {named(release)} for {stage}."]
+    if rule is not None:
+        lines.append(
+            f"Approvals for {stage}: {len(approvers)} of the {rule.count} its gate asks for."
+        )
+    news.announce(
+        tx,
+        EventKind.RELEASE_APPROVED,
+        release,
+        f"{named(release)} approved for {stage} by {person}",
+        lines,
+        now=now,
+        event_key=f"{stage}|v{version}|{person}",
+        environment=stage,
+        data={"by": person, "approvals": sorted(approvers)},
     )

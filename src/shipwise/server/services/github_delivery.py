@@ -36,6 +36,8 @@ class Delivery:
     why: str  # the audit records' reason: which delivery
     applied: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # approvals recorded, as (release, stage, reviewer): told once the fact is applied
+    approved: list[tuple[Release, str, str]] = field(default_factory=list)
 
     def audit(
         self,

@@ -94,10 +94,12 @@ from shipwise.server.ports import (
 )
 from shipwise.server.services._common import project_or_404
 from shipwise.server.services.errors import Invalid, ServiceError, Unauthenticated
-from shipwise.server.services.evidence import record_evidence_in
+from shipwise.server.services.evidence import ApprovedTx, announce_approved, record_evidence_in
 from shipwise.server.services.github_ci import on_ci, on_deploy
 from shipwise.server.services.github_delivery import Delivery, DeliveryTx
+from shipwise.server.services.release_news import ReleaseNews
 from shipwise.server.services.release_policy import ReleasePolicy
+from shipwise.server.services.upcoming import UpcomingNotice, UpcomingTx
 
 __all__ = ["DELIVERY_RETENTION", "GitHubIntake", "IntakeSummary", "WebhookNotConfigured"]
 
@@ -109,9 +111,12 @@ SECRET_VARIABLE = "SHIPWISE_GITHUB_WEBHOOK_SECRET"  # noqa: S105 - its name, not
 DELIVERY_RETENTION = timedelta(days=30)
 
 
-class IntakeTx(DeliveryTx, ProjectStore, GitHubDeliveryStore, Clocked, Protocol):
+class IntakeTx(
+    UpcomingTx, ApprovedTx, DeliveryTx, ProjectStore, GitHubDeliveryStore, Clocked, Protocol
+):
     """What one delivery touches: the project, its pipeline and policy, the delivery's
-    receipt, and what its fact changes (``DeliveryTx``); stamped by the store's clock."""
+    receipt, and what its fact changes (``DeliveryTx``); stamped by the store's clock;
+    the outbox that tells of a review's approval (and of an upcoming release)."""
 
 
 class WebhookNotConfigured(ServiceError):
@@ -134,11 +139,18 @@ class IntakeSummary:
 
 class GitHubIntake:
     def __init__(
-        self, store: StoreOf[IntakeTx], policy: ReleasePolicy, secret: str | None = None
+        self,
+        store: StoreOf[IntakeTx],
+        policy: ReleasePolicy,
+        secret: str | None = None,
+        news: ReleaseNews | None = None,
+        upcoming: UpcomingNotice | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
         self._secret = secret.encode() if secret else None
+        self._news = news
+        self._upcoming = upcoming
 
     def authenticate(self, body: bytes, signature: str | None) -> None:
         """Raise unless ``signature`` (``X-Hub-Signature-256``) is GitHub's signature of
@@ -203,8 +215,19 @@ class GitHubIntake:
                 why=f"GitHub {event} delivery {delivery}",
             )
             _HANDLERS[type(fact)](applying, fact)
+            self._tell_approvals(tx, applying)
             tx.settle_delivery(project.id, delivery, applying.applied, applying.skipped)
         return replace(summary, applied=tuple(applying.applied), skipped=tuple(applying.skipped))
+
+    def _tell_approvals(self, tx: IntakeTx, d: Delivery) -> None:
+        """A review's approval is told as one given through the API is: release.approved,
+        and release.upcoming when it completes the production approvals gate."""
+        for release, stage, reviewer in d.approved:
+            if self._news is not None:
+                where = (d.project, release)
+                announce_approved(self._news, tx, reviewer, where, d.policy, (stage, d.now))
+            if self._upcoming is not None:
+                self._upcoming.after_approval(tx, d.project, release, d.policy, stage, d.now)
 
 
 def _repeat(receipt: GitHubDelivery, earlier: GitHubDelivery) -> tuple[str, ...]:
@@ -394,6 +417,7 @@ def _on_review(d: Delivery, fact: ReviewSubmitted) -> None:
             d.tx, d.witness(fact.reviewer), release, EvidenceKind.APPROVAL, stage, d.now, data
         )
         d.applied.append(f"{release.key}: {fact.reviewer} approved it for {stage} (code owner)")
+        d.approved.append((release, stage, fact.reviewer))
 
 
 def _review_problem(d: Delivery, release: Release, fact: ReviewSubmitted) -> str | None:

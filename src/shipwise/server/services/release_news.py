@@ -35,6 +35,10 @@ class Links:
     def release(self, project: str, key: str) -> str:
         return f"{self.base.rstrip('/')}/projects/{quote(project)}/releases/{quote(key)}"
 
+    def rollout(self, project: str, plan_id: int) -> str:
+        """A rollout plan's page (``web/rollout_page.rollout_url``, made absolute)."""
+        return f"{self.base.rstrip('/')}/projects/{quote(project)}/rollouts/{plan_id}"
+
 
 class ReleaseNews:
     """Announces the release services' events through ``Notifications``."""

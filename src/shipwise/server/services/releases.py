@@ -9,7 +9,7 @@ here (``PromotionRefused``, ``gate_dict``, ``next_stage``) are re-exported.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from shipwise.domain import release_flow
@@ -26,6 +26,7 @@ from shipwise.domain.releases import (
     Release,
     ReleaseStatus,
     Severity,
+    people_labels,
 )
 from shipwise.domain.rollout import PlanStatus
 from shipwise.server.ports import (
@@ -132,6 +133,7 @@ class ReleaseService:
         communication_plan: str | None = None,
         justification: str | None = None,
         authors: Sequence[str] = (),
+        labels: Sequence[str] = (),
     ) -> Release:
         commit = None if commit is None else valid_commit(commit)
         change = _enum(ChangeKind, kind, "kind")
@@ -155,6 +157,7 @@ class ReleaseService:
             if tx.get_release(project.id, release_key) is not None:
                 raise Conflict(f"release {release_key!r} already exists in project {project_key!r}")
             person = owner or principal.person
+            given = self._labels(tx, project, labels, ())
             release = tx.add_release(
                 project.id,
                 Release(
@@ -175,6 +178,7 @@ class ReleaseService:
                     communication_plan=communication_plan,
                     justification=justification,
                     authors=tuple(dict.fromkeys([person, *authors])),
+                    labels=given,
                 ),
             )
             audit(
@@ -263,17 +267,27 @@ class ReleaseService:
             for flag in changes.get("flags") or ():
                 if tx.get_flag(project.id, flag) is None:
                     raise Invalid(f"no flag {flag!r} in project {project_key!r}", field="flags")
+            changes = dict(changes)
+            # Labels say what kind of change it is (``major``), not what is released:
+            # they withdraw no approval.
+            labels = changes.pop("labels", None)
             unknown = set(changes) - _CONTENT_FIELDS
             if unknown:
                 raise Invalid(f"cannot change {sorted(unknown)} of a release", field=min(unknown))
             if changes.get("commit") is not None:
                 changes = {**changes, "commit": valid_commit(changes["commit"])}
             try:
-                changed = release_flow.change_content(release, now=tx.now(), **dict(changes))
+                changed = (
+                    release_flow.change_content(release, now=tx.now(), **changes)
+                    if changes
+                    else release
+                )
             except release_flow.TransitionRefused as error:
                 raise Conflict(str(error)) from None
             except ValueError as error:
                 raise Invalid(str(error)) from None
+            if labels is not None:
+                changed = replace(changed, labels=self._labels(tx, project, labels, release.labels))
             saved = tx.save_release(changed)
             audit(
                 tx,
@@ -286,6 +300,15 @@ class ReleaseService:
                 after=_release_dict(saved),
             )
         return saved
+
+    def _labels(
+        self, tx: PolicyReader, project: Project, given: Sequence[str], kept: Sequence[str]
+    ) -> tuple[str, ...]:
+        reserved = self._policy.policy_for(tx, project).hotfix.label
+        try:
+            return people_labels(given, reserved=reserved, kept=kept)
+        except ValueError as error:
+            raise Invalid(str(error), field="labels") from None
 
     def abandon(self, principal: Principal, project_key: str, key: str, reason: str) -> Release:
         if not reason.strip():

@@ -15,7 +15,6 @@ from shipwise.domain.releases import ReleaseStatus
 from shipwise.domain.rollout import Decision, DecisionKind, PlanState, step_label
 from shipwise.server.ports import (
     AuditStore,
-    Notification,
     ProjectStore,
     ReleaseStore,
     RolloutCheck,
@@ -31,16 +30,10 @@ from shipwise.server.services.flag_changes import (
     Target,
     apply_change_in,
 )
-from shipwise.server.services.notifications import AnnounceTx, Notifications
+from shipwise.server.services.notifications import AnnounceTx
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.rollout_news import RolloutNews
 from shipwise.server.services.rollout_rules import rules_for_step, switched_off
-
-_SEVERITY = {
-    DecisionKind.ROLLBACK: "critical",
-    DecisionKind.PAUSE: "warning",
-    DecisionKind.NOTIFY: "warning",
-    DecisionKind.WAIT_FOR_APPROVAL: "info",
-}
 
 
 class CarryOutTx(FlagChangeTx, RolloutPlanStore, AnnounceTx, Protocol):
@@ -103,7 +96,7 @@ def switch_off(tx: FlagChangeTx, actor: Principal, target: Target, why: str) -> 
 
 def carry_out(
     tx: CarryOutTx,
-    notifications: Notifications,
+    news: RolloutNews,
     actor: Principal,
     plan: RolloutPlanRecord,
     state: PlanState,
@@ -142,7 +135,7 @@ def carry_out(
     if plan.release is not None and decision.kind in (DecisionKind.RELEASE, DecisionKind.ROLLBACK):
         _follow_release(tx, actor, plan, decision, project_id, now)
     if announce and decision.kind is not DecisionKind.HOLD:
-        notifications.announce(tx, notification_for(saved, decision, now))
+        news.announce(tx, saved, decision, now, judgements)
     return saved
 
 
@@ -179,31 +172,4 @@ def _follow_release(
         before={"status": release.status.value},
         after={"status": changed.status.value, "plan": plan.id},
         reason=decision.reason,
-    )
-
-
-def notification_for(plan: RolloutPlanRecord, decision: Decision, now: datetime) -> Notification:
-    step = plan.spec.steps[plan.state.step]
-    what = {
-        DecisionKind.ADVANCE: f"moved to {step_label(step)}",
-        DecisionKind.BAKE: "reached 100%, baking",
-        DecisionKind.RELEASE: "released",
-        DecisionKind.ROLLBACK: "ROLLED BACK (flag off)",
-        DecisionKind.PAUSE: "paused: a person must look",
-        DecisionKind.WAIT_FOR_APPROVAL: "waiting for approval to go on",
-        DecisionKind.NOTIFY: "guardrail report",
-        DecisionKind.HOLD: "holding",
-    }[decision.kind]
-    release = f" ({plan.release})" if plan.release else ""
-    return Notification(
-        kind=f"rollout.{decision.kind.value}",
-        project=plan.project,
-        title=f"{plan.flag}{release} in {plan.environment}: {what}",
-        text=decision.reason,
-        at=now,
-        release=plan.release,
-        flag=plan.flag,
-        environment=plan.environment,
-        severity=_SEVERITY.get(decision.kind, "info"),
-        data={"plan": plan.id, "step": plan.state.step + 1, "status": plan.state.status.value},
     )

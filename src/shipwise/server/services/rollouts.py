@@ -42,7 +42,6 @@ from shipwise.server.services._common import (
     project_or_404,
 )
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
-from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.project_policy import project_policy
 from shipwise.server.services.rollout_apply import CarryOutTx, carry_out, segment_ids
@@ -52,6 +51,7 @@ from shipwise.server.services.rollout_checks import (
     require_room,
     still_shipping,
 )
+from shipwise.server.services.rollout_news import RolloutNews
 
 DEFAULT_TEMPLATE = "default"
 
@@ -85,9 +85,9 @@ def read_plan(data: Any, known_metrics: set[str]) -> PlanSpec:
 
 
 class RolloutService:
-    def __init__(self, store: StoreOf[_RolloutsTx], notifications: Notifications) -> None:
+    def __init__(self, store: StoreOf[_RolloutsTx], news: RolloutNews) -> None:
         self._store = store
-        self._notifications = notifications
+        self._news = news
 
     # -- templates ------------------------------------------------------------------------
 
@@ -198,7 +198,7 @@ class RolloutService:
             decision = Decision(kind, f"plan started: {rollout.step_label(first)}", 0)
             return carry_out(
                 tx,
-                self._notifications,
+                self._news,
                 principal,
                 record,
                 state,
@@ -392,7 +392,7 @@ class RolloutService:
             next_check = now if due_now else rollout.next_check(plan.spec, state, now)
             return carry_out(
                 tx,
-                self._notifications,
+                self._news,
                 principal,
                 plan,
                 state,

@@ -23,10 +23,10 @@ from shipwise.domain.rollout import Assessment, Decision, DecisionKind
 from shipwise.domain.rollout_samples import SAMPLE
 from shipwise.server.ports import RolloutCheck, RolloutPlanRecord, RolloutPlanStore, StoreOf
 from shipwise.server.services.errors import ServiceError
-from shipwise.server.services.notifications import Notifications
 from shipwise.server.services.observations import Observer
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.rollout_apply import CarryOutTx, carry_out, judgements_dict
+from shipwise.server.services.rollout_news import RolloutNews
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,12 @@ class RolloutRunner:
         self,
         store: StoreOf[CarryOutTx],  # due plans, and what carrying out a decision touches
         observer: Observer,
-        notifications: Notifications,
+        news: RolloutNews,  # how a decision is told, with links to the dashboard
         batch: int = 100,
     ) -> None:
         self._store = store
         self._observer = observer
-        self._notifications = notifications
+        self._news = news
         self._batch = batch
 
     def tick(self) -> list[CheckOutcome]:
@@ -109,7 +109,7 @@ class RolloutRunner:
                 return True
             carry_out(
                 tx,
-                self._notifications,
+                self._news,
                 RUNNER,
                 current,
                 assessment.state,
@@ -141,7 +141,7 @@ class RolloutRunner:
             state = rollout.pause(current.state, reason)
             carry_out(
                 tx,
-                self._notifications,
+                self._news,
                 RUNNER,
                 current,
                 state,

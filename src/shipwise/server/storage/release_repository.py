@@ -80,6 +80,7 @@ def _domain_release(row: ReleaseRow, project: str, pulls: Sequence[PullRequest])
         content_version=row.content_version,
         labels=tuple(row.labels or ()),
         authors=tuple(row.authors or ()),
+        help_docs=row.help_docs,
     )
 
 
@@ -200,6 +201,7 @@ class ReleaseQueries:
             release.rollback_plan,
             release.communication_plan,
         )
+        row.help_docs = release.help_docs
         row.justification, row.stage, row.status = (
             release.justification,
             release.stage,

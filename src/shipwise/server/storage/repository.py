@@ -20,11 +20,15 @@ from shipwise.server.ports import (
     Project,
     SegmentRecord,
 )
+from shipwise.server.storage.announcement_repository import AnnouncementQueries
+from shipwise.server.storage.calendar_feed_repository import CalendarFeedQueries
 from shipwise.server.storage.change_request_repository import ChangeRequestQueries
 from shipwise.server.storage.channel_repository import ChannelQueries
 from shipwise.server.storage.delivery_repository import DeliveryQueries
 from shipwise.server.storage.flag_listing import FlagListingQueries
+from shipwise.server.storage.learning_repository import LearningsQueries
 from shipwise.server.storage.ledger_repository import LedgerQueries
+from shipwise.server.storage.mailout_repository import MailoutQueries
 from shipwise.server.storage.outbox_repository import OutboxQueries
 from shipwise.server.storage.release_notes_repository import ReleaseNotesQueries
 from shipwise.server.storage.release_repository import ReleaseQueries
@@ -102,6 +106,10 @@ class SqlTransaction(
     ChannelQueries,
     ReleaseNotesQueries,
     SubscriptionQueries,
+    MailoutQueries,
+    AnnouncementQueries,
+    CalendarFeedQueries,
+    LearningsQueries,
 ):
     _flag_record = staticmethod(_flag)
     _config_record = staticmethod(_config)

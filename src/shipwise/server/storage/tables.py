@@ -175,6 +175,7 @@ class ReleaseRow(Base):
     labels: Mapped[list[Any]]
     created_at: Mapped[datetime]
     content_changed_at: Mapped[datetime]
+    help_docs: Mapped[str | None] = mapped_column(String(2000))  # the help-docs page's URL
 
 
 class PullRequestRow(Base):

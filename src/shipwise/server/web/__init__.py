@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from shipwise.server.web import (
+    announcement_actions,
     audit_page,
     board,
     change_request_actions,
@@ -23,11 +24,15 @@ from shipwise.server.web import (
     flag_actions,
     flag_page,
     flags_page,
+    learnings_page,
     live,
+    mailout_actions,
+    mailout_page,
     release_actions,
     release_page,
     rollout_actions,
     rollout_page,
+    schedule_actions,
     settings_actions,
     settings_page,
     sign_in,
@@ -43,6 +48,10 @@ PAGES += (flag_actions, sign_in)
 PAGES += (audit_page, settings_page, settings_actions, channel_actions)
 PAGES += (rollout_page, rollout_actions)
 PAGES += (change_requests_page, change_request_actions)
+PAGES += (announcement_actions,)
+PAGES += (learnings_page,)
+PAGES += (mailout_page, mailout_actions)
+PAGES += (schedule_actions,)
 
 
 def install_web(app: FastAPI) -> None:

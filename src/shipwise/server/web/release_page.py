@@ -1,6 +1,7 @@
 """The release page: the next stage's gates with their state and remedy, the evidence
 (approvals, sign-offs, drills; CI results and deploys per commit), linked pull requests,
-the rollback plan and this release's audit trail, and the actions a person may take.
+the rollback plan, its in-app announcements and this release's audit trail, and the
+actions a person may take.
 
 GET /projects/{p}/releases/{key}
 
@@ -20,9 +21,13 @@ from fastapi import Request, Response
 from shipwise.domain.releases import Evidence, PromotionDecision
 from shipwise.server.bootstrap import Services
 from shipwise.server.ports import AuditFilter
+from shipwise.server.services.calendar_feeds import CreatedFeed
 from shipwise.server.services.errors import ServiceError
+from shipwise.server.web.announcement_view import announcement_section
 from shipwise.server.web.deps import ServicesDep
+from shipwise.server.web.mailout_view import mailout_section
 from shipwise.server.web.routing import web_router
+from shipwise.server.web.schedule_view import schedule_section
 from shipwise.server.web.session_auth import SignedIn, Viewer
 from shipwise.server.web.templating import render
 
@@ -80,8 +85,10 @@ def show(
     project: str,
     key: str,
     failure: Failure | None = None,
+    feed: CreatedFeed | None = None,
 ) -> Response:
-    """The release page as it stands now, with ``failure`` shown in place (its status)."""
+    """The release page as it stands now, with ``failure`` shown in place (its status);
+    ``feed``: a calendar feed link just made, its address shown this once (201)."""
     view = services.releases.show(viewer.principal, project, key)
     query = AuditFilter(project=project, target_type="release", target_key=key, limit=AUDIT_SHOWN)
     trail = services.audit.all(viewer.principal, query)
@@ -92,7 +99,7 @@ def show(
         request,
         "release.html",
         viewer,
-        status=200 if failure is None else failure.error.status,
+        status=(200 if feed is None else 201) if failure is None else failure.error.status,
         project=project,
         nav="board",
         view=view,
@@ -101,6 +108,10 @@ def show(
         commits=_by_commit(view.evidence, view.release.commit),
         trail=trail,
         plans=services.rollouts.all(viewer.principal, project, release=key),
+        announcements=announcement_section(services, viewer.principal, project, key),
+        mailouts=mailout_section(services, viewer, project, key),
+        schedule=schedule_section(services, viewer.principal, project, key),
+        created_feed=feed,
         failure=failure,
         url=release_url(project, key),
     )

@@ -17,9 +17,13 @@ from datetime import UTC, datetime
 
 from shipwise.server.ports.bus import Change, ChangeBus
 from shipwise.server.ports.errors import StorageHealth
+from shipwise.server.ports.memory.announcements import AnnouncementQueries
+from shipwise.server.ports.memory.calendar_feeds import CalendarFeedQueries
 from shipwise.server.ports.memory.catalog import CatalogQueries
 from shipwise.server.ports.memory.channels import ChannelQueries
+from shipwise.server.ports.memory.learnings import LearningsQueries
 from shipwise.server.ports.memory.ledger import LedgerQueries
+from shipwise.server.ports.memory.mailouts import MailoutQueries
 from shipwise.server.ports.memory.release_notes import ReleaseNotesQueries
 from shipwise.server.ports.memory.releases import ReleaseQueries
 from shipwise.server.ports.memory.requests import RequestQueries
@@ -42,6 +46,10 @@ class MemoryTransaction(
     ChannelQueries,
     ReleaseNotesQueries,
     SubscriptionQueries,
+    MailoutQueries,
+    AnnouncementQueries,
+    CalendarFeedQueries,
+    LearningsQueries,
 ):
     """The whole ``Transaction`` port over one copy of the tables."""
 

@@ -9,14 +9,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shipwise.domain.announcements import Announcement
 from shipwise.domain.audit import GENESIS
 from shipwise.domain.change_requests import ChangeRequest
 from shipwise.domain.release_notes import EntryEdit
 from shipwise.domain.releases import Release
 from shipwise.server.ports.audit import AuditRecord
+from shipwise.server.ports.calendar_feeds import CalendarFeedRecord
 from shipwise.server.ports.channels import ChannelRecord
 from shipwise.server.ports.deliveries import GitHubDelivery
 from shipwise.server.ports.flags import FlagConfig, FlagRecord
+from shipwise.server.ports.learnings import StoredLearnings
+from shipwise.server.ports.mailout import MailoutRecord, RecipientSend
 from shipwise.server.ports.metrics import MetricDefinition
 from shipwise.server.ports.projects import Environment, Project
 from shipwise.server.ports.release_notes import StoredNotes
@@ -121,6 +125,15 @@ class Tables:
     channel_threads: dict[tuple[int, str], str] = field(default_factory=dict)  # (channel, key)
     subscriptions: dict[int, SubscriptionRecord] = field(default_factory=dict)
     dedupe: set[tuple[str, str]] = field(default_factory=set)  # (destination, key)
+    mailouts: dict[int, MailoutRecord] = field(default_factory=dict)  # email announcements
+    # each announcement's recipients with a row, by address, in claim order
+    mailout_sends: dict[int, dict[str, RecipientSend]] = field(default_factory=dict)
+    # each with the hash of its token, as tokens
+    calendar_feeds: dict[int, tuple[CalendarFeedRecord, str]] = field(default_factory=dict)
+    # in-app announcements by id, with their (project, release, environment) ids
+    announcements: dict[int, tuple[int, int, int, Announcement]] = field(default_factory=dict)
+    dismissals: dict[tuple[int, str], datetime] = field(default_factory=dict)  # (id, user)
+    learnings: dict[int, StoredLearnings] = field(default_factory=dict)  # by release id
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1

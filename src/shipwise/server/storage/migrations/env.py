@@ -7,7 +7,13 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from shipwise.server.storage import communication_tables  # noqa: F401  (its tables on Base)
+from shipwise.server.storage import (
+    announcement_tables,  # noqa: F401  (its tables on Base)
+    calendar_tables,  # noqa: F401  (its tables on Base)
+    communication_tables,  # noqa: F401  (its tables on Base)
+    learning_tables,  # noqa: F401  (its tables on Base)
+    mailout_tables,  # noqa: F401  (its tables on Base)
+)
 from shipwise.server.storage.tables import Base
 
 config = context.config
