@@ -41,6 +41,9 @@ def test_announcements__added_by_keyboard__are_listed_with_a_safe_preview_then_e
     page.keyboard.type(MARKDOWN)
     page.keyboard.press("Tab")
     page.keyboard.type("https://example.com/one-step")
+    # Staging: production (protected) waits until the release has passed its gates there.
+    tab_to(page, page.get_by_label("In the environment"))
+    page.keyboard.type("staging")
     add = page.get_by_role("button", name="Add the announcement")
     tab_to(page, add)
     with page.expect_navigation():

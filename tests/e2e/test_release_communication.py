@@ -16,10 +16,12 @@ Slack refuses one message, which a person sends again by hand: nothing is heard 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +29,17 @@ import httpx
 import icalendar
 import pytest
 from cryptography.fernet import Fernet
+from tests.support.chromium import chromium
 from tests.support.clock import ManualClock
+from tests.support.dashboard import screenshot
 from tests.support.git_repos import GitRepo, make_repo
 from tests.support.releases import release_in_production
 from tests.support.server import RunningServer, running_server
+from tests.support.slack_preview import email_page, slack_page
 from tests.support.slack_standin import CHANNEL_ID, TOKEN, Message, SlackStandin, slack_standin
 from tests.support.smtp_inbox import Inbox, smtp_inbox
 
+from shipwise.domain.events import EventKind, event_kind
 from shipwise.domain.rollout import PlanStatus
 from shipwise.sdk import Client
 from shipwise.server.services.notifications import RETRY_AFTER
@@ -696,3 +702,61 @@ def test_the_record__exports_notes_gates_approvals_rollout_report_and_learnings(
         "| Alert on failing deliveries | carol | 2026-12-18 |",
     ):
         assert expected in record, expected
+
+
+# --- each kind of message as people see it (the pictures in docs/communication.md) ------
+
+KIND_FACT = re.compile(r"kind: \*?([a-z_.-]+)\*?")
+
+
+def stable_kind(kind: str, title: str) -> str:
+    """The event's stable name (a rollout's first step is its start)."""
+    return event_kind(kind, 1 if "(step 1 of" in title else None)
+
+
+def slack_by_kind(walked: Walked) -> dict[str, Message]:
+    """The first Slack message of each kind, from both channels."""
+    found: dict[str, Message] = {}
+    for message in [*walked.world.slack.posts, *walked.world.hooks.posts]:
+        context = message.body["blocks"][-1]["elements"][0]["text"]
+        matched = KIND_FACT.search(context)
+        assert matched, context
+        found.setdefault(stable_kind(matched[1], title(message)), message)
+    return found
+
+
+def emails_by_kind(walked: Walked) -> dict[str, EmailMessage]:
+    found: dict[str, EmailMessage] = {}
+    for message in walked.world.inbox.messages:
+        plain = message.get_body(("plain",))
+        assert plain is not None
+        matched = KIND_FACT.search(plain.get_content())
+        assert matched
+        found.setdefault(stable_kind(matched[1], str(message["Subject"])), message)
+    return found
+
+
+@pytest.mark.browser
+def test_each_kind_of_message__is_drawn_as_slack_and_email_show_it(walked: Walked) -> None:
+    slack = slack_by_kind(walked)
+    emails = emails_by_kind(walked)
+    # The walk goes through every stable kind; each is drawn once.
+    assert set(slack) == {kind.value for kind in EventKind}
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 820, "height": 400})
+        try:
+            for kind, message in sorted(slack.items()):
+                page.set_content(slack_page(message.body))
+                assert title(message) in page.inner_text("body")
+                screenshot(page, f"messages/slack-{kind}")
+            for kind, mail in sorted(emails.items()):
+                html_part = mail.get_body(("html",))
+                assert html_part is not None
+                subject = str(mail["Subject"])
+                page.set_content(
+                    email_page(subject, str(mail["From"]), str(mail["To"]), html_part.get_content())
+                )
+                assert subject in page.inner_text("body")
+                screenshot(page, f"messages/email-{kind}")
+        finally:
+            page.close()

@@ -3,7 +3,7 @@ how Slack's desktop app shows them, and an email's HTML part as a mail client sh
 
 Only what Shipwise sends is drawn: ``header``, ``section`` (text and fields),
 ``context``, ``divider``, and mrkdwn's ``*bold*``, ``_italic_``, ``` `code` ```,
-``<url|label>`` links, bare URLs and the two emoji codes the severity marks use. The
+``<url|label>`` links, bare URLs and the emoji codes Shipwise's marks use. The
 mrkdwn Shipwise writes is already escaped for Slack (``&amp;``, ``&lt;``, ``&gt;``),
 which is also valid HTML, so it is drawn as it stands after those rewrites.
 """
@@ -14,7 +14,15 @@ import html
 import re
 from typing import Any
 
-EMOJI = {":warning:": "\N{WARNING SIGN}\N{VARIATION SELECTOR-16}", ":rotating_light:": "\U0001f6a8"}
+# Slack draws these codes as emoji; this machine has no emoji font, so the pictures use
+# plain symbols (DejaVu has them) in Slack's colours.
+EMOJI = {
+    ":warning:": '<b style="color:#e8912d">\u26a0</b>',
+    ":rotating_light:": '<b style="color:#e01e5a">\u25c9</b>',
+    ":white_check_mark:": '<b style="color:#2eb67d">\u2714</b>',
+    ":x:": '<b style="color:#e01e5a">\u2718</b>',
+    ":hourglass_flowing_sand:": '<b style="color:#e8912d">\u231b</b>',
+}
 _LINK = re.compile(r"&lt;(https?://[^|\s]+?)\|([^&]+?)&gt;|<(https?://[^|\s>]+)\|([^>]+)>")
 _BARE_URL = re.compile(r"(?<![\"'=>])\bhttps?://[^\s<&]+")
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")

@@ -160,9 +160,9 @@ def test_remove__forgets_it_and_its_dismissals(
 def test_frontend_dismiss__of_another_environments_announcement__is_a_404(
     server: RunningServer, keys: Keys, admin: httpx.Client
 ) -> None:
-    production = announce(admin, environment="production")["id"]
+    elsewhere = announce(admin, environment="dev")["id"]  # the key is staging's
     with _client(server, keys.frontend) as browser:
-        response = browser.post(f"{FRONTEND}/{production}/dismiss", json={"userId": "u-on"})
+        response = browser.post(f"{FRONTEND}/{elsewhere}/dismiss", json={"userId": "u-on"})
 
     assert response.status_code == 404
     assert response.headers["access-control-allow-origin"] == "*"

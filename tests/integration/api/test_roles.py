@@ -81,6 +81,7 @@ ANNOUNCEMENT = {
     "body": "**new**",
     "starts_at": "2099-01-01T00:00:00+00:00",
     "ends_at": "2099-02-01T00:00:00+00:00",
+    "environment": "staging",  # production's wait for drill-1 to pass its gates there
 }
 
 

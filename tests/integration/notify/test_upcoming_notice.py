@@ -47,7 +47,7 @@ EXPECTED = (
     " at the earliest",
     "- Bake: 1d at 100%: Wed 2025-03-26 14:30 UTC → Thu 2025-03-27 14:30 UTC",
     "Watching: alice, bob, carol.",
-    "Calendar: {url}/api/v1/projects/default/releases/rel-1/schedule.ics",
+    "Calendar: {url}/projects/default/releases/rel-1/schedule.ics",
     "Open rel-1: {url}/projects/default/releases/rel-1",
 )
 
@@ -143,11 +143,13 @@ def _slack_lines(body: dict[str, Any]) -> list[str]:
 
 
 def _email_parts(message: EmailMessage) -> tuple[str, str]:
-    """The plain-text part, and the HTML part as text (tags dropped, entities read)."""
+    """The plain-text part, and the HTML part as text (a list item as ``- item``, the
+    other tags dropped, entities read)."""
     plain, rich = message.get_body(("plain",)), message.get_body(("html",))
     assert plain is not None, message
     assert rich is not None, message
-    text = html.unescape(re.sub(r"<[^>]+>", "\n", rich.get_content()))
+    items = re.sub(r"<li>", "\n- ", rich.get_content())
+    text = html.unescape(re.sub(r"<[^>]+>", "\n", items))
     return plain.get_content(), text
 
 

@@ -19,7 +19,7 @@ from shipwise.server.ports.memory import MemoryTransaction
 from shipwise.server.services.principal import SYSTEM
 
 PAGE = "http://127.0.0.1:4242/projects/shop/releases/rel-1"
-CALENDAR = "http://127.0.0.1:4242/api/v1/projects/shop/releases/rel-1/schedule.ics"
+CALENDAR = "http://127.0.0.1:4242/projects/shop/releases/rel-1/schedule.ics"
 
 
 def _upcoming(world: World) -> list[Notification]:

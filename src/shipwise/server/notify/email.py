@@ -13,6 +13,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default
 from email.utils import formatdate, make_msgid
@@ -68,8 +69,31 @@ def render(notification: Notification) -> tuple[str, str]:
     )
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [p for p in text.split("\n\n") if p.strip()]
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A paragraph of a notification's text as HTML draws it: its lines kept apart
+    (a mail client joins them otherwise), a run of ``- `` lines as a list."""
+
+    lines: tuple[str, ...]
+    bullets: bool
+
+
+def _paragraphs(text: str) -> list[Paragraph]:
+    found: list[Paragraph] = []
+    for block in text.split("\n\n"):
+        lines = [line for line in block.split("\n") if line.strip()]
+        run: list[str] = []
+        listing = False
+        for line in lines:
+            bullet = line.lstrip().startswith("- ")
+            if run and bullet != listing:
+                found.append(Paragraph(tuple(run), listing))
+                run = []
+            listing = bullet
+            run.append(line.lstrip()[2:] if bullet else line)
+        if run:
+            found.append(Paragraph(tuple(run), listing))
+    return found
 
 
 def _columns(table: Sequence[Sequence[str]]) -> str:

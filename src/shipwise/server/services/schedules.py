@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from shipwise.domain.access import Action
@@ -85,8 +84,9 @@ def production_of(policy: Policy) -> str | None:
 
 
 def calendar_url(links: Links, project: str, key: str) -> str:
-    base = links.base.rstrip("/")
-    return f"{base}/api/v1/projects/{quote(project)}/releases/{quote(key)}/schedule.ics"
+    """The schedule as a calendar file, on the dashboard: a person following the link
+    from a message is signed in there (the API's route wants a token)."""
+    return f"{links.release(project, key)}/schedule.ics"
 
 
 def production_approved(
