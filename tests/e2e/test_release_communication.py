@@ -47,6 +47,7 @@ from shipwise.server.services.principal import SYSTEM
 
 MONDAY_9 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # business hours, no freeze
 P = "/api/v1/projects/default"
+ARCHIVE = "releases-archive@shop.example"
 FLAG = "new-checkout"
 PEOPLE = {
     "alice": "developer",
@@ -202,6 +203,17 @@ def set_up_the_team(shipwise: Shipwise, world: World) -> None:
                 "recipients": ["carol@shop.example"],
             },
         },
+        {  # the release archive: a mailing list that keeps everything
+            "name": "archive",
+            "kind": "email",
+            "settings": {
+                "host": "127.0.0.1",
+                "port": world.inbox.port,
+                "security": "none",
+                "from": "shipwise@shop.example",
+                "recipients": [ARCHIVE],
+            },
+        },
     ]
     for channel in channels:
         ok(shipwise.carol.post(f"{P}/channels", json=channel))
@@ -218,7 +230,8 @@ def set_up_the_team(shipwise: Shipwise, world: World) -> None:
         "release.rolled_back",
     ]
     managers = ["release.upcoming", "release.report", "rollout.rolled_back", "hotfix.started"]
-    for channel, events in (("dev", developers), ("managers", managers)):
+    subscribed = (("dev", developers), ("managers", managers), ("archive", ["*"]))
+    for channel, events in subscribed:
         ok(shipwise.carol.post(f"{P}/subscriptions", json={"channel": channel, "events": events}))
     # A freeze for the holidays applies at once; lifting it weakens the policy, so it
     # waits for a second person's review.
@@ -614,14 +627,18 @@ def test_each_channel__hears_each_thing_once__in_order(walked: Walked) -> None:
         "rel-4 (Stop double charges) rolled back",
     ]
     # The release managers' inbox.
-    assert [m["Subject"] for m in world.inbox.messages] == [
+    managers = [m for m in world.inbox.messages if m["To"] == "carol@shop.example"]
+    assert [m["Subject"] for m in managers] == [
         "Upcoming in production: rel-1 (New checkout)",
         "rel-1 (New checkout) is released: the success report",
         f"{carts} ROLLED BACK at step 1 of 3 (flag off)",
         "Upcoming in production: rel-4 (Stop double charges)",
         "HOTFIX rel-4 (Stop double charges) promoted to production",
     ]
-    assert all(m["To"] == "carol@shop.example" for m in world.inbox.messages)
+    # The archive: every message, the same as the team's and the developers' together.
+    archived = [m for m in world.inbox.messages if m["To"] == ARCHIVE]
+    assert len(archived) + len(managers) == len(world.inbox.messages)
+    assert len({m["Subject"] for m in archived}) == len(archived)  # none twice
     assert not world.slack.problems
     assert not world.hooks.problems
 
@@ -657,7 +674,7 @@ def test_the_messages__carry_what_each_stage_of_the_process_asks_for(walked: Wal
     report = text_of(by_title["rel-1 (New checkout) is released: the success report"])
     assert "10% + beta-testers" in report
     assert "errors" in report
-    email = walked.world.inbox.messages[1]
+    email = next(m for m in walked.world.inbox.messages if "success report" in str(m["Subject"]))
     plain = email.get_body(("plain",))
     html = email.get_body(("html",))
     assert plain is not None
@@ -728,6 +745,8 @@ def slack_by_kind(walked: Walked) -> dict[str, Message]:
 def emails_by_kind(walked: Walked) -> dict[str, EmailMessage]:
     found: dict[str, EmailMessage] = {}
     for message in walked.world.inbox.messages:
+        if message["To"] != ARCHIVE:
+            continue
         plain = message.get_body(("plain",))
         assert plain is not None
         matched = KIND_FACT.search(plain.get_content())
@@ -742,6 +761,7 @@ def test_each_kind_of_message__is_drawn_as_slack_and_email_show_it(walked: Walke
     emails = emails_by_kind(walked)
     # The walk goes through every stable kind; each is drawn once.
     assert set(slack) == {kind.value for kind in EventKind}
+    assert set(emails) == set(slack)  # the archive hears every kind too
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 820, "height": 400})
         try:
