@@ -84,7 +84,7 @@ def _drafted(person: httpx.Client, recipients: str) -> str:
 
 class _TextAreas(HTMLParser):
     """A page's text areas' contents by name, as a browser sends them (``Page`` reads
-    only attributes), and its frames' ``srcdoc`` documents."""
+    only attributes), and its frames' attributes."""
 
     def __init__(self, page: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -144,6 +144,7 @@ def test_mailouts_page__draft_edit_dry_run_send__each_recipient_gets_the_preview
         assert tried.status_code == 303, tried.text
         ready = read(rita.get(tried.headers["location"]))
         preview = rita.get(url)
+        framed = rita.get(f"{url}/preview.html")
         sent = _post(rita, url, "/send")
         assert sent.status_code == 303, sent.text
         done = read(rita.get(sent.headers["location"]))
@@ -162,8 +163,13 @@ def test_mailouts_page__draft_edit_dry_run_send__each_recipient_gets_the_preview
     assert "Send to 2 recipients" in ready.text
     answer = mail.team.admin.get(f"{API}/mailouts/{url.rsplit('/', 1)[1]}/preview").json()
     [frame] = _TextAreas(preview.text).frames
-    assert frame["srcdoc"] == answer["html"]  # the message's own document, exactly
+    assert frame["src"] == f"{url}/preview.html"
     assert frame["sandbox"] == ""  # no scripts, no same origin
+    assert framed.text == answer["html"]  # the message's own document, exactly
+    policy = framed.headers["content-security-policy"]
+    assert "style-src 'unsafe-inline'" in policy  # an email's inline styles, nothing more
+    assert "default-src 'none'" in policy
+    assert "frame-ancestors 'self'" in policy
     assert "Sent email announcement" in done.text
     assert "2 recipient(s) got it" in done.text
     assert [list(envelope.rcpt_tos) for envelope, _ in mail.inbox.received] == [

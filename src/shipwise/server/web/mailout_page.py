@@ -2,12 +2,16 @@
 the message as they will be sent, the dry run and the send.
 
 GET /projects/{p}/releases/{key}/mailouts/{id}
+GET /projects/{p}/releases/{key}/mailouts/{id}/preview.html   the HTML part alone
 
 The preview's HTML part is the message's own document (rendered from Markdown and
-cleaned by the mailer with ``nh3``), shown in a sandboxed ``iframe`` (``srcdoc``, no
-scripts, no same origin): the page's own styles and scripts cannot touch it, and it
-cannot touch the page. ``show`` is also how an action answers when it did not happen:
-the same page re-read, with the refusal beside its field and what was typed kept.
+cleaned by the mailer with ``nh3``), shown in a sandboxed ``iframe`` (no scripts, no
+same origin) from its own address, whose policy allows the inline styles an email is
+made of and nothing else (no script, no image, no request): the dashboard's own policy
+forbids inline styles, and a ``srcdoc`` frame would inherit it.
+
+``show`` is also how an action answers when it did not happen: the same page re-read,
+with the refusal beside its field and what was typed kept.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Path, Request, Response
+from fastapi.responses import HTMLResponse
 
 from shipwise.domain.mailout import MailoutStatus
 from shipwise.server.bootstrap import Services
@@ -106,6 +111,23 @@ def show(
         url=mailout_url(project, key, mailout_id),
         release_link=release_url(project, key),
     )
+
+
+# The email's own document: its inline styles only; framed only by the dashboard.
+PREVIEW_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox",
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
+@router.get(PATH + "/preview.html")
+def mailout_preview(
+    project: str, key: str, mailout: MailoutId, viewer: SignedIn, services: ServicesDep
+) -> Response:
+    mailout_of(services, viewer, project, key, mailout)
+    preview = services.mailouts.preview(viewer.principal, project, mailout)
+    return HTMLResponse(preview.html, headers=PREVIEW_HEADERS)
 
 
 @router.get(PATH)
