@@ -2,6 +2,7 @@
 channel.
 
     shipwise channel subscribe team --events promotion.done --events 'rollout.*' --env production
+    shipwise channel subscribe managers --events '*' --digest daily --at 08:30
     shipwise channel subscriptions
     shipwise channel unsubscribe 3
 
@@ -44,6 +45,13 @@ def _scope(subscription: dict[str, Any]) -> str:
     return "; ".join(parts) or "any"
 
 
+def _when(subscription: dict[str, Any]) -> str:
+    """How the channel gets what it hears: at once, or in a digest at a time of day."""
+    if not subscription.get("digest"):
+        return "at once"
+    return f"{subscription['digest']} digest at {subscription.get('digest_at') or '09:00'}"
+
+
 @command(channel_app, "subscribe")
 def subscribe(
     api: Api,
@@ -66,6 +74,16 @@ def subscribe(
     min_severity: Annotated[
         str, typer.Option("--min-severity", help="info, warning or critical.")
     ] = "info",
+    digest: Annotated[
+        str | None,
+        typer.Option(
+            "--digest", help="daily: one email a day listing the events (email channels only)."
+        ),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="The digest's time, HH:MM in the policy's time zone (09:00)."),
+    ] = None,
 ) -> None:
     """Send these events to a channel (admins and release managers); its defaults stop."""
     body = {
@@ -75,6 +93,8 @@ def subscribe(
         "flags": flag or [],
         "release_kinds": kind or [],
         "min_severity": min_severity,
+        "digest": digest,
+        "digest_at": at,
     }
     saved = api.post(_path(project), body)
     if api.json(saved):
@@ -82,7 +102,7 @@ def subscribe(
     say(
         f"Subscription {saved.get('id')}: ",
         Text(channel, style="bold"),
-        f" hears {', '.join(saved.get('events') or [])} ({_scope(saved)}).",
+        f" hears {', '.join(saved.get('events') or [])} ({_scope(saved)}), {_when(saved)}.",
     )
 
 
@@ -103,11 +123,12 @@ def subscriptions(
             s.get("channel"),
             ", ".join(s.get("events") or []),
             _scope(s),
+            _when(s),
         )
         for s in found
     )
     title = f"Subscriptions in {project}" if found else f"No channels in {project} yet"
-    console.print(table(("id", "channel", "events", "scope"), rows, title=title))
+    console.print(table(("id", "channel", "events", "scope", "sent"), rows, title=title))
 
 
 @command(channel_app, "unsubscribe")

@@ -42,6 +42,17 @@ class SubscriptionIn(StrictBody):
         default_factory=list, max_length=3, description="Only these: feature, bugfix, hotfix"
     )
     min_severity: str = Field(default="info", max_length=20, description="info, warning, critical")
+    digest: str | None = Field(
+        default=None,
+        max_length=20,
+        description="daily: one email a day listing the events (email channels only); "
+        "none: each event at once",
+    )
+    digest_at: str | None = Field(
+        default=None,
+        max_length=5,
+        description="The digest's time of day, HH:MM in the policy's time zone (09:00)",
+    )
 
 
 class SubscriptionOut(BaseModel):
@@ -57,6 +68,8 @@ class SubscriptionOut(BaseModel):
     default: bool = Field(description="A default: the channel has no subscription of its own")
     created_by: str | None
     created_at: datetime | None
+    digest: str | None = Field(default=None, description="daily, or none: each event at once")
+    digest_at: str | None = Field(default=None, description="HH:MM, the policy's time zone")
 
     @classmethod
     def of(cls, view: SubscriptionView) -> SubscriptionOut:
@@ -73,6 +86,8 @@ class SubscriptionOut(BaseModel):
             default=view.default,
             created_by=view.created_by,
             created_at=view.created_at,
+            digest=view.digest,
+            digest_at=view.digest_at,
         )
 
 
@@ -113,6 +128,8 @@ def create_subscription(
         flags=body.flags,
         release_kinds=body.release_kinds,
         min_severity=body.min_severity,
+        digest=body.digest,
+        digest_at=body.digest_at,
     )
     return SubscriptionOut.of(view)
 

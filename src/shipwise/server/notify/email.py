@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default
@@ -20,9 +20,9 @@ from email.utils import formatdate, make_msgid
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from shipwise.server.notify import guardrail_table
+from shipwise.server.notify import digest_email, guardrail_table
 from shipwise.server.notify.log import FIELDS
-from shipwise.server.ports import Delivered, Notification, NotificationFailed
+from shipwise.server.ports import Delivered, Digest, Notification, NotificationFailed
 
 SECURITY = ("starttls", "tls", "none")
 # Headers on one line up to RFC 5322's limit of 998 characters: the email package's
@@ -174,8 +174,15 @@ class EmailSender:
 
     def message(self, notification: Notification) -> EmailMessage:
         plain, html = render(notification)
+        return self._mail(notification.title, plain, html)
+
+    def digest_message(self, digest: Digest) -> EmailMessage:
+        """A day's events as one message (``digest_email``)."""
+        return self._mail(*digest_email.render(digest))
+
+    def _mail(self, subject: str, plain: str, html: str) -> EmailMessage:
         mail = EmailMessage(policy=HEADERS_ON_ONE_LINE)
-        mail["Subject"] = " ".join(notification.title.split())
+        mail["Subject"] = " ".join(subject.split())
         mail["From"] = self._sender
         mail["To"] = ", ".join(self._recipients)
         mail["Date"] = formatdate(localtime=False)
@@ -185,8 +192,14 @@ class EmailSender:
         return mail
 
     def send(self, notification: Notification, thread: str | None = None) -> Delivered:
+        return self._send(lambda: self.message(notification))
+
+    def send_digest(self, digest: Digest) -> Delivered:
+        return self._send(lambda: self.digest_message(digest))
+
+    def _send(self, compose: Callable[[], EmailMessage]) -> Delivered:
         try:
-            mail = self.message(notification)
+            mail = compose()
         except ValueError:  # a header with a line break: an address stored before it was checked
             raise NotificationFailed(
                 f"{self._where}: an address (from or recipients) has a line break: "

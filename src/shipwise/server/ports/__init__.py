@@ -20,6 +20,7 @@ from shipwise.server.ports.channels import (
     Delivered,
 )
 from shipwise.server.ports.deliveries import GitHubDelivery, GitHubDeliveryStore
+from shipwise.server.ports.digests import Digest, DigestSender
 from shipwise.server.ports.errors import (
     KeyTaken,
     StorageHealth,
@@ -82,6 +83,8 @@ __all__ = [
     "Delivered",
     "Delivery",
     "DeliveryState",
+    "Digest",
+    "DigestSender",
     "Environment",
     "EnvironmentState",
     "EventTotals",

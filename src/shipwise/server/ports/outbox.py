@@ -55,8 +55,10 @@ class Delivery:
 
 
 class OutboxStore(Protocol):
-    def enqueue(self, channel: str, notification: Notification) -> None:
-        """Due at once (the store's clock)."""
+    def enqueue(
+        self, channel: str, notification: Notification, due_at: datetime | None = None
+    ) -> None:
+        """Due at once (the store's clock), or at ``due_at`` (a digest's time)."""
         ...
 
     def due_outbox(

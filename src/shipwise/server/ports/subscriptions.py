@@ -24,6 +24,10 @@ class SubscriptionRecord:
     min_severity: str  # info, warning, critical
     created_by: str
     created_at: datetime
+    # "daily": the channel gets the events this subscription hears as one message a day,
+    # at ``digest_at`` (HH:MM) in the policy's time zone; None: each event at once.
+    digest: str | None = None
+    digest_at: str | None = None
 
 
 class SubscriptionStore(Protocol):
@@ -38,6 +42,8 @@ class SubscriptionStore(Protocol):
         release_kinds: tuple[str, ...],
         min_severity: str,
         created_by: str,
+        digest: str | None = None,
+        digest_at: str | None = None,
     ) -> SubscriptionRecord:
         """Stamped by the store's clock."""
         ...

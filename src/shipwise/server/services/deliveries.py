@@ -4,7 +4,9 @@ managers (``manage-channels``).
 
 Sending one again makes it due at once: its attempts are kept (a message given up after
 its last attempt gets one more), and the next delivery round takes it first in its
-channel's queue. The request is audited.
+channel's queue. The request is audited. An item of a daily digest (``digests.py``) is
+listed under its channel; sending it again sends its whole digest again: every failed
+item of that digest is made due with it, and they go as one email.
 
 Server-wide notifiers (the log, the ``SHIPWISE_NOTIFY_WEBHOOK_URL`` webhook) belong to
 the server's operator, not to a project: their items are not listed here (their
@@ -31,6 +33,7 @@ from shipwise.server.ports import (
     ProjectStore,
     StoreOf,
 )
+from shipwise.server.services import digests
 from shipwise.server.services._common import audit, project_or_404
 from shipwise.server.services.errors import Conflict, NotFound
 from shipwise.server.services.notifications import CHANNEL_PREFIX
@@ -74,8 +77,10 @@ def _view(delivery: Delivery, names: dict[str, str]) -> DeliveryView:
 
 
 def _names(channels: list[ChannelRecord]) -> dict[str, str]:
-    """Outbox destination -> channel name, for the project's channels."""
-    return {f"{CHANNEL_PREFIX}{record.id}": record.name for record in channels}
+    """Outbox destination -> channel name, for the project's channels (and their
+    digests)."""
+    names = {f"{CHANNEL_PREFIX}{record.id}": record.name for record in channels}
+    return names | {digests.destination(record.id): record.name for record in channels}
 
 
 class DeliveryService:
@@ -113,6 +118,10 @@ class DeliveryService:
                     field="delivery",
                 )
             tx.retry_delivery(delivery.id, tx.now())
+            if digests.channel_id(delivery.channel) is not None:
+                # A digest failed whole: its other failed items go again with this one.
+                for other in tx.list_deliveries([delivery.channel], FAILED, MAX_LISTED):
+                    tx.retry_delivery(other.id, tx.now())
             audit(
                 tx,
                 principal,

@@ -14,6 +14,10 @@ order and stops at its first failure for the round; it is paced (Slack: one mess
 second) and waits out a 429's ``Retry-After``. Delivery runs in its own loop
 (``worker.py``), never in a request nor in the runner's rounds.
 
+An email channel's daily digest (``digests.py``) is a destination of its own,
+``digest:<id>``, whose items come due together at the digest's time and go out as one
+email: claimed, sent and recorded together.
+
 A destination that keeps failing (``FAILING_AFTER`` failed attempts of one message, or
 a message given up) is announced once as ``delivery.failing`` to the notifiers and the
 project's channels, until it delivers again; a person lists failed deliveries and sends
@@ -35,6 +39,7 @@ from shipwise.server.ports import (
     ChannelSenders,
     ChannelStore,
     Clocked,
+    DigestSender,
     Notification,
     NotificationFailed,
     Notifier,
@@ -44,6 +49,7 @@ from shipwise.server.ports import (
     SecretsUnavailable,
     StoreOf,
 )
+from shipwise.server.services import digests
 from shipwise.server.services.channel_secrets import config_of
 from shipwise.server.services.subscriptions import RoutingTx, dedupe_key, listeners
 
@@ -114,14 +120,20 @@ class Notifications:
         each channel of its project whose subscriptions hear it, inside the caller's
         transaction; never twice the same event for one destination (``dedupe_key``)."""
         key = dedupe_key(notification)
-        destinations = list(self._notifiers)
+        destinations: list[tuple[str, datetime | None]] = [(n, None) for n in self._notifiers]
         project = tx.get_project(notification.project) if self._senders is not None else None
         if project is not None:
-            heard_by = listeners(tx, project, notification)
-            destinations += [f"{CHANNEL_PREFIX}{record.id}" for record in heard_by]
-        for destination in destinations:
+            timezone: str | None = None
+            for route in listeners(tx, project, notification):
+                if route.digest_at is None:
+                    destinations.append((f"{CHANNEL_PREFIX}{route.channel.id}", None))
+                    continue
+                timezone = timezone or digests.timezone_of(tx, project)
+                at = digests.due_at(notification.at, route.digest_at, timezone)
+                destinations.append((digests.destination(route.channel.id), at))
+        for destination, due_at in destinations:
             if key is None or tx.claim_dedupe(destination, key):
-                tx.enqueue(destination, notification)
+                tx.enqueue(destination, notification, due_at)
 
     def deliver_due(self, limit: int = 1000) -> int:
         """Send what is due, every destination at once, and wait for them all; returns
@@ -151,6 +163,8 @@ class Notifications:
         be sending the same items now)."""
         delivered = 0
         channel = items[0].channel
+        if channel.startswith(digests.DIGEST_PREFIX):
+            return 0 if may_send is not None and not may_send() else self._digest(channel)
         with self._pacing:
             resting = self._resting.get(channel)
         for sent, item in enumerate(items):
@@ -186,6 +200,61 @@ class Notifications:
                 # get step 3 before step 2, and a channel that is down costs one timeout.
                 return delivered
         return delivered
+
+    def _digest(self, destination: str) -> int:
+        """Send a digest's due items as one email: all claimed in one transaction before
+        sending, all recorded delivered (or failed, to be retried together) in one after."""
+        with self._store.transaction() as tx:
+            now = tx.now()
+            due = digests.due_items(tx, destination, now)
+            items = [i for i in due if tx.outbox_claim(i.id, now, now + CLAIM_FOR)]
+        if not items:
+            return 0  # sent (or being sent) by the instance that holds the lease
+        error, retry_after = self._send_digest(destination, items, now)
+        if error is None:
+            with self._store.transaction() as tx:
+                for item in items:
+                    tx.outbox_delivered(item.id, tx.now())
+            with self._pacing:
+                self._told_failing.discard(destination)
+            return len(items)
+        # The freshest item's attempts pace the retries, so a digest that gained new
+        # events is not given up on the strength of an older failure.
+        pacer = min(items, key=lambda item: item.attempts)
+        retry = self._failed(pacer, error, now, retry_after)
+        with self._store.transaction() as tx:
+            for item in items:
+                if item.id != pacer.id:
+                    tx.outbox_failed(item.id, error, retry)
+        return 0
+
+    def _send_digest(
+        self, destination: str, items: list[OutboxItem], now: datetime
+    ) -> tuple[str | None, float | None]:
+        channel_id = digests.channel_id(destination)
+        with self._store.read() as tx:
+            record = tx.get_channel(channel_id) if channel_id is not None else None
+            project = tx.get_project(items[0].notification.project)
+            if record is None or project is None or self._senders is None or self._box is None:
+                return "the channel was removed", None
+            try:
+                sender = self._senders.sender(config_of(self._box, record))
+            except (SecretsUnavailable, ValueError) as error:
+                return str(error), None
+            timezone = digests.timezone_of(tx, project)
+        digest = digests.compose(project.key, timezone, items, now)
+        try:
+            if not isinstance(sender, DigestSender):
+                return f"a {record.kind} channel cannot send a digest", None
+            sender.send_digest(digest)
+        except NotificationFailed as failure:
+            return str(failure), failure.retry_after
+        except Exception as failure:  # a sender bug must not stop the others
+            log.exception("digest to channel %s failed", record.name)
+            return f"{type(failure).__name__}: {failure}", None
+        finally:
+            sender.close()
+        return None, None
 
     def _claim(self, item: OutboxItem) -> bool:
         """Take ``item`` for this attempt, so an instance that takes the runner's lease
@@ -278,7 +347,12 @@ class Notifications:
 
 
 def _destination(tx: ChannelStore, channel: str) -> str:
-    """A destination in words: a channel by its name, else the server-wide notifier."""
+    """A destination in words: a channel by its name (or its digest), else the
+    server-wide notifier."""
+    digest_of = digests.channel_id(channel)
+    if digest_of is not None:
+        record = tx.get_channel(digest_of)
+        return f"the digest of channel {record.name}" if record is not None else "a removed channel"
     if not channel.startswith(CHANNEL_PREFIX):
         return f"the {channel} notifier"
     record = tx.get_channel(int(channel.removeprefix(CHANNEL_PREFIX)))

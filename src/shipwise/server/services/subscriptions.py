@@ -10,6 +10,11 @@ subscription a person adds replaces them for that channel.
 
 One event is one message per destination: ``dedupe_key`` names it by (release or plan,
 event, step), and the store claims each key once per destination.
+
+An email channel's subscription may be a daily digest (``digest``, at ``digest_at`` in
+the policy's time zone): an event the channel hears only through digests is routed to
+its digest (``Route.digest_at``); one that another of its subscriptions hears at once
+goes at once, and not again in the digest.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shipwise.domain.access import Action
+from shipwise.domain.digests import DEFAULT_AT, DigestKind, time_of_day
 from shipwise.domain.events import (
     Event,
     EventSeverity,
@@ -38,6 +44,7 @@ from shipwise.server.ports import (
     ChannelStore,
     FlagStore,
     Notification,
+    PolicySourceStore,
     Project,
     ProjectStore,
     ReleaseStore,
@@ -52,8 +59,11 @@ from shipwise.server.services.principal import Principal
 MAX_PATTERNS = 30  # events or scope values in one subscription
 
 
-class RoutingTx(SubscriptionStore, ChannelStore, ProjectStore, ReleaseStore, Protocol):
-    """What routing reads: the project's channels, their subscriptions, the release."""
+class RoutingTx(
+    SubscriptionStore, ChannelStore, ProjectStore, ReleaseStore, PolicySourceStore, Protocol
+):
+    """What routing reads: the project's channels, their subscriptions, the release, and
+    the policy (its time zone says when a digest goes)."""
 
 
 class SubscriptionTx(
@@ -76,6 +86,17 @@ class SubscriptionView:
     default: bool
     created_by: str | None
     created_at: datetime | None
+    digest: str | None = None  # "daily"; None: each event at once
+    digest_at: str | None = None  # HH:MM in the policy's time zone
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A channel that hears an event, and how: at once (``digest_at`` None) or in its
+    daily digest at that time of day."""
+
+    channel: ChannelRecord
+    digest_at: str | None = None
 
 
 class SubscriptionService:
@@ -111,8 +132,11 @@ class SubscriptionService:
         flags: Sequence[str] = (),
         release_kinds: Sequence[str] = (),
         min_severity: str = "info",
+        digest: str | None = None,
+        digest_at: str | None = None,
     ) -> SubscriptionView:
         patterns = _patterns(events)
+        digest, digest_at = _digest(digest, digest_at)
         kinds = _release_kinds(release_kinds)
         try:
             severity = EventSeverity.named(min_severity)
@@ -122,6 +146,12 @@ class SubscriptionService:
             project = project_or_404(tx, project_key)
             principal.require(Action.MANAGE_CHANNELS, project)
             record = _find_channel(tx.list_channels(project.id), project, channel)
+            if digest is not None and record.kind != "email":
+                raise Invalid(
+                    f"only an email channel takes a digest; {record.name!r} is a "
+                    f"{record.kind} channel: subscribe it without --digest",
+                    field="digest",
+                )
             envs = _known(
                 environments, {e.key for e in tx.list_environments(project.id)}, "environments"
             )
@@ -135,6 +165,8 @@ class SubscriptionService:
                 release_kinds=kinds,
                 min_severity=severity.label,
                 created_by=principal.actor,
+                digest=digest,
+                digest_at=digest_at,
             )
             view = _own(project, record, row)
             audit(
@@ -178,8 +210,10 @@ class SubscriptionService:
 # -- routing (``Notifications.announce``) -----------------------------------------------
 
 
-def listeners(tx: RoutingTx, project: Project, notification: Notification) -> list[ChannelRecord]:
-    """The project's channels whose subscriptions (or defaults) hear ``notification``."""
+def listeners(tx: RoutingTx, project: Project, notification: Notification) -> list[Route]:
+    """The project's channels whose subscriptions (or defaults) hear ``notification``,
+    each at once or, when only its digest subscriptions hear it, in its digest (the
+    first of them, by id, says when)."""
     channels = tx.list_channels(project.id)
     if not channels:
         return []
@@ -188,9 +222,16 @@ def listeners(tx: RoutingTx, project: Project, notification: Notification) -> li
     production = _production(tx, project)
     heard_by = []
     for record in channels:
-        own = [_subscription(row) for row in rows if row.channel_id == record.id]
-        if heard(own or default_subscriptions(record.kind, production), event):
-            heard_by.append(record)
+        own = [row for row in rows if row.channel_id == record.id]
+        if not own:
+            if heard(default_subscriptions(record.kind, production), event):
+                heard_by.append(Route(record))
+            continue
+        hearing = [row for row in own if heard([_subscription(row)], event)]
+        if any(row.digest is None for row in hearing):
+            heard_by.append(Route(record))
+        elif hearing:
+            heard_by.append(Route(record, hearing[0].digest_at or DEFAULT_AT))
     return heard_by
 
 
@@ -275,6 +316,8 @@ def _own(project: Project, channel: ChannelRecord, row: SubscriptionRecord) -> S
         False,
         row.created_by,
         row.created_at,
+        row.digest,
+        row.digest_at,
     )
 
 
@@ -308,6 +351,8 @@ def _described(view: SubscriptionView) -> dict[str, object]:
         "flags": list(view.flags),
         "release_kinds": list(view.release_kinds),
         "min_severity": view.min_severity,
+        "digest": view.digest,
+        "digest_at": view.digest_at,
     }
 
 
@@ -332,6 +377,24 @@ def _patterns(events: Sequence[str]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(checked_pattern(e) for e in events))
     except ValueError as error:
         raise Invalid(str(error), field="events") from None
+
+
+def _digest(digest: str | None, at: str | None) -> tuple[str | None, str | None]:
+    """The digest and its time of day (09:00 unless given), checked; a time without a
+    digest is refused rather than ignored."""
+    if digest is None:
+        if at is not None:
+            raise Invalid("a time of day is for a digest: add --digest daily", field="digest_at")
+        return None, None
+    try:
+        kind = DigestKind.named(digest)
+    except ValueError as error:
+        raise Invalid(str(error), field="digest") from None
+    try:
+        when = time_of_day(at if at is not None else DEFAULT_AT)
+    except ValueError as error:
+        raise Invalid(str(error), field="digest_at") from None
+    return kind.value, when.strftime("%H:%M")
 
 
 def _release_kinds(kinds: Sequence[str]) -> tuple[str, ...]:

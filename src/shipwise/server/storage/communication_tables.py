@@ -59,6 +59,9 @@ class SubscriptionRow(Base):
     min_severity: Mapped[str] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    # "daily" and its time of day (HH:MM, the policy's time zone); None: at once (0016).
+    digest: Mapped[str | None] = mapped_column(String(20))
+    digest_at: Mapped[str | None] = mapped_column(String(5))
 
 
 class DedupeRow(Base):

@@ -52,7 +52,9 @@ class OutboxQueries:
     session: Session
     _now: Callable[[], datetime]
 
-    def enqueue(self, channel: str, notification: Notification) -> None:
+    def enqueue(
+        self, channel: str, notification: Notification, due_at: datetime | None = None
+    ) -> None:
         now = self._now()
         self.session.add(
             OutboxRow(
@@ -60,7 +62,7 @@ class OutboxQueries:
                 payload=notification.to_dict(),
                 created_at=now,
                 attempts=0,
-                next_attempt_at=now,
+                next_attempt_at=now if due_at is None else due_at,
             )
         )
 

@@ -27,6 +27,8 @@ def _subscription(row: SubscriptionRow) -> SubscriptionRecord:
         row.min_severity,
         row.created_by,
         utc(row.created_at),
+        row.digest,
+        row.digest_at,
     )
 
 
@@ -45,6 +47,8 @@ class SubscriptionQueries:
         release_kinds: tuple[str, ...],
         min_severity: str,
         created_by: str,
+        digest: str | None = None,
+        digest_at: str | None = None,
     ) -> SubscriptionRecord:
         row = SubscriptionRow(
             project_id=project_id,
@@ -56,6 +60,8 @@ class SubscriptionQueries:
             min_severity=min_severity,
             created_by=created_by,
             created_at=self._now(),
+            digest=digest,
+            digest_at=digest_at,
         )
         self.session.add(row)
         self.session.flush()

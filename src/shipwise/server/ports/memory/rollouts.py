@@ -271,10 +271,13 @@ class RolloutQueries(MemoryBase):
 
     # -- outbox -------------------------------------------------------------------------
 
-    def enqueue(self, channel: str, notification: Notification) -> None:
+    def enqueue(
+        self, channel: str, notification: Notification, due_at: datetime | None = None
+    ) -> None:
         now = utc(self._now())
+        due = now if due_at is None else utc(due_at)
         self._t.outbox[self._t.next_id("outbox")] = OutboxRow(
-            channel, as_json(notification.to_dict()), 0, now, created_at=now
+            channel, as_json(notification.to_dict()), 0, due, created_at=now
         )
 
     def due_outbox(

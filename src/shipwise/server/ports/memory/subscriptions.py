@@ -19,6 +19,8 @@ class SubscriptionQueries(MemoryBase):
         release_kinds: tuple[str, ...],
         min_severity: str,
         created_by: str,
+        digest: str | None = None,
+        digest_at: str | None = None,
     ) -> SubscriptionRecord:
         record = SubscriptionRecord(
             self._t.next_id("subscriptions"),
@@ -31,6 +33,8 @@ class SubscriptionQueries(MemoryBase):
             min_severity,
             created_by,
             utc(self._now()),
+            digest,
+            digest_at,
         )
         self._t.subscriptions[record.id] = record
         return record
