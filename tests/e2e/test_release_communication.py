@@ -555,11 +555,11 @@ def test_the_schedule__is_a_calendar_of_each_step_its_close_watch_and_the_bake(
     expected = {}
     for step in range(1, 4):  # 10% + beta, 25%, 50%: a week each from the approval
         start = MONDAY_9 + (step - 1) * week
-        expected[f"default/rel-1/step/{step}@shipwise"] = (start, start + week)
-        expected[f"default/rel-1/close-watch/{step}@shipwise"] = (start, start + hour)
+        expected[f"default/rel-1/estimate/step/{step}@shipwise"] = (start, start + week)
+        expected[f"default/rel-1/estimate/close-watch/{step}@shipwise"] = (start, start + hour)
     at_100 = MONDAY_9 + 3 * week
-    expected["default/rel-1/close-watch/4@shipwise"] = (at_100, at_100 + hour)
-    expected["default/rel-1/bake/4@shipwise"] = (at_100, at_100 + timedelta(days=1))
+    expected["default/rel-1/estimate/close-watch/4@shipwise"] = (at_100, at_100 + hour)
+    expected["default/rel-1/estimate/bake/4@shipwise"] = (at_100, at_100 + timedelta(days=1))
     assert events == expected
 
 

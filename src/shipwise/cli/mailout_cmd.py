@@ -2,14 +2,15 @@
 a release to its users, drafted from the release's notes.
 
     shipwise mailout draft rel-12 --channel customers --recipients-file users.txt
-    shipwise mailout edit 3 --subject "Checkout in one page" --body-file mail.md
+    shipwise mailout edit 3 --subject "Checkout in one page" --body-file mail.md --version 2
     shipwise mailout preview 3 --html preview.html
     shipwise mailout test 3 --to me@example.com     # the dry run: to you alone
     shipwise mailout send 3                         # to everyone, each alone
 
 A send is refused (exit 1) until the current version had a dry run; every edit asks for
 a new one. A send that stops on a channel's failure exits 1 and says how many are still
-pending; running ``send`` again sends only to them.
+pending; running ``send`` again sends only to them. ``edit --version N`` (the version
+``show`` printed) is refused (exit 1) when someone saved another version since.
 """
 
 from __future__ import annotations
@@ -138,6 +139,14 @@ def edit(
     ] = None,
     recipients_file: RecipientsOption = None,
     channel: ChannelOption = None,
+    version: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="The version you read (`mailout show`): refused (exit 1) if another "
+            "was saved since.",
+        ),
+    ] = None,
 ) -> None:
     """Change the subject, body, recipients or channel (a dry run is due again)."""
     body: dict[str, Any] = {}
@@ -151,6 +160,8 @@ def edit(
         body["channel"] = channel
     if not body:
         fail("nothing to change: give --subject, --body-file, --recipients-file or --channel")
+    if version is not None:
+        body["version"] = version
     answer = api.patch(_path(project, str(mailout)), body)
     if api.json(answer):
         return

@@ -202,6 +202,36 @@ def test_mailout__edited_after_its_dry_run__send_is_refused_until_tried_again(
     assert "draft a new one" in after.json()["error"]["message"]
 
 
+def test_mailout__patch_naming_a_stale_version__is_409_naming_the_current_one_and_changes_nothing(
+    world: World,
+) -> None:
+    admin, server = world.admin, world.server
+    mailout = _draft(admin, PEOPLE[:2])["id"]
+    editor = issue(admin, kind="api", project="default", role="developer", name="dev")
+    with as_token(server, editor) as dev:  # dev saves version 2 while we read version 1
+        theirs = dev.patch(f"{P}/mailouts/{mailout}", json={"subject": "Theirs", "version": 1})
+    assert theirs.status_code == 200, theirs.text
+    before = admin.get(f"{P}/mailouts/{mailout}").json()
+    records = len(admin.get("/api/v1/audit?project=default").json()["records"])
+
+    stale = admin.patch(
+        f"{P}/mailouts/{mailout}", json={"subject": "Mine", "body": "Mine", "version": 1}
+    )
+
+    assert stale.status_code == 409, stale.text
+    error = stale.json()["error"]
+    assert error["field"] == "version"
+    assert (error["current_version"], error["saved_by"].split()[0]) == (2, "token:dev")
+    assert "is at version 2, saved by token:dev " in error["message"]
+    assert "not version 1 that you read: nothing changed" in error["message"]
+    assert admin.get(f"{P}/mailouts/{mailout}").json() == before
+    assert len(admin.get("/api/v1/audit?project=default").json()["records"]) == records
+    # Naming the current version, the same edit is saved
+    current = admin.patch(f"{P}/mailouts/{mailout}", json={"subject": "Mine", "version": 2})
+    assert current.status_code == 200, current.text
+    assert (current.json()["subject"], current.json()["version"]) == ("Mine", 3)
+
+
 def test_mailout__smtp_server_fails_half_way__sending_again_sends_only_the_rest(
     world: World,
 ) -> None:

@@ -1,6 +1,7 @@
 """A release's monitoring schedule through a real server, on SQLite and PostgreSQL: the
 second production approval queues the upcoming-release notice; the schedule is JSON and
-iCalendar (read back by ``icalendar``: the events, their dates, stable UIDs); a feed
+iCalendar (read back by ``icalendar``: the events, their dates, stable UIDs, a plan's own
+UIDs and a SEQUENCE that never goes down when a release is planned again); a feed
 link is a secret address a calendar app reads without a token, shown once, stored only
 as a hash, revoked to a 404, and both audited."""
 
@@ -62,6 +63,7 @@ def _events(document: bytes) -> list[dict[str, object]]:
             "end": event.decoded("DTEND"),
             "url": str(event["URL"]),
             "status": str(event["STATUS"]),
+            "sequence": int(event.decoded("SEQUENCE")),
         }
         for event in calendar.walk("VEVENT")
     ]
@@ -99,18 +101,73 @@ def test_schedule__of_an_approved_release__is_json_and_ical_with_stable_uids(
     assert first.headers["content-type"].startswith("text/calendar")
     events = _events(first.content)
     assert len(events) == 8  # four close watches, three steps, the bake
-    step_one = next(e for e in events if e["uid"] == "default/rel-1/step/1@shipwise")
+    step_one = next(e for e in events if e["uid"] == "default/rel-1/estimate/step/1@shipwise")
     assert step_one["summary"] == "rel-1 (New checkout): Step 1: 10% + beta-testers"
     assert (step_one["start"], step_one["end"]) == (START, START.replace(day=12))
     assert str(step_one["url"]).endswith("/projects/default/releases/rel-1")
     assert step_one["status"] == "TENTATIVE"
-    bake = next(e for e in events if e["uid"] == "default/rel-1/bake/4@shipwise")
+    bake = next(e for e in events if e["uid"] == "default/rel-1/estimate/bake/4@shipwise")
     assert bake["end"] == datetime(2025, 3, 27, 14, 30, tzinfo=UTC)
     # Fetched again later: the same events (by UID), the estimate moved with the clock
     later = _events(again.content)
     assert sorted(e["uid"] for e in later) == sorted(e["uid"] for e in events)
-    moved = next(e for e in later if e["uid"] == "default/rel-1/step/1@shipwise")
+    moved = next(e for e in later if e["uid"] == "default/rel-1/estimate/step/1@shipwise")
     assert moved["start"] == datetime(2025, 3, 5, 16, 30, tzinfo=UTC)
+
+
+def test_schedule__planned_again_after_an_abort__new_uids_and_no_sequence_goes_down(
+    server: RunningServer, clock: ManualClock
+) -> None:
+    steps = [{"percentage": p, "min_duration": "7d"} for p in (10, 25, 50, 100)]
+    rollout: dict[str, object] = {"flag": "checkout", "environment": "production"}
+    rollout |= {"release": "rel-1", "plan": {"steps": steps}}
+    fetches: list[list[dict[str, object]]] = []
+    with server.admin() as admin:
+        _approved_for_production(server, admin)
+
+        def fetch() -> list[dict[str, object]]:
+            answer = admin.get(f"{P}/releases/rel-1/schedule.ics")
+            assert answer.status_code == 200, answer.text
+            fetches.append(_events(answer.content))
+            return fetches[-1]
+
+        estimate = fetch()
+        with server.services.database.transaction() as tx:  # as if promoted to production
+            project = tx.get_project("default")
+            assert project is not None
+            release = tx.get_release(project.id, "rel-1")
+            assert release is not None
+            tx.save_release(replace(release, stage="production"))
+        first = admin.post(f"{P}/rollouts", json=rollout)
+        assert first.status_code == 201, first.text
+        clock.advance(hours=1)
+        running = fetch()
+        aborted = admin.post(f"{P}/rollouts/{first.json()['id']}/abort", json={"reason": "errors"})
+        assert aborted.status_code == 200, aborted.text
+        cancelled = fetch()
+        clock.advance(hours=1)
+        second = admin.post(f"{P}/rollouts", json=rollout)
+        assert second.status_code == 201, second.text
+        again = fetch()
+
+    one, two = first.json()["id"], second.json()["id"]
+    assert all("/estimate/" in str(e["uid"]) for e in estimate)
+    assert all(e["sequence"] == 0 for e in estimate)
+    assert {str(e["uid"]).split("/")[2] for e in running + cancelled} == {f"plan-{one}"}
+    withdrawn = {e["uid"] for e in cancelled if e["status"] == "CANCELLED"}
+    assert f"default/rel-1/plan-{one}/step/2@shipwise" in withdrawn
+    # The new plan's events are new events, none of them cancelled
+    assert {str(e["uid"]).split("/")[2] for e in again} == {f"plan-{two}"}
+    assert {e["uid"] for e in again}.isdisjoint(e["uid"] for e in cancelled)
+    assert "CANCELLED" not in {e["status"] for e in again}
+    # Under any one UID, SEQUENCE never goes down from one fetch to the next
+    seen: dict[object, int] = {}
+    for events in fetches:
+        for event in events:
+            sequence = int(str(event["sequence"]))
+            assert sequence >= seen.get(event["uid"], 0), event
+            seen[event["uid"]] = sequence
+    assert max(int(str(e["sequence"])) for e in cancelled) > 1  # the abort bumped it
 
 
 def test_feed_link__opens_the_schedules_without_a_token_until_revoked(
@@ -137,7 +194,7 @@ def test_feed_link__opens_the_schedules_without_a_token_until_revoked(
 
     assert feed.status_code == 200, feed.text
     assert feed.headers["content-type"].startswith("text/calendar")
-    assert {e["uid"] for e in _events(feed.content)} >= {"default/rel-1/step/1@shipwise"}
+    assert {e["uid"] for e in _events(feed.content)} >= {"default/rel-1/estimate/step/1@shipwise"}
     assert "url" not in listed[0]  # the address is shown once, when it is made
     assert listed[0]["name"] == "vic's phone"
     assert revoked.status_code == 200, revoked.text

@@ -187,6 +187,30 @@ def test_mailout_cli__send_before_a_dry_run__exits_1_as_a_refusal_and_mails_nobo
     assert shipwise.json("mailout", "show", mailout, *at)["status"] == "draft"
 
 
+def test_mailout_cli__edit_naming_a_stale_version__exits_1_naming_the_current_one_unchanged(
+    shipwise: Shipwise, remote: tuple[str, ...], tmp_path: Path, inbox: Inbox
+) -> None:
+    at = _project(shipwise, remote, tmp_path, "mail-stale", inbox.port)
+    mailout = _draft(shipwise, at, tmp_path)
+    theirs = shipwise.json("mailout", "edit", mailout, "--subject", "Theirs", "--version", "1", *at)
+
+    stale = shipwise("mailout", "edit", mailout, "--subject", "Mine", "--version", "1", *at)
+    as_json = shipwise(
+        "mailout", "edit", mailout, "--subject", "Mine", "--version", "1", "--json", *at
+    )
+    current = shipwise.json("mailout", "edit", mailout, "--subject", "Mine", "--version", "2", *at)
+
+    assert theirs["version"] == 2
+    assert stale.exit_code == 1  # the server's 409: a refusal
+    assert "is at version 2, saved by" in " ".join(stale.stderr.split())
+    assert as_json.exit_code == 1
+    error = json.loads(as_json.stdout)["error"]
+    assert error["exit_code"] == 1
+    assert "is at version 2, saved by" in error["message"]
+    assert "not version 1 that you read: nothing changed" in error["message"]
+    assert (current["subject"], current["version"]) == ("Mine", 3)
+
+
 def test_mailout_cli__smtp_server_down__dry_run_and_send_exit_1_and_sending_again_continues(
     shipwise: Shipwise, remote: tuple[str, ...], tmp_path: Path
 ) -> None:

@@ -238,6 +238,7 @@ def test_mailouts_page__empty_subject_or_a_stale_version__is_refused_with_the_te
     assert ">Kept body</textarea>" in empty.text
     assert stale.status_code == 409
     assert "version 2 was saved after you opened version 1" in read(stale).text
+    assert "(by token:first admin " in read(stale).text  # who saved it, in words
     assert ">My body</textarea>" in stale.text
     assert 'value="Mine"' in stale.text
     assert saved.status_code == 303, saved.text

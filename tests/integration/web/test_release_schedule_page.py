@@ -153,7 +153,7 @@ def test_release_page__approved_for_production__shows_the_estimated_schedule_in_
     assert download.headers["content-disposition"] == 'attachment; filename="rel-1-schedule.ics"'
     events = Calendar.from_ical(download.content).walk("VEVENT")
     assert len(events) == 8  # four steps and their four close watches
-    step_one = next(e for e in events if str(e["UID"]) == "default/rel-1/step/1@shipwise")
+    step_one = next(e for e in events if str(e["UID"]) == "default/rel-1/estimate/step/1@shipwise")
     assert step_one.decoded("DTSTART") == START
 
 
@@ -219,7 +219,7 @@ def test_calendar_feed_form__shows_the_secret_address_once_and_it_opens_the_feed
         feed = calendar_app.get(address)
     assert feed.status_code == 200, feed.text
     uids = {str(e["UID"]) for e in Calendar.from_ical(feed.content).walk("VEVENT")}
-    assert "default/rel-1/bake/4@shipwise" in uids
+    assert "default/rel-1/estimate/bake/4@shipwise" in uids
     [listed] = _feeds(team)
     assert listed["name"] == "alice's phone"
     assert str(listed["created_by"]).startswith("token:alice ")

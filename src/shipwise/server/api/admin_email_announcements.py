@@ -3,7 +3,8 @@
 GET   /projects/{p}/mailouts                      the project's announcements
 POST  /projects/{p}/releases/{key}/mailouts       201: drafted from the release's notes
 GET   /projects/{p}/mailouts/{id}                 one, with how many were sent
-PATCH /projects/{p}/mailouts/{id}                 subject, body, recipients, channel
+PATCH /projects/{p}/mailouts/{id}                 subject, body, recipients, channel;
+                                                  ``version``: the one you read (409 if stale)
 GET   /projects/{p}/mailouts/{id}/preview         both parts, as they will be sent
 POST  /projects/{p}/mailouts/{id}/test            the dry run: to the caller or ``to``
 POST  /projects/{p}/mailouts/{id}/send            to every recipient not sent yet (``limit``)
@@ -11,7 +12,9 @@ PUT   /projects/{p}/releases/{key}/help-docs      {"url": URL | null}
 
 Drafting, editing, reading, previewing and the dry run: those who manage releases;
 sending: those who manage channels. A send refused before a dry run of the current
-version is a 409 saying so. A channel that fails mid-way is not an error of the request:
+version is a 409 saying so; so is an edit naming a version that is no longer the
+current one (the error names the current version and who saved it, and nothing
+changes). A channel that fails mid-way is not an error of the request:
 the answer is a 200 with ``ok: false`` and what the channel said; sending again goes on.
 """
 
@@ -53,6 +56,13 @@ class EditIn(StrictBody):
     body: str | None = Field(default=None, max_length=MAX_BODY, description="Markdown")
     recipients: list[Address] | None = Field(default=None, max_length=MAX_RECIPIENTS)
     channel: ChannelName | None = None
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The version you read: a 409 naming the current one if another was "
+        "saved since; omitted, the edit applies to whatever is current",
+    )
 
 
 class TestIn(StrictBody):
@@ -210,6 +220,7 @@ def edit_mailout(
         body=body.body,
         recipients=body.recipients,
         channel=body.channel,
+        version=body.version,
     )
     return MailoutOut.of(view)
 

@@ -56,7 +56,10 @@ class MailoutStore(Protocol):
         created_by: str,
     ) -> MailoutRecord: ...
 
-    def get_mailout(self, mailout_id: int) -> MailoutRecord | None: ...
+    def get_mailout(self, mailout_id: int, *, for_update: bool = False) -> MailoutRecord | None:
+        """``for_update`` locks the row until the unit of work ends (PostgreSQL): an edit
+        and a send's status change each read it so, and the second waits for the first."""
+        ...
 
     def list_mailouts(self, project_id: int) -> list[MailoutRecord]:
         """The project's announcements, oldest first."""

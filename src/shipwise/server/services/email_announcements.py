@@ -10,6 +10,13 @@ Every edit bumps the version and takes the announcement back to ``draft``: only 
 version a dry run sent may be sent, so what people receive is what someone saw arrive.
 Once a send has begun, the announcement no longer changes (everyone gets the same
 message); a different one is a new draft.
+
+An edit and a send's status change each read the announcement locked (``for_update``),
+so on PostgreSQL the second waits for the first and then sees what it committed: an edit
+after the send began is refused, a send after an edit is refused until that version had
+its dry run. What people receive is always the version the record shows. An edit may
+name the ``version`` it read; when another was saved since, it is refused (409) naming
+the current version and who saved it, and nothing changes.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from shipwise.domain.mailout import (
 )
 from shipwise.domain.release_notes_render import NotesSection
 from shipwise.server.ports import (
+    AuditFilter,
     AuditStore,
     ChannelRecord,
     ChannelStore,
@@ -56,6 +64,7 @@ __all__ = [
     "MailoutTx",
     "MailoutView",
     "Preview",
+    "StaleMailout",
     "content_of",
     "email_channel",
     "mailout_or_404",
@@ -131,13 +140,32 @@ def pending_of(record: MailoutRecord, sends: Sequence[RecipientSend]) -> list[st
     return [address for address in record.recipients if address not in done]
 
 
+class StaleMailout(Conflict):
+    """An edit of a version that is no longer the current one: nothing changed."""
+
+    def __init__(self, message: str, *, current: int, saved_by: str) -> None:
+        super().__init__(message, field="version")
+        self.current = current
+        self.saved_by = saved_by
+
+    def details(self) -> dict[str, object]:
+        return {"current_version": self.current, "saved_by": self.saved_by}
+
+
 def mailout_or_404(
-    tx: MailoutTx, principal: Principal, project_key: str, mailout_id: int, action: Action
+    tx: MailoutTx,
+    principal: Principal,
+    project_key: str,
+    mailout_id: int,
+    action: Action,
+    *,
+    for_update: bool = False,
 ) -> tuple[Project, str, MailoutRecord]:
-    """The project, the release's key and the announcement, once ``principal`` may."""
+    """The project, the release's key and the announcement, once ``principal`` may;
+    ``for_update``: locked until the unit of work ends (a change to it follows)."""
     project = project_or_404(tx, project_key)
     principal.require(action, project)
-    record = tx.get_mailout(mailout_id)
+    record = tx.get_mailout(mailout_id, for_update=for_update)
     if record is None or record.project_id != project.id:
         raise NotFound(
             f"no email announcement {mailout_id} in project {project_key!r}; "
@@ -286,19 +314,28 @@ class EmailAnnouncementService:
         body: str | None = None,
         recipients: Sequence[str] | None = None,
         channel: str | None = None,
+        version: int | None = None,
     ) -> MailoutView:
-        """Change what is given; the version goes up and a dry run is due again."""
+        """Change what is given; the version goes up and a dry run is due again.
+        ``version``: the one the editor read; refused (``StaleMailout``) if not current."""
         with self._store.transaction() as tx:
             project, release_key, record = mailout_or_404(
-                tx, principal, project_key, mailout_id, EDITS
+                tx, principal, project_key, mailout_id, EDITS, for_update=True
             )
             if record.status in (MailoutStatus.SENDING, MailoutStatus.SENT):
                 sent = sum(1 for s in tx.recipient_sends(record.id) if s.state == "sent")
+                where = (
+                    f"is being sent ({sent} of {len(record.recipients)} recipient(s) so far)"
+                    if record.status == MailoutStatus.SENDING
+                    else f"has gone to {sent} recipient(s)"
+                )
                 raise Conflict(
-                    f"email announcement {record.id} has gone to {sent} recipient(s): it no "
-                    f"longer changes; draft a new one (`shipwise mailout draft {release_key}`)",
+                    f"email announcement {record.id} {where}: it no longer changes; draft "
+                    f"a new one (`shipwise mailout draft {release_key}`)",
                     field="status",
                 )
+            if version is not None and version != record.version:
+                raise _stale(tx, project, record, version)
             changed = replace(
                 record,
                 subject=record.subject if subject is None else _subject(subject),
@@ -336,6 +373,30 @@ class EmailAnnouncementService:
         return Preview(
             rendered.subject, rendered.plain, rendered.html, len(record.recipients), record.status
         )
+
+
+def _stale(tx: MailoutTx, project: Project, record: MailoutRecord, read: int) -> StaleMailout:
+    """The refusal of an edit of version ``read``, naming who saved the current one (the
+    newest edit's audit record; the drafter for version 1)."""
+    edits = tx.list_audit(
+        AuditFilter(
+            project=project.key,
+            target_type="mailout",
+            target_key=str(record.id),
+            action="mailout.edit",
+            limit=1,
+        )
+    )
+    saved_by = edits[0].entry.actor if edits else record.created_by
+    saved_at = edits[0].at if edits else record.created_at
+    return StaleMailout(
+        f"email announcement {record.id} is at version {record.version}, saved by "
+        f"{saved_by} at {saved_at:%Y-%m-%d %H:%M} UTC, not version {read} that "
+        f"you read: nothing changed; read it again (`shipwise mailout show {record.id}`) "
+        "and make your change on it",
+        current=record.version,
+        saved_by=saved_by,
+    )
 
 
 def _summary(record: MailoutRecord) -> dict[str, object]:

@@ -12,6 +12,12 @@ server refuses for good is recorded as refused; a channel that fails (down, a ti
 "try again later") stops the send with its error, the rest stay pending, and sending
 again continues with them. ``limit`` sends at most that many in one call, so a client
 can show progress over a long list.
+
+Each status change (tested, sending, sent) reads the announcement locked, as an edit
+does (``email_announcements``): the send's message is rendered from the version it
+locked and marked ``sending``, so an edit waiting on that lock then finds it sending and
+is refused, and an edit that got there first leaves a version without a dry run, which
+the send refuses. Nobody receives a version the record does not show.
 """
 
 from __future__ import annotations
@@ -135,7 +141,9 @@ class MailoutSender:
         finally:
             ready.session.close()
         with self._store.transaction() as tx:
-            project, _key, record = mailout_or_404(tx, principal, project_key, mailout_id, EDITS)
+            project, _key, record = mailout_or_404(
+                tx, principal, project_key, mailout_id, EDITS, for_update=True
+            )
             if record.version != ready.version:  # edited while the dry run went out
                 return TestReport(
                     False,
@@ -171,7 +179,7 @@ class MailoutSender:
             raise Invalid("limit must be at least 1", field="limit")
         with self._store.transaction() as tx:
             project, release_key, record = mailout_or_404(
-                tx, principal, project_key, mailout_id, SENDS
+                tx, principal, project_key, mailout_id, SENDS, for_update=True
             )
             if record.tested_version != record.version:
                 raise Conflict(
@@ -241,7 +249,7 @@ class MailoutSender:
         stopped: str | None,
     ) -> SendReport:
         with self._store.transaction() as tx:
-            record = tx.get_mailout(mailout_id)
+            record = tx.get_mailout(mailout_id, for_update=True)
             assert record is not None
             sends = tx.recipient_sends(mailout_id)
             pending = pending_of(record, sends)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from shipwise.domain.access import Action
@@ -44,6 +45,7 @@ __all__ = [
     "ReleaseSchedule",
     "ScheduleService",
     "ScheduleTx",
+    "api_calendar_url",
     "calendar_url",
     "feed_schedules",
     "production_approved",
@@ -75,7 +77,7 @@ class ReleaseSchedule:
     version: int  # the plan's version (0 for an estimate): a calendar's SEQUENCE
     zone: ZoneInfo
     url: str  # the release's page
-    ics_url: str  # the schedule as iCal (needs a token)
+    ics_url: str  # the schedule as iCal from the API (for scripts: needs a token)
     spec: PlanSpec  # the plan the schedule is of: each step's percentage, for a page
 
 
@@ -87,6 +89,11 @@ def calendar_url(links: Links, project: str, key: str) -> str:
     """The schedule as a calendar file, on the dashboard: a person following the link
     from a message is signed in there (the API's route wants a token)."""
     return f"{links.release(project, key)}/schedule.ics"
+
+
+def api_calendar_url(links: Links, project: str, key: str) -> str:
+    base = links.base.rstrip("/")
+    return f"{base}/api/v1/projects/{quote(project)}/releases/{quote(key)}/schedule.ics"
 
 
 def production_approved(
@@ -172,7 +179,7 @@ def release_schedule_in(
         version,
         zone,
         links.release(project.key, release.key),
-        calendar_url(links, project.key, release.key),
+        api_calendar_url(links, project.key, release.key),
         spec,
     )
 

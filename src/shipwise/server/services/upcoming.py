@@ -132,7 +132,8 @@ def _rollback(release: Release, evidence: Evidence) -> list[str]:
 def _schedule(found: ReleaseSchedule) -> list[str]:
     lines = [f"Monitoring schedule in {found.environment} (from {found.source}):"]
     lines += schedule_lines(found.schedule, found.zone)
-    lines.append(f"Calendar: {found.ics_url}")
+    # The dashboard's file: a person following the link is signed in there.
+    lines.append(f"Calendar: {found.url}/schedule.ics")
     return lines
 
 

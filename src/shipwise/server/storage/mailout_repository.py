@@ -67,9 +67,16 @@ class MailoutQueries:
         self.session.flush()
         return _mailout(row)
 
-    def get_mailout(self, mailout_id: int) -> MailoutRecord | None:
-        row = self.session.get(MailoutRow, mailout_id)
-        return None if row is None else _mailout(row)
+    def get_mailout(self, mailout_id: int, *, for_update: bool = False) -> MailoutRecord | None:
+        if not for_update:
+            row = self.session.get(MailoutRow, mailout_id)
+            return None if row is None else _mailout(row)
+        # PostgreSQL: a concurrent writer waits here, then reads what the other committed
+        # (SQLite has one writer at a time already: the clause is left out there).
+        statement = select(MailoutRow).where(MailoutRow.id == mailout_id)
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+        found = self.session.scalar(statement)
+        return None if found is None else _mailout(found)
 
     def list_mailouts(self, project_id: int) -> list[MailoutRecord]:
         rows = self.session.scalars(

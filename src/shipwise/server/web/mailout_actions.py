@@ -26,6 +26,7 @@ from typing import Annotated
 from fastapi import Form, Request, Response
 
 from shipwise.server.bootstrap import Services
+from shipwise.server.services.email_announcements import StaleMailout
 from shipwise.server.services.errors import Conflict, Invalid
 from shipwise.server.web import release_page
 from shipwise.server.web.deps import ServicesDep
@@ -130,26 +131,33 @@ def edit(
 ) -> Response:
     typed = {"subject": subject, "body": body, "recipients": recipients, "channel": channel}
 
+    opened = version.strip()
+    typed["version"] = opened
+
     def call() -> str:
-        current = mailout_of(services, viewer, project, key, mailout)
-        typed["version"] = str(current.version)  # saving again replaces what is there
-        if version.strip() != str(current.version):
-            raise Conflict(
-                f"version {current.version} was saved after you opened version "
-                f"{version.strip()[:12] or '?'}: what you typed is kept below; save it to "
-                "replace that version, or reload the page to see it",
-                field="version",
+        # The service compares the version in the unit of work that saves (the row
+        # locked), so an edit saved in between is never overwritten unseen.
+        read = int(opened) if opened.isdecimal() and len(opened) <= 9 else 0
+        try:
+            saved = services.mailouts.edit(
+                viewer.principal,
+                project,
+                mailout,
+                subject=subject,
+                body=body.replace("\r\n", "\n"),
+                recipients=_lines(recipients),
+                channel=channel.strip() or None,
+                version=read,
             )
-        saved = services.mailouts.edit(
-            viewer.principal,
-            project,
-            mailout,
-            subject=subject,
-            body=body.replace("\r\n", "\n"),
-            recipients=_lines(recipients),
-            channel=channel.strip() or None,
-        )
-        if saved.version == current.version:
+        except StaleMailout as stale:
+            typed["version"] = str(stale.current)  # saving again replaces that version
+            raise Conflict(
+                f"version {stale.current} was saved after you opened version "
+                f"{opened[:12] or '?'} (by {stale.saved_by}): what you typed is kept below; "
+                "save it to replace that version, or reload the page to see it",
+                field="version",
+            ) from None
+        if saved.version == read:
             return f"Nothing changed in email announcement #{mailout}"
         return f"Saved version {saved.version} of email announcement #{mailout}: try it again"
 

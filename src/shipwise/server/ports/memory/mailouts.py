@@ -41,7 +41,8 @@ class MailoutQueries(MemoryBase):
         self._t.mailouts[record.id] = record
         return record
 
-    def get_mailout(self, mailout_id: int) -> MailoutRecord | None:
+    def get_mailout(self, mailout_id: int, *, for_update: bool = False) -> MailoutRecord | None:
+        # One writer at a time: ``for_update`` has nothing to wait for.
         record = self._t.mailouts.get(mailout_id)
         if record is None or record.channel_id is None:
             return record
