@@ -84,7 +84,7 @@ def _describe(channel: dict[str, Any]) -> None:
 def add(
     api: Api,
     name: ChannelArgument,
-    kind: Annotated[str, typer.Option(help="slack, email, webhook or log.")],
+    kind: Annotated[str, typer.Option(help="slack, email, webhook, log or sentry-flags.")],
     project: ProjectOption = "default",
     set_: SetOption = None,
     secret: SecretOption = None,

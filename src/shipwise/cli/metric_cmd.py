@@ -1,4 +1,5 @@
-"""``shipwise metric define|list|show|delete|push``: what rollout guardrails watch.
+"""``shipwise metric define|list|show|delete|push|templates``: what rollout guardrails
+watch.
 
 A metric says where its numbers come from (``--source``) and the source's settings::
 
@@ -6,6 +7,9 @@ A metric says where its numbers come from (``--source``) and the source's settin
     shipwise metric define p95 --source prometheus --settings '{"url": "...", "query": "..."}'
     shipwise metric define tickets --source pushed
     shipwise metric push tickets 1 --env production
+    shipwise metric templates                                # ready-made guardrails
+    shipwise metric define cpu --template cpu --source prometheus \
+        --set url=http://prometheus:9090 --set job=node      # asks only for what is missing
 
 The server checks the settings before it saves them, naming the one at fault.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -84,9 +89,21 @@ def define(
     api: Api,
     name: NameArgument,
     source: Annotated[
-        str,
-        typer.Option(help="Where its numbers come from: sdk, pushed, prometheus, sentry, json."),
-    ],
+        str | None,
+        typer.Option(
+            help="Where its numbers come from: sdk, pushed, prometheus, sentry, json. "
+            "(default with --template: its one source, if it has one)",
+            show_default=False,
+        ),
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            help="Start from a ready-made guardrail (shipwise metric templates): --set "
+            "gives what it asks for; a terminal is asked for the rest.",
+            show_default=False,
+        ),
+    ] = None,
     project: ProjectOption = "default",
     set_: Annotated[
         list[str] | None,
@@ -98,7 +115,17 @@ def define(
     description: Annotated[str | None, typer.Option(help="What it measures.")] = None,
 ) -> None:
     """Define a metric, or change its definition."""
-    body: dict[str, Any] = {"source": source, "settings": settings_from(settings, set_)}
+    given = settings_from(settings, set_)
+    recipe: dict[str, Any] | None = None
+    if template is not None:
+        recipe = template_recipe(api.get(api_path("metric-templates")), template, source)
+        source = str(recipe["source"])
+        given |= asked_for(recipe, given, template)
+    elif source is None:
+        fail("--source is required (or --template)", hint="e.g. --source sdk --set event=error")
+    body: dict[str, Any] = {"source": source, "settings": given}
+    if template is not None:
+        body["template"] = template
     if description is not None:
         body["description"] = description
     saved = api.request("PUT", _path(project, name), body=body)
@@ -112,7 +139,13 @@ def define(
         f" ({shown})" if shown else "",
         ".",
     )
-    say(f'A plan watches it with {{"metric": "{name}", ...}} in its guardrails.', style="dim")
+    if recipe is None:
+        say(f'A plan watches it with {{"metric": "{name}", ...}} in its guardrails.', style="dim")
+        return
+    guardrail = json.dumps({"metric": name} | dict(recipe.get("guardrail") or {}))
+    say(f"A plan watches it with {guardrail} in its guardrails.", style="dim")
+    if recipe.get("note"):
+        say(str(recipe["note"]), style="dim")
 
 
 @command(metric_app, "list")
@@ -180,3 +213,95 @@ def push(
         return
     where = f" in {environment}" if environment else ""
     say(f"Added {value:g} to {name}{where}.")
+
+
+# -- templates ----------------------------------------------------------------------------
+
+
+def template_recipe(answer: Any, name: str, source: str | None) -> dict[str, Any]:
+    """The recipe of template ``name`` for ``source`` from the server's list (exit 2,
+    naming the choices, when there is none or it cannot be used here)."""
+    templates = {str(t.get("name")): t for t in items(answer, "templates")}
+    found = templates.get(name)
+    if found is None:
+        fail(
+            f"no metric template {name!r}",
+            hint=f"choose one of {', '.join(templates)} (shipwise metric templates)",
+        )
+    recipes = list(found.get("recipes") or [])
+    usable = [str(r.get("source")) for r in recipes if r.get("available")]
+    if source is None:
+        if len(recipes) != 1:
+            fail(
+                f"template {name!r} has several sources: give --source",
+                hint=f"usable on this server: {', '.join(usable) or 'none'}",
+            )
+        source = str(recipes[0].get("source"))
+    recipe = next((r for r in recipes if r.get("source") == source), None)
+    if recipe is None or not recipe.get("available"):
+        why = "it has no recipe for it" if recipe is None else str(recipe.get("unavailable"))
+        fail(
+            f"template {name!r} cannot use source {source!r}: {why}",
+            hint=f"usable on this server: {', '.join(usable) or 'none'}",
+        )
+    return dict(recipe)
+
+
+def asked_for(recipe: dict[str, Any], given: dict[str, Any], template: str) -> dict[str, Any]:
+    """What the recipe still needs, asked at a terminal; without one (a script, CI) exit 2
+    naming each missing setting and how to give it."""
+    absent = [
+        ask
+        for ask in recipe.get("asks") or []
+        if ask.get("default") is None and ask.get("name") not in given
+    ]
+    if not absent:
+        return {}
+    if not sys.stdin.isatty():
+        wanted = "; ".join(f"{a['name']}: {a['help']}" for a in absent)
+        example = " ".join(f"--set {a['name']}={a['example']}" for a in absent)
+        fail(
+            f"template {template!r} from {recipe['source']} needs {wanted}",
+            hint=f"give them with {example}",
+        )
+    return {
+        str(a["name"]): typer.prompt(f"{a['name']} ({a['help']}, e.g. {a['example']})")
+        for a in absent
+    }
+
+
+def _rule_text(guardrail: dict[str, Any]) -> str:
+    if "max_worse" in guardrail:
+        return f"with vs without, at most {guardrail['max_worse']:.0%} worse"
+    return f"threshold {guardrail.get('threshold')}"
+
+
+@command(metric_app, "templates")
+def templates(api: Api) -> None:
+    """Ready-made guardrails: what each watches, its sources, and whether it compares
+    users with and without the feature or only holds a threshold."""
+    answer = api.get(api_path("metric-templates"))
+    if api.json(answer):
+        return
+    rows = []
+    for found in items(answer, "templates"):
+        for recipe in found.get("recipes") or []:
+            usable = "yes" if recipe.get("available") else str(recipe.get("unavailable"))
+            guardrail = dict(recipe.get("guardrail") or {})
+            rows.append(
+                (
+                    found.get("name"),
+                    found.get("watches"),
+                    recipe.get("source"),
+                    "compares arms" if recipe.get("compares_arms") else "threshold only",
+                    f"{guardrail.get('direction')}, {_rule_text(guardrail)}",
+                    ", ".join(str(a.get("name")) for a in recipe.get("asks") or []),
+                    usable,
+                )
+            )
+    columns = ("template", "watches", "source", "judges", "default", "asks", "usable here")
+    console.print(table(columns, rows, title="Metric templates"))
+    say(
+        "Use one: shipwise metric define NAME --template TEMPLATE --source SOURCE --set KEY=VALUE",
+        style="dim",
+    )

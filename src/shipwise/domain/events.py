@@ -214,6 +214,8 @@ def default_subscriptions(channel_kind: str, production: str | None) -> tuple[Su
     report and the request for learnings, and a delivery that keeps failing. An email
     channel (the release managers' inbox): critical hotfixes and the runner's automatic
     rollbacks only."""
+    if channel_kind == "sentry-flags":
+        return ()  # it hears flag changes, queued for it alone (services/flag_news.py)
     if channel_kind == "email":
         return (
             Subscription((EventKind.HOTFIX_STARTED.value,), min_severity=EventSeverity.CRITICAL),

@@ -39,6 +39,7 @@ from shipwise.engine import Explanation, FlagState, Reason, Snapshot, SnapshotEr
 from shipwise.engine.context import EMPTY_CONTEXT, Context
 from shipwise.engine.variants import DISABLED
 from shipwise.sdk._announcements import NO_ANNOUNCEMENTS, Announcement, AnnouncementBook
+from shipwise.sdk._entries import _NOT_READY, _Entry, _not_ready
 from shipwise.sdk._events import (
     MAX_FLAGS_PER_EVENT,
     Arm,
@@ -48,6 +49,7 @@ from shipwise.sdk._events import (
     invalid_event,
 )
 from shipwise.sdk._exposures import FlagCounters, FlagExposure, UnknownFlags, combine
+from shipwise.sdk._sentry import Record, recorder
 
 if TYPE_CHECKING:
     from shipwise.sdk._events import EventSender
@@ -59,58 +61,6 @@ log = logging.getLogger("shipwise.sdk")
 Listener = Callable[[Snapshot, Snapshot], None]
 
 Source = Mapping[str, Any] | str | PathLike[str]
-
-
-class _Entry:
-    """A flag's evaluator and its counters, fetched with one dict lookup."""
-
-    __slots__ = ("check", "count_variant", "error", "no", "variant", "yes")
-    yes: Callable[[], object]
-    no: Callable[[], object]
-    error: Callable[[], object]
-    count_variant: Callable[[str], object]
-
-    def __init__(
-        self,
-        check: Callable[[Context], bool],
-        variant: Callable[[Context], Variant],
-        counters: FlagCounters | None,
-    ) -> None:
-        self.check = check
-        self.variant = variant
-        if counters is None:
-            self.yes = self.no = self.error = _count_nothing
-            self.count_variant = _count_nothing
-        else:
-            self.yes, self.no, self.error = counters.yes, counters.no, counters.error
-            self.count_variant = counters.variant
-
-
-def _count_nothing(*_: object) -> None:
-    """The counters of the not-ready entry."""
-
-
-class _NoSnapshotYet(Exception):
-    """Raised by the not-ready entry's evaluators: the caller gets its default."""
-
-
-def _no_snapshot_yet(_context: Context) -> Any:
-    raise _NoSnapshotYet
-
-
-class _NotReady(dict[str, _Entry]):
-    """``Client._entries`` until the first snapshot: empty, and every name gets the one
-    entry that gives the default and counts nothing."""
-
-    __slots__ = ()
-
-    def get(self, _name: str, _default: object = None) -> _Entry:
-        return _NOT_READY_ENTRY
-
-
-_NOT_READY_ENTRY = _Entry(_no_snapshot_yet, _no_snapshot_yet, None)
-_NOT_READY = _NotReady()
-NOT_READY_MESSAGE = "not ready: no snapshot yet"
 
 
 def _read_json(source: Source) -> Any:
@@ -138,7 +88,9 @@ class Client:
     polling every ``refresh_interval`` seconds while the stream is down (``stream=False``:
     poll only), and sends exposure counts and tracked events every ``metrics_interval``
     seconds (None: never).
-    ``timeout`` bounds each request. Misconfiguration raises ``ValueError`` here; the
+    ``timeout`` bounds each request. ``sentry=True`` records each evaluation in
+    ``sentry_sdk``'s feature-flag context (``shipwise.sdk._sentry``; off by default).
+    Misconfiguration raises ``ValueError`` here; the
     network never raises into the application, it is logged to ``shipwise.sdk``.
 
     ``Client.offline(path)`` and ``Client.from_unleash(path)`` need no server.
@@ -156,7 +108,10 @@ class Client:
         metrics_interval: float | None = 30.0,
         stream: bool = True,
         timeout: float = 10.0,
+        sentry: bool = False,
     ) -> None:
+        # Before any snapshot is installed: its entries record in Sentry (``_sentry``).
+        self._record: Record | None = recorder() if sentry else None
         self._lock = threading.Lock()  # guards snapshot replacement, never evaluation
         self._counters: dict[str, FlagCounters] = {}
         self._unknown = UnknownFlags()
@@ -213,18 +168,18 @@ class Client:
     # -- construction ---------------------------------------------------------------
 
     @classmethod
-    def offline(cls, source: Source) -> Client:
+    def offline(cls, source: Source, *, sentry: bool = False) -> Client:
         """A client over a Shipwise snapshot (a dict, or the path of a JSON file).
 
         Raises ``SnapshotError`` naming the flag and field if the snapshot is malformed.
         """
-        return cls(snapshot=Snapshot.load(_read_json(source)))
+        return cls(snapshot=Snapshot.load(_read_json(source)), sentry=sentry)
 
     @classmethod
-    def from_unleash(cls, state: Source) -> Client:
+    def from_unleash(cls, state: Source, *, sentry: bool = False) -> Client:
         """A client over an Unleash client-API state: a features document (with optional
         segments) or delta events, as a dict or the path of a JSON file."""
-        return cls(snapshot=Snapshot.from_unleash(_read_json(state)))
+        return cls(snapshot=Snapshot.from_unleash(_read_json(state)), sentry=sentry)
 
     def _install(self, snapshot: Snapshot) -> None:
         with self._lock:
@@ -233,7 +188,8 @@ class Client:
                 counters = self._counters.get(name)
                 if counters is None:
                     counters = self._counters[name] = FlagCounters()
-                entries[name] = _Entry(flag.is_on, flag.variant, counters)
+                record = None if self._record is None else (name, self._record)
+                entries[name] = _Entry(flag.is_on, flag.variant, counters, record)
             attributed, left_out = attributions(snapshot.flags)
             self._snapshot = snapshot
             self._entries = entries  # one reference swap: readers see old or new, whole
@@ -486,14 +442,3 @@ class Client:
         """Evaluations of unknown names past the first 1,000 distinct ones: they gave
         their default and are counted here, not by name."""
         return self._unknown.overflow
-
-
-def _not_ready(name: str, default: bool) -> Explanation:
-    return Explanation(
-        name,
-        default,
-        DISABLED,
-        Reason.NOT_READY,
-        f"{NOT_READY_MESSAGE}; the default ({default}) applies until the first snapshot "
-        "arrives (see wait_until_ready)",
-    )

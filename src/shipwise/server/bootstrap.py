@@ -23,9 +23,7 @@ from shipwise.engine import Snapshot
 from shipwise.server.clocks import system_clock
 from shipwise.server.demo_world import seed_demo_work
 from shipwise.server.git_history import DulwichHistory
-from shipwise.server.metrics.json_url import JsonUrlSource
-from shipwise.server.metrics.prometheus import PrometheusSource
-from shipwise.server.metrics.sentry import SentrySource
+from shipwise.server.metrics import pulled_sources
 from shipwise.server.notify.channels import Senders
 from shipwise.server.notify.log import LogNotifier
 from shipwise.server.notify.mailout import SmtpMailer
@@ -216,13 +214,7 @@ def database_secret_box(database: Database) -> FernetBox:
 
 
 def metric_sources(settings: Settings) -> dict[str, MetricSource]:
-    timeout = settings.metric_timeout
-    sources: list[MetricSource] = [
-        PrometheusSource(timeout),
-        SentrySource(timeout),
-        JsonUrlSource(timeout),
-    ]
-    return {source.kind: source for source in sources}
+    return pulled_sources(settings.metric_timeout)  # one list of the kinds, in metrics/
 
 
 def open_database(settings: Settings, clock: Clock = system_clock) -> Database:

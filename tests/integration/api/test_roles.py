@@ -197,6 +197,7 @@ ENDPOINTS = [
     Endpoint("GET", f"{P}/rollout-templates", MEMBERS),
     Endpoint("PUT", f"{P}/rollout-templates/t-{{who}}", ROLLERS, {"plan": PLAN}),
     Endpoint("DELETE", f"{P}/rollout-templates/gone-{{who}}", ROLLERS),
+    Endpoint("GET", "/api/v1/metric-templates", ANY_API_TOKEN),
     Endpoint("GET", f"{P}/metrics", MEMBERS),
     Endpoint(
         "PUT", f"{P}/metrics/m-{{who}}", ROLLERS, {"source": "sdk", "settings": {"event": "e"}}

@@ -133,6 +133,7 @@ SERVER_ROWS: dict[str, Row] = {
     "metric show": _row(f"{UNKNOWN} -p {{p}}"),
     "metric delete": _row(f"{UNKNOWN} -p {{p}}", "errors -p {p}"),
     "metric push": _row(f"{UNKNOWN} 1 -p {{p}}"),
+    "metric templates": _row(None),
     "announcement add": _row(
         f"{UNKNOWN} --flag f-on {ANNOUNCEMENT} -p {{p}}",
         f"rel-gone --flag f-staged {ANNOUNCEMENT} -p {{p}}",  # 409: an abandoned release

@@ -34,7 +34,7 @@ ChannelRef = Annotated[
     str,
     Path(min_length=1, max_length=63, description="The channel's id or name"),
 ]
-KINDS = "slack, email, webhook or log"
+KINDS = "slack, email, webhook, log or sentry-flags"
 
 
 class ChannelIn(StrictBody):

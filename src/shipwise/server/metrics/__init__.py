@@ -4,7 +4,9 @@ The pulled sources ask another system over HTTP when a guardrail is checked:
 
 - ``prometheus`` (``PrometheusSource``): a PromQL instant query at the window's end;
 - ``sentry`` (``SentrySource``): an event count from Sentry's organization stats;
-- ``json`` (``JsonUrlSource``): a number picked out of any JSON document by a path.
+- ``json`` (``JsonUrlSource``): a number picked out of any JSON document by a path;
+- ``zendesk`` (``ZendeskSource``): how many support tickets a Zendesk search finds that
+  were created in the window.
 
 Each checks a definition's settings before it is saved (``problems``: (field, message)
 pairs that say what to write instead) and reads a ``Reading`` for a ``MetricWindow``.
@@ -20,9 +22,10 @@ from __future__ import annotations
 from shipwise.server.metrics.json_url import JsonUrlSource
 from shipwise.server.metrics.prometheus import PrometheusSource
 from shipwise.server.metrics.sentry import SentrySource
+from shipwise.server.metrics.zendesk import ZendeskSource
 from shipwise.server.ports import MetricSource
 
-__all__ = ["JsonUrlSource", "PrometheusSource", "SentrySource", "pulled_sources"]
+__all__ = ["JsonUrlSource", "PrometheusSource", "SentrySource", "ZendeskSource", "pulled_sources"]
 
 
 def pulled_sources(http_timeout: float = 5.0) -> dict[str, MetricSource]:
@@ -32,5 +35,6 @@ def pulled_sources(http_timeout: float = 5.0) -> dict[str, MetricSource]:
         PrometheusSource(http_timeout),
         SentrySource(http_timeout),
         JsonUrlSource(http_timeout),
+        ZendeskSource(http_timeout),
     ]
     return {source.kind: source for source in sources}

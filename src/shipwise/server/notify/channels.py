@@ -10,6 +10,7 @@ import httpx
 from shipwise.server.notify.email import EmailSender
 from shipwise.server.notify.log import LogNotifier
 from shipwise.server.notify.redact import hide_url
+from shipwise.server.notify.sentry_flags import SentryFlagsSender
 from shipwise.server.notify.slack import DEFAULT_API, SlackBotSender, SlackWebhookSender
 from shipwise.server.notify.webhook import WebhookNotifier
 from shipwise.server.notify.webhook import _shown as shown_url
@@ -98,11 +99,19 @@ def _log(config: ChannelConfig, timeout: float) -> ChannelSender:
     return NotifierSender(LogNotifier(name=config.name), "written to the shipwise.notify log")
 
 
+def _sentry_flags(config: ChannelConfig, timeout: float) -> ChannelSender:
+    hide_url(config.secrets["url"])  # Sentry's webhook URL names the organisation
+    return SentryFlagsSender(
+        config.secrets["url"], config.secrets["secret"], timeout=timeout, name=config.name
+    )
+
+
 BUILDERS: dict[str, Callable[[ChannelConfig, float], ChannelSender]] = {
     "slack": _slack,
     "email": _email,
     "webhook": _webhook,
     "log": _log,
+    "sentry-flags": _sentry_flags,
 }
 
 

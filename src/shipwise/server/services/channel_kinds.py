@@ -6,6 +6,8 @@ culprit named in ``field``) and its secrets (write-only), in one table.
              secrets: password
     webhook  secrets: url, secret (the HMAC key receivers verify with)
     log      nothing: the server's log
+    sentry-flags  secrets: url, secret (Sentry's change-tracking webhook and its
+             signing secret): hears every change of the project's flags, nothing else
 """
 
 from __future__ import annotations
@@ -102,6 +104,18 @@ def _webhook(_settings: dict[str, Any], secrets: dict[str, str]) -> None:
             )
 
 
+def _sentry_flags(_settings: dict[str, Any], secrets: dict[str, str]) -> None:
+    needs = {
+        "url": "the webhook URL Sentry shows under Feature Flags, Change Tracking, Generic",
+        "secret": "the signing secret saved with it in Sentry",
+    }
+    for name, what in needs.items():
+        if name not in secrets:
+            raise Invalid(
+                f"a sentry-flags channel needs secrets.{name}: {what}", field=f"secrets.{name}"
+            )
+
+
 KINDS: dict[str, KindSpec] = {
     "slack": KindSpec(
         settings={"channel": _text(80), "api_url": _url},
@@ -122,6 +136,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     "webhook": KindSpec(secrets={"url": _url, "secret": _text(500)}, together=_webhook),
     "log": KindSpec(),
+    "sentry-flags": KindSpec(secrets={"url": _url, "secret": _text(500)}, together=_sentry_flags),
 }
 
 

@@ -42,6 +42,7 @@ from shipwise.server.services._common import (
 )
 from shipwise.server.services.change_request_sweep import flag_changed
 from shipwise.server.services.errors import Conflict, Invalid, PreconditionRequired, Refused
+from shipwise.server.services.flag_news import FlagNewsTx, tell_sentry
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.project_policy import project_policy
 from shipwise.server.services.rules import raise_first, rule_problems
@@ -75,6 +76,7 @@ def _only_switches_off(current: FlagConfig, rules: Mapping[str, Any]) -> bool:
 
 
 class FlagChangeTx(
+    FlagNewsTx,  # first: its stores in the order ``AnnounceTx`` has them
     ProjectStore,
     FlagStore,
     SegmentStore,
@@ -143,6 +145,15 @@ def apply_change_in(
         reason=change.reason,
     )
     flag_changed(tx, principal, project, flag.key, environment.key, updated.version)
+    tell_sentry(
+        tx,
+        project,
+        flag.key,
+        change.action,
+        principal.actor,
+        environment=environment.key,
+        change=updated.version,
+    )
     return updated
 
 

@@ -35,6 +35,7 @@ from shipwise.server.services.flag_changes import (
     apply_change,
     with_rollout,
 )
+from shipwise.server.services.flag_news import tell_sentry
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.project_policy import PolicyReader, project_policy
 from shipwise.server.services.rules import RulesTx, raise_first, rule_problems
@@ -145,6 +146,7 @@ class FlagService:
                 project=project_key,
                 after=_flag_dict(flag),
             )
+            tell_sentry(tx, project, key, "flag.create", principal.actor, change="created")
         return FlagView(flag, configs)
 
     def all(self, principal: Principal, project_key: str) -> list[FlagView]:
@@ -337,4 +339,6 @@ class FlagService:
                 before=_flag_dict(flag),
                 after=_flag_dict(updated),
             )
+            archiving = updated.archived and not flag.archived  # Sentry: "deleted"
+            tell_sentry(tx, project, key, "flag.update", principal.actor, archived=archiving)
         return updated

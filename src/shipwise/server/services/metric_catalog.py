@@ -103,6 +103,11 @@ class MetricCatalog:
             )
         return saved
 
+    def reads(self, source: str) -> bool:
+        """Whether this server can read metrics from ``source``: SDK events and pushed
+        counters always, a pulled source when one of that kind is registered."""
+        return source in self._observer.source_kinds
+
     def _check_settings(self, source: str, settings: Mapping[str, Any]) -> None:
         if source == SDK:
             problems = sdk_problems(settings)

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from shipwise.server.metrics import JsonUrlSource, PrometheusSource, SentrySource, pulled_sources
+from shipwise.server.metrics import (
+    JsonUrlSource,
+    PrometheusSource,
+    SentrySource,
+    ZendeskSource,
+    pulled_sources,
+)
 from shipwise.server.ports import MetricDefinition, MetricUnavailable, MetricWindow
 
 GOOD = {"url": "http://prometheus:9090", "query": "sum(up)"}
@@ -117,5 +123,6 @@ def test_pulled_sources__by_kind__with_the_timeout() -> None:
         "prometheus": PrometheusSource,
         "sentry": SentrySource,
         "json": JsonUrlSource,
+        "zendesk": ZendeskSource,
     }
     assert all(getattr(source, "timeout", None) == 2.5 for source in sources.values())
