@@ -140,7 +140,8 @@ def _print(answer: dict[str, Any]) -> None:
         ("What did not", "went_badly"),
         ("Contributing factors", "contributing_factors"),
     ):
-        console.print(shown(f"\n{title}:"), style="bold")
+        console.print()  # ``shown`` writes a newline inside the text as "\n"
+        console.print(shown(f"{title}:"), style="bold")
         console.print(shown(answer.get(name) or "—", keep_newlines=True))
     items = answer.get("action_items") or []
     rows = [[i["what"], i["owner"], i["due"]] for i in items]

@@ -45,6 +45,7 @@ def test_release_learnings__from_a_toml_file__saved_and_printed(
     ]
     assert "Slow approvals." in printed.stdout
     assert "checked the traces" in printed.stdout
+    assert "\nWhat went well:\nQuiet rollout." in printed.stdout  # a heading on its own line
 
 
 def test_release_learnings__stale_version_or_bad_field__exit_1_or_2_and_nothing_saved(
