@@ -41,6 +41,7 @@ from typing import Any
 
 from shipwise.domain.guardrails import Reading
 from shipwise.server.metrics import _http
+from shipwise.server.metrics._token import TokenSetting
 from shipwise.server.ports import MetricDefinition, MetricUnavailable, MetricWindow
 
 __all__ = ["OUTCOMES", "SentrySource"]
@@ -68,12 +69,16 @@ _SETTINGS = (
 _FIELD = "sum(quantity)"
 _SLUG = re.compile(r"[A-Za-z0-9_-]+")
 _CATEGORY = re.compile(r"[a-z_]+")
-_TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: a header value
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INTERVAL = re.compile(r"([1-9][0-9]*)([mhd])")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 _DAY = 86400
 _MAX_POINTS = 1000  # Sentry refuses more intervals than this in one answer
+_SECRET = TokenSetting(
+    "auth token",
+    "SENTRY_AUTH_TOKEN",
+    "required: the name of an environment variable holding a Sentry auth token with the "
+    "org:read scope, e.g. SENTRY_AUTH_TOKEN",
+)
 _EXPECTED = 'Sentry\'s stats JSON, {"groups": [{"totals": {"sum(quantity)": ...}}], ...}'
 
 
@@ -111,7 +116,7 @@ class SentrySource:
                     "1m, 5m, 10m, 15m, 30m, 1h, 2h, 3h, 4h, 6h, 8h, 12h or 1d",
                 )
             )
-        problems += self._token_problems(settings)
+        problems += _SECRET.problems(settings, self.environ)
         url = settings.get("url")
         if isinstance(url, str) and _http.has_placeholder(url):
             problems.append(
@@ -129,35 +134,6 @@ class SentrySource:
             return [("organization", "required: the organization's slug, as in its Sentry URL")]
         if not isinstance(organization, str) or not _SLUG.fullmatch(organization):
             return [("organization", "write the organization's slug: letters, digits, - and _")]
-        return []
-
-    def _token_problems(self, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
-        token, token_env = settings.get("token"), settings.get("token_env")
-        if token is not None and token_env is not None:
-            return [("token", "set token_env or token, not both (token_env is better)")]
-        if token_env is not None:
-            if not isinstance(token_env, str) or not _ENV_NAME.fullmatch(token_env):
-                return [
-                    (
-                        "token_env",
-                        "write the name of an environment variable, e.g. SENTRY_AUTH_TOKEN",
-                    )
-                ]
-            if not self.environ.get(token_env):
-                return [
-                    ("token_env", f"the environment variable {token_env} is not set on this server")
-                ]
-            return []
-        if token is None:
-            return [
-                (
-                    "token_env",
-                    "required: the name of an environment variable holding a Sentry auth "
-                    "token with the org:read scope, e.g. SENTRY_AUTH_TOKEN",
-                )
-            ]
-        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
-            return [("token", "write the auth token as text (better: set token_env instead)")]
         return []
 
     def read(self, definition: MetricDefinition, window: MetricWindow) -> Reading:
@@ -185,7 +161,7 @@ class SentrySource:
         answer = _http.get_json(
             endpoint,
             params=params,
-            headers={"Authorization": f"Bearer {self._token(settings)}"},
+            headers={"Authorization": f"Bearer {_SECRET.value(settings, self.environ)}"},
             timeout=self.timeout,
             expected=_EXPECTED,
         )
@@ -197,20 +173,6 @@ class SentrySource:
                 f"{detail if isinstance(detail, str) else answer.body_snippet()}{hint}"
             )
         return Reading(_count(answer))
-
-    def _token(self, settings: Mapping[str, Any]) -> str:
-        token_env = settings.get("token_env")
-        if token_env is None:
-            return str(settings["token"]).strip()
-        token = self.environ.get(str(token_env), "").strip()
-        if not token:
-            raise MetricUnavailable(f"the environment variable {token_env} is not set")
-        if not _TOKEN.fullmatch(token):
-            raise MetricUnavailable(
-                f"the environment variable {token_env} holds no auth token: a token is "
-                "printable ASCII without spaces"
-            )
-        return token
 
 
 _HINTS = {

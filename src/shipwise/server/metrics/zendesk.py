@@ -46,6 +46,7 @@ from typing import Any
 
 from shipwise.domain.guardrails import Reading
 from shipwise.server.metrics import _http
+from shipwise.server.metrics._token import TokenSetting
 from shipwise.server.ports import MetricDefinition, MetricUnavailable, MetricWindow
 
 __all__ = ["ZendeskSource"]
@@ -54,8 +55,6 @@ _SETTINGS = ("subdomain", "url", "email", "token", "token_env", "query")
 _PATH = "/api/v2/search/count"
 _SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _EMAIL = re.compile(r"[^\s@/:]+@[^\s@/:]+\.[^\s@/:]+")
-_TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: a header's credentials
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 # Terms Shipwise writes itself: a second ``type`` or ``created`` would change what is counted.
 _RESERVED = re.compile(r"(?<![\w-])-?(type|created)\s*(:|<|>)", re.IGNORECASE)
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9._-]+")
@@ -63,6 +62,13 @@ MAX_QUERY = 1000
 MAX_EMAIL = 254
 MAX_TOKEN = 200
 _WORDS = 300  # of Zendesk's error message, in ours
+_SECRET = TokenSetting(
+    "API token",
+    "ZENDESK_TOKEN",
+    "required: the name of an environment variable holding a Zendesk API token (Admin "
+    "Center > Apps and integrations > APIs), e.g. ZENDESK_TOKEN",
+    max_length=MAX_TOKEN,
+)
 _EXPECTED = 'Zendesk\'s search count, {"count": <number>}'
 
 
@@ -83,35 +89,9 @@ class ZendeskSource:
         problems = _http.unknown_settings(settings, _SETTINGS)
         problems += _where_problems(settings)
         problems += _email_problems(settings.get("email"))
-        problems += self._token_problems(settings)
+        problems += _SECRET.problems(settings, self.environ)
         problems += _query_problems(settings)
         return problems
-
-    def _token_problems(self, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
-        token, token_env = settings.get("token"), settings.get("token_env")
-        if token is not None and token_env is not None:
-            return [("token", "set token_env or token, not both (token_env is better)")]
-        if token_env is not None:
-            if not isinstance(token_env, str) or not _ENV_NAME.fullmatch(token_env):
-                return [
-                    ("token_env", "write the name of an environment variable, e.g. ZENDESK_TOKEN")
-                ]
-            if not self.environ.get(token_env):
-                return [
-                    ("token_env", f"the environment variable {token_env} is not set on this server")
-                ]
-            return []
-        if token is None:
-            return [
-                (
-                    "token_env",
-                    "required: the name of an environment variable holding a Zendesk API "
-                    "token (Admin Center > Apps and integrations > APIs), e.g. ZENDESK_TOKEN",
-                )
-            ]
-        if not isinstance(token, str) or not _TOKEN.fullmatch(token) or len(token) > MAX_TOKEN:
-            return [("token", "write the API token as text (better: set token_env instead)")]
-        return []
 
     def read(self, definition: MetricDefinition, window: MetricWindow) -> Reading:
         settings = definition.settings
@@ -131,18 +111,7 @@ class ZendeskSource:
 
     def _authorization(self, settings: Mapping[str, Any]) -> str:
         """Zendesk's API-token credentials as a basic ``Authorization`` header value."""
-        token_env = settings.get("token_env")
-        if token_env is None:
-            token = str(settings["token"]).strip()
-        else:
-            token = self.environ.get(str(token_env), "").strip()
-            if not token:
-                raise MetricUnavailable(f"the environment variable {token_env} is not set")
-            if not _TOKEN.fullmatch(token):
-                raise MetricUnavailable(
-                    f"the environment variable {token_env} holds no API token: a token is "
-                    "printable ASCII without spaces"
-                )
+        token = _SECRET.value(settings, self.environ)
         credentials = f"{settings['email']}/token:{token}".encode()
         return "Basic " + base64.b64encode(credentials).decode("ascii")
 
