@@ -93,6 +93,31 @@ def test_flag_archived__reaches_sentry_as_deleted(
     assert [(c["flag"], c["action"]) for c in sentry.changes] == [("old-banner", "deleted")]
 
 
+def test_flags_imported_from_unleash__reach_sentry__created_then_configured(
+    services: Services, sentry: SentryFlagWebhook
+) -> None:
+    _channel(services, sentry)
+    document = {
+        "version": 1,
+        "features": [
+            {
+                "name": "imported-banner",
+                "enabled": True,
+                "strategies": [{"name": "default", "parameters": {}}],
+            }
+        ],
+    }
+
+    services.importing.import_unleash(SYSTEM, "default", "staging", document)
+    services.notifications.deliver_due()
+
+    assert sentry.refused == []
+    assert [(c["flag"], c["action"]) for c in sentry.changes] == [
+        ("imported-banner", "created"),
+        ("imported-banner", "updated"),
+    ]
+
+
 def test_release_events__do_not_reach_a_sentry_flags_channel(
     services: Services, sentry: SentryFlagWebhook
 ) -> None:

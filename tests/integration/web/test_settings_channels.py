@@ -63,6 +63,24 @@ def test_channels__a_slack_channel_added_and_tested_from_the_page__reaches_slack
         assert "standin-webhook-secret-path" not in page.text
 
 
+def test_channels__a_sentry_flags_channel_added_from_the_page__keeps_both_secrets_unshown(
+    team: World,
+) -> None:
+    url = "https://sentry.example/api/0/organizations/acme/flags/hooks/provider/generic/"
+    with team.person("rita") as rita:
+        form = channel_form(read(rita.get(SETTINGS)), "sentry-flags")
+        fields = {**form.fields, "name": "sentry", "url": url, "secret": "s3cret-signing"}
+        added = rita.post(form.action, data=fields)
+        listed = rita.get(added.headers["location"])
+
+    assert added.status_code == 303, added.text
+    assert channels(team)["sentry"]["kind"] == "sentry-flags"
+    assert sorted(channels(team)["sentry"]["secrets"]) == ["secret", "url"]
+    assert "Added the sentry-flags channel sentry" in words(listed)
+    assert url not in listed.text
+    assert "s3cret-signing" not in listed.text
+
+
 def test_channels__a_test_the_channel_refuses__shows_what_it_answered(
     team: World, slack: SlackStandin
 ) -> None:
@@ -122,10 +140,19 @@ SECRET = "secret-f00d-on-no-page"
         ("slack", {"token": f"xoxb-{SECRET}"}, "channel", "needs settings.channel"),
         ("slack", {}, "webhook_url", "one of the two"),
         ("webhook", {"url": f"https://hooks.example/{SECRET}"}, "secret", "HMAC key"),
+        ("sentry-flags", {"url": f"https://sentry.example/{SECRET}"}, "secret", "secret"),
         ("log", {"name": "Not A Key"}, "name", "lowercase"),
         ("email", {"port": "99999999999", "password": SECRET}, "port", "1 to 65535"),
     ],
-    ids=["bad-webhook-url", "token-without-channel", "no-secret", "no-signing", "bad-name", "port"],
+    ids=[
+        "bad-webhook-url",
+        "token-without-channel",
+        "no-secret",
+        "no-signing",
+        "sentry-no-signing",
+        "bad-name",
+        "port",
+    ],
 )
 def test_channels__a_form_the_service_refuses__is_422_beside_its_field_without_the_secret(
     team: World, kind: str, typed: dict[str, str], field: str, says: str

@@ -45,6 +45,7 @@ from shipwise.server.services._common import (
     project_or_404,
 )
 from shipwise.server.services.errors import Invalid, Refused
+from shipwise.server.services.flag_news import FlagNewsTx, tell_sentry
 from shipwise.server.services.principal import Principal
 from shipwise.server.services.project_policy import PolicyReader, project_policy
 from shipwise.server.services.rules import check_constraints, rule_problems
@@ -90,8 +91,9 @@ def _document_field(error: SnapshotError, document: Any) -> str:
     return f"{prefix}.{error.field}" if error.field else prefix
 
 
-class _ImportTx(FlagStore, SegmentStore, AuditStore, Clocked, Protocol):
-    """What an import writes: flags and their configurations, segments, the audit log."""
+class _ImportTx(FlagNewsTx, FlagStore, SegmentStore, AuditStore, Clocked, Protocol):
+    """What an import writes: flags and their configurations, segments, the audit log,
+    and the flag changes Sentry hears of (``flag_news``)."""
 
 
 class _ImportServiceTx(_ImportTx, PolicyReader, Protocol):
@@ -176,6 +178,8 @@ class _Import:
         self.report.created_flags.append(flag.name)
         after: dict[str, Any] = {"kind": kind, "description": flag.description, "tags": []}
         self.record("flag.create", "flag", flag.name, after=after)
+        actor = self.principal.actor
+        tell_sentry(self.tx, self.project, flag.name, "flag.create", actor, change="created")
 
     def configure(self, flag: Flag) -> None:
         record = self.tx.get_flag(self.project.id, flag.name)
@@ -222,6 +226,15 @@ class _Import:
             environment=self.environment.key,
             before={**current.rules(), "version": current.version},
             after={**updated.rules(), "version": updated.version},
+        )
+        tell_sentry(
+            self.tx,
+            self.project,
+            flag.name,
+            "flag.import",
+            self.principal.actor,
+            environment=self.environment.key,
+            change=updated.version,
         )
 
 

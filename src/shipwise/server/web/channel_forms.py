@@ -72,6 +72,14 @@ FORMS: dict[str, tuple[FormField, ...]] = {
         _secret("url", "URL", "Where the signed JSON is posted: https://…"),
         _secret("secret", "Signing secret", "The HMAC key receivers verify signatures with"),
     ),
+    "sentry-flags": (
+        _secret(
+            "url",
+            "Sentry's change-tracking URL",
+            "From Sentry: Settings → Feature Flags → Change Tracking (the generic provider)",
+        ),
+        _secret("secret", "Signing secret", "The secret Sentry showed when the provider was added"),
+    ),
     "log": (),
 }
 
