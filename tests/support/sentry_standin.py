@@ -19,6 +19,11 @@ interval), and ``groups``, one per combination of the ``groupBy`` values that ha
 events, with ``by``, ``totals`` and ``series`` (no ``series`` nor ``intervals`` when
 grouped by project, as documented). ``category=error`` also counts ``default`` and
 ``security`` events, as Sentry does.
+
+It also takes error events (a real ``sentry_sdk`` sending to ``dsn(project)``, or a test's
+``add_event``) and counts them with the Discover events API,
+``GET /api/0/organizations/{organization}/events/``, applying the search's
+``flags["name"]:true`` filter: see ``sentry_events.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.support.local_http import LocalServer, Reply, Request, local_http_server
+from tests.support.sentry_events import Refused, SentryEvents
 
 FIELDS = {"sum(quantity)": "quantity", "sum(times_seen)": "times_seen"}
 GROUP_BY = ("outcome", "category", "reason", "project")
@@ -68,6 +74,21 @@ class SentryStandin:
     minimum_interval: int = 3600  # seconds; the reference documents 1h
     outcomes: list[Outcome] = field(default_factory=list)
     server: LocalServer | None = None
+    events: SentryEvents = field(init=False)
+    down: bool = False  # answer every request 503, as Sentry in an outage
+
+    def __post_init__(self) -> None:
+        self.events = SentryEvents({project: f"key{project}" for project in self.projects})
+
+    def dsn(self, project: int | None = None) -> str:
+        """Where a ``sentry_sdk`` client sends a project's events: its public key, here."""
+        project = self.projects[0] if project is None else project
+        host = self.url.removeprefix("http://")
+        return f"http://{self.events.keys[project]}@{host}/{project}"
+
+    def add_event(self, at: datetime, flags: dict[str, bool], **details: Any) -> None:
+        details.setdefault("project", self.projects[0])
+        self.events.add(at, flags, **details)
 
     @property
     def url(self) -> str:
@@ -84,7 +105,12 @@ class SentryStandin:
         self.outcomes.append(Outcome(at=at, quantity=quantity, **details))
 
     def handle(self, request: Request) -> Reply:
-        match = re.fullmatch(r"/api/0/organizations/([^/]+)/stats_v2/", request.path)
+        if self.down:
+            return _detail(503, "Service Unavailable")
+        intake = re.fullmatch(r"/api/([0-9]+)/envelope/", request.path)
+        if intake is not None and request.method == "POST":
+            return self.events.intake(int(intake.group(1)), request)
+        match = re.fullmatch(r"/api/0/organizations/([^/]+)/(stats_v2|events)/", request.path)
         if match is None:
             return _detail(404, "The requested resource does not exist")
         authorization = request.headers.get("authorization")
@@ -95,8 +121,11 @@ class SentryStandin:
         if match.group(1) != self.organization:
             return _detail(404, "The requested resource does not exist")
         try:
+            if match.group(2) == "events":
+                projects = self._projects(request.query.get("project", []))
+                return self.events.count(request, projects, datetime.now(UTC))
             return Reply(200, self._stats(request))
-        except _Refused as refused:
+        except (_Refused, Refused) as refused:
             return _detail(refused.status, str(refused))
 
     def _stats(self, request: Request) -> dict[str, Any]:

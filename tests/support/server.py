@@ -74,6 +74,8 @@ def running_server(
     clock: Clock | None = None,
     github_webhook_secret: str | None = None,
     database_busy_timeout: float = 10.0,
+    vercel_drain_secret: str | None = None,
+    vercel_verify: str | None = None,
 ) -> Iterator[RunningServer]:
     port = free_port()
     settings = Settings(
@@ -83,6 +85,8 @@ def running_server(
         port=port,
         github_webhook_secret=github_webhook_secret,
         database_busy_timeout=database_busy_timeout,
+        vercel_drain_secret=vercel_drain_secret,
+        vercel_verify=vercel_verify,
     )
     services = build(settings) if clock is None else build(settings, clock)
     app = create_app(services)

@@ -84,6 +84,7 @@ def settings_text(settings: Any) -> str:
     )
 
 
+@command(metric_app, "add", hidden=True)  # the word `channel add` taught people
 @command(metric_app, "define")
 def define(
     api: Api,
@@ -91,7 +92,8 @@ def define(
     source: Annotated[
         str | None,
         typer.Option(
-            help="Where its numbers come from: sdk, pushed, prometheus, sentry, json. "
+            help="Where its numbers come from: sdk, pushed, prometheus, sentry, "
+            "cloud-logging, vercel, zendesk, json. "
             "(default with --template: its one source, if it has one)",
             show_default=False,
         ),

@@ -201,7 +201,7 @@ def describe(plan: Mapping[str, Any]) -> None:
         say(f"Reason: {state['reason']}")
     console.print(steps_table(spec, state))
     console.print(guardrails_table(spec, dict(plan.get("judgements") or {})))
-    _next_check(state, spec)
+    _next_check(state, spec, plan.get("watch_window"))
 
 
 def steps_table(spec: Mapping[str, Any], state: Mapping[str, Any]) -> Any:
@@ -265,9 +265,14 @@ def _verdict(judgements: Mapping[str, Any], name: str) -> tuple[Text, Any]:
     return Text(verdict, style=_VERDICT_STYLE.get(verdict, "")), judgement.get("summary")
 
 
-def _next_check(state: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
+def _next_check(state: Mapping[str, Any], spec: Mapping[str, Any], window: Any = None) -> None:
     watch = spec.get("watch") or {}
-    if state.get("next_check_at"):
+    if isinstance(window, Mapping) and window.get("summary"):
+        # GET of one plan says which watch window it is in (``api/rollout_watch.py``).
+        say(str(window["summary"]), style="yellow" if window.get("held_by") else None)
+        if state.get("status") == "paused":
+            say("shipwise rollout resume carries on from this step.", style="dim")
+    elif state.get("next_check_at"):
         say(f"Next check: {when(state['next_check_at'])} UTC")
     elif state.get("status") == "paused":
         say("No checks while paused: shipwise rollout resume to carry on.", style="yellow")

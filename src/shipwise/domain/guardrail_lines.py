@@ -51,13 +51,15 @@ class GuardrailLine:
     interval: str = ""  # "99% interval -3.0% to +14%"
     allowed: str = ""  # "+10% at most", "at most 250": the rule, for a rollback's words
     numbers: Mapping[str, float | None] | None = None  # with, without, estimate, lower, upper
+    sides: tuple[str, str] = ("with the feature", "without")  # or "after the deploy", "before"
 
     def observed(self) -> str:
         """What was measured, in one phrase: "2.10% with the feature, 2.00% without
         (+5.0%)", "180", or the verdict's own words when there are no numbers."""
         if self.without_feature:
             change = f" ({self.change})" if self.change else ""
-            return f"{self.with_feature} with the feature, {self.without_feature} without{change}"
+            after, before = self.sides
+            return f"{self.with_feature} {after}, {self.without_feature} {before}{change}"
         return self.with_feature or self.line.rstrip(".")
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,6 +132,15 @@ def judgement_from_dict(stored: Mapping[str, Any]) -> Judgement | None:
 # --- comparisons: with the feature against without ---------------------------------------
 
 
+def _sides(details: Mapping[str, Any]) -> tuple[str, str]:
+    """How a comparison's arms read: with and without the feature, or (a comparison of
+    deploys) after the deploy and before it."""
+    sides = details.get("sides")
+    if isinstance(sides, list | tuple) and list(sides) == ["after", "before"]:
+        return "after the deploy", "before"
+    return "with the feature", "without"
+
+
 def _compared(guardrail: Guardrail, judgement: Judgement, max_worse: float) -> GuardrailLine:
     details = judgement.details
     show = _shower(details)
@@ -157,9 +168,9 @@ def _compared(guardrail: Guardrail, judgement: Judgement, max_worse: float) -> G
         Verdict.INCONCLUSIVE: f"not sure yet it is within the allowed {allowed}",
     }.get(judgement.verdict, VERDICT_WORDS[judgement.verdict])
     inside = ", ".join(p for p in (change, interval) if p)
+    after, before = _sides(details)
     line = (
-        f"{guardrail.name}: {show(with_it)} with the feature, {show(without)} without "
-        f"({inside}): {said}."
+        f"{guardrail.name}: {show(with_it)} {after}, {show(without)} {before} ({inside}): {said}."
     )
     return GuardrailLine(
         guardrail.name,
@@ -172,6 +183,7 @@ def _compared(guardrail: Guardrail, judgement: Judgement, max_worse: float) -> G
         interval,
         f"{allowed} at most",
         _record(judgement, with_it, without),
+        (after, before),
     )
 
 

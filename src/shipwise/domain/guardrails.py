@@ -98,13 +98,24 @@ class ArmStats:
     total_sq: float = 0.0
 
 
+FLAG, DEPLOYS = "flag", "deploys"  # Comparison.basis
+
+
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """Users with the feature (``treatment``) and without it (``control``)."""
+    """Users with the feature (``treatment``) and without it (``control``); or, on the
+    ``deploys`` basis, the deployment now serving against the one before it (a release
+    shipped without a flag split, e.g. a revert)."""
 
     kind: str  # "rate" or "mean"
     treatment: ArmStats
     control: ArmStats
+    basis: str = FLAG
+
+    @property
+    def sides(self) -> tuple[str, str]:
+        """How the two sides read: "with" / "without" (the feature), "after" / "before"."""
+        return ("after", "before") if self.basis == DEPLOYS else ("with", "without")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +125,17 @@ class Reading:
 
     value: float | None  # None: the source had no data for the window
     sample: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArmCounts:
+    """Events an outside source counted for each arm (errors in Sentry or Cloud Logging
+    whose entries carry the flag's value). The source knows no exposures: the rollout
+    pairs these counts with the exposures SDKs report for the same window, making a
+    "rate" ``Comparison`` judged like the SDK's own events."""
+
+    with_feature: float
+    without: float
 
 
 @dataclass(frozen=True, slots=True)

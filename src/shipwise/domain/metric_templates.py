@@ -6,8 +6,9 @@ settings, with ``${name}`` placeholders for what only the team knows, such as a
 Prometheus job label), what to ask for (``Ask``), a default rule, and whether that source
 can compare users with the feature against users without it (``compares_arms``: only
 where the source splits its numbers by flag, today SDK events) or can only hold a
-threshold. Recipes for sources Shipwise does not read yet are ``coming``: listed, so a
-team sees what is planned, and refused when picked.
+threshold (Vercel's drained numbers, in Vercel's units: milliseconds, a share of 5xx).
+Recipes for sources Shipwise does not read yet are ``coming``: listed, so a team sees
+what is planned, and refused when picked.
 
 Whether a source is *configured* on a server (``zendesk`` is registered by
 ``server.metrics`` once it exists) is not the domain's business: the service asks the
@@ -190,18 +191,29 @@ def _prometheus(query: str, rule: Rule, job: Ask, note: str = "") -> Recipe:
     return Recipe("prometheus", {"url": "${url}", "query": query}, rule, (URL, job), note=note)
 
 
-def _coming(source: str, settings: Mapping[str, Any], rule: Rule) -> Recipe:
-    return Recipe(source, settings, rule, coming=True)
+def _vercel(measure: str, rule: Rule, note: str) -> Recipe:
+    return Recipe("vercel", {"measure": measure}, rule, note=note)
 
 
+# Drain records carry no flag: Vercel recipes hold a threshold. ``--set route=/checkout``
+# narrows one to a route, ``--set environment=preview`` to another Vercel environment.
+_SPEED_INSIGHTS = "from a Speed Insights drain to /webhooks/vercel/PROJECT, over the step"
+_LOGS = "from a log (or trace) drain to /webhooks/vercel/PROJECT, over the step"
+_TRACES = "from a trace drain (JSON) to /webhooks/vercel/PROJECT, over the step"
 _API = _job("your API", "api")
 _NODE = _job("node_exporter", "node")
 _POSTGRES = _job("postgres_exporter", "postgres")
 _EVENT = Ask("event", "the event name SDKs track", "error", default="error")
 _SENTRY = Recipe(
     "sentry",
-    {"organization": "${organization}", "project": "${project}", "token_env": "${token_env}"},
-    Threshold(50),
+    {
+        "organization": "${organization}",
+        "project": "${project}",
+        "token_env": "${token_env}",
+        "split": "flag",
+        "environment": "${environment}",
+    },
+    Compare(0.1),
     (
         Ask("organization", "the Sentry organization's slug", "acme", pattern=r"[A-Za-z0-9_-]+"),
         Ask("project", "the Sentry project's id", "4504112277", pattern=r"[0-9]+"),
@@ -211,8 +223,49 @@ _SENTRY = Recipe(
             "SENTRY_AUTH_TOKEN",
             default="SENTRY_AUTH_TOKEN",
         ),
+        Ask(
+            "environment",
+            "Sentry's environment for the plan's ({environment}: the same name as Shipwise's)",
+            "production",
+            default="{environment}",
+        ),
     ),
-    note="counts the project's error events in the window: set the threshold to your traffic",
+    compares_arms=True,
+    note="error events by the flag's recorded value, per exposure: the SDK must record "
+    "evaluations in Sentry (Client(..., sentry=True))",
+)
+_CLOUD_LOGGING = Recipe(
+    "cloud-logging",
+    {
+        "project": "${project}",
+        "credentials_env": "${credentials_env}",
+        "filter": "${filter}",
+        "arm_field": "${arm_field}",
+    },
+    Compare(0.1),
+    (
+        Ask("project", "the Google Cloud project of the Firebase app", "acme-prod"),
+        Ask(
+            "credentials_env",
+            "the environment variable holding a service-account JSON key (Logs Viewer)",
+            "FIREBASE_LOGGING_KEY",
+        ),
+        Ask(
+            "filter",
+            "the Cloud Logging filter of an error entry",
+            'severity>=ERROR AND resource.type="cloud_function"',
+            default="severity>=ERROR",
+        ),
+        Ask(
+            "arm_field",
+            "the entry's field where the team's logger writes the flag's value",
+            "jsonPayload.flags.{flag}",
+            default="jsonPayload.flags.{flag}",
+        ),
+    ),
+    compares_arms=True,
+    note="error entries by the flag's value the logger wrote, per exposure (Firebase logs "
+    "are in Cloud Logging)",
 )
 _ZENDESK = Recipe(
     "zendesk",
@@ -240,7 +293,7 @@ _ZENDESK = Recipe(
 TEMPLATES: tuple[MetricTemplate, ...] = (
     MetricTemplate(
         "error-rate",
-        "errors: per exposure with and without the feature (SDK), or error events (Sentry)",
+        "errors per exposure, with and without the feature (SDK events, Sentry, Firebase logs)",
         HIGHER,
         (
             Recipe(
@@ -251,24 +304,24 @@ TEMPLATES: tuple[MetricTemplate, ...] = (
                 compares_arms=True,
             ),
             _SENTRY,
-            _coming("firebase", {"filter": "severity>=ERROR"}, Threshold(50)),
+            _CLOUD_LOGGING,
         ),
     ),
     MetricTemplate(
         "lcp-p75",
-        "p75 Largest Contentful Paint in seconds (good: 2.5 s or less)",
+        "p75 Largest Contentful Paint in milliseconds (good: 2,500 ms or less)",
         HIGHER,
-        (_coming("vercel", {"vital": "LCP", "percentile": 75}, Threshold(2.5)),),
+        (_vercel("lcp", Threshold(2500), _SPEED_INSIGHTS),),
     ),
     MetricTemplate(
         "inp-p75",
-        "p75 Interaction to Next Paint in seconds (good: 0.2 s or less)",
+        "p75 Interaction to Next Paint in milliseconds (good: 200 ms or less)",
         HIGHER,
-        (_coming("vercel", {"vital": "INP", "percentile": 75}, Threshold(0.2)),),
+        (_vercel("inp", Threshold(200), _SPEED_INSIGHTS),),
     ),
     MetricTemplate(
         "api-p95",
-        "API response time, 95th percentile, in seconds",
+        "API response time, 95th percentile (seconds from Prometheus, ms from Vercel)",
         HIGHER,
         (
             _prometheus(
@@ -277,7 +330,7 @@ TEMPLATES: tuple[MetricTemplate, ...] = (
                 Threshold(0.5),
                 _API,
             ),
-            _coming("vercel", {"drain": "logs", "percentile": 95}, Threshold(0.5)),
+            _vercel("request-duration", Threshold(500), _TRACES + "; in milliseconds"),
         ),
     ),
     MetricTemplate(
@@ -291,7 +344,7 @@ TEMPLATES: tuple[MetricTemplate, ...] = (
                 Threshold(0.01),
                 _API,
             ),
-            _coming("vercel", {"drain": "logs", "status": "5xx"}, Threshold(0.01)),
+            _vercel("5xx-share", Threshold(0.01), _LOGS),
         ),
     ),
     MetricTemplate(

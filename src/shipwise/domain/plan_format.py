@@ -110,9 +110,13 @@ class _Reader:
         return float(value)
 
 
-def parse_plan(data: Any, known_metrics: Collection[str] | None = None) -> PlanSpec:
+def parse_plan(
+    data: Any, known_metrics: Collection[str] | None = None, watch: Watch | None = None
+) -> PlanSpec:
     """A ``PlanSpec`` from its JSON shape, or PlanInvalid naming every problem.
-    ``known_metrics``: the metrics the project defines (None: do not check names)."""
+    ``known_metrics``: the metrics the project defines (None: do not check names);
+    ``watch``: what the ``watch`` keys the plan leaves out are (the project policy's
+    ``[watch]``; None: the built-in ``Watch()``)."""
     reader = _Reader()
     if not isinstance(data, Mapping):
         shape = f"expected an object with 'steps', got {type(data).__name__}"
@@ -120,7 +124,7 @@ def parse_plan(data: Any, known_metrics: Collection[str] | None = None) -> PlanS
     reader.unknown_keys(data, _PLAN_KEYS, "")
     steps = _steps(reader, data.get("steps"))
     guardrails = _guardrails(reader, data.get("guardrails", []), known_metrics)
-    watch = _watch(reader, data.get("watch", {}))
+    watch = _watch(reader, data.get("watch", {}), Watch() if watch is None else watch)
     alpha = DEFAULT_PLAN.alpha
     if "alpha" in data:
         value = reader.number(data, "alpha", "plan")
@@ -295,12 +299,11 @@ def _guardrail(
     return Guardrail(metric, direction, rule, action, min_sample)
 
 
-def _watch(reader: _Reader, data: Any) -> Watch:
+def _watch(reader: _Reader, data: Any, default: Watch) -> Watch:
     if not isinstance(data, Mapping):
         reader.fail("watch", "expected an object")
-        return Watch()
+        return default
     reader.unknown_keys(data, _WATCH_KEYS, "watch")
-    default = Watch()
     watch = Watch(
         reader.duration(data, "close_for", "watch", default.close_for),
         reader.duration(data, "close_every", "watch", default.close_every),

@@ -102,6 +102,7 @@ from shipwise.domain.policy_stages import (
     testing_example,
 )
 from shipwise.domain.policy_toml import WEEKDAYS, approvals_value, clock_text, toml_value
+from shipwise.domain.policy_watch import read_watch, watch_lines
 from shipwise.domain.releases import Severity
 from shipwise.domain.toml_lines import TomlLines
 
@@ -122,6 +123,7 @@ _TOP_KEYS = (
     "hotfix",
     "change_requests",
     "notes",
+    "watch",
     "stage",
 )
 # -- the whole file ------------------------------------------------------------------------
@@ -188,6 +190,7 @@ def parse_policy(
     notes_exclude = _setting(
         root, "notes", partial(read_notes, root, base.notes_exclude), base.notes_exclude
     )
+    watch = _setting(root, "watch", partial(read_watch, root, base.watch), base.watch)
     context.finish()
     return Policy(
         timezone=timezone,
@@ -201,6 +204,7 @@ def parse_policy(
         code_owners=base.code_owners if owners is None else owners,
         change_approvals=change_approvals,
         notes_exclude=notes_exclude,
+        watch=watch,
     )
 
 
@@ -304,6 +308,7 @@ def dump_policy(policy: Policy) -> str:
         policy.change_approvals, approvals_value(policy.change_approvals)
     )
     lines += notes_lines(policy.notes_exclude)
+    lines += watch_lines(policy.watch)
     for freeze in policy.freezes:
         lines += ["", "[[freeze]]", f"name = {toml_value(freeze.name)}"]
         lines += [f"start = {toml_value(freeze.start)}", f"end = {toml_value(freeze.end)}"]

@@ -12,7 +12,7 @@ time zone, a rollback drill moved to another environment) is reviewed too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import time
+from datetime import time, timedelta
 
 from shipwise.domain.change_requests import text_diff
 from shipwise.domain.durations import format_duration
@@ -187,6 +187,16 @@ def _change_requests(old: Policy, new: Policy) -> Iterator[str]:
         )
 
 
+def _watch(old: Policy, new: Policy) -> Iterator[str]:
+    """Watching rollouts less (a shorter close watch or bake, rarer readings) lets a
+    regression run longer before a guardrail sees it."""
+    before, after = old.watch, new.watch
+    for key, less in (("close_for", -1), ("close_every", 1), ("then_every", 1), ("bake", -1)):
+        was, now = getattr(before, key), getattr(after, key)
+        if (now - was) * less > timedelta(0):
+            yield f"watch {key}: {format_duration(now)} instead of {format_duration(was)}"
+
+
 _CHECKS: tuple[Callable[[Policy, Policy], Iterator[str]], ...] = (
     _stages,
     _window,
@@ -196,4 +206,5 @@ _CHECKS: tuple[Callable[[Policy, Policy], Iterator[str]], ...] = (
     _sla,
     _code_owners,
     _change_requests,
+    _watch,
 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 from shipwise.domain.releases import DEFAULT_FIX_WITHIN, ApproverRole, Severity
+from shipwise.domain.rollout import Watch
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,8 @@ class Policy:
     change_approvals: ApprovalRule = ApprovalRule(2, frozenset())
     # ``[notes] exclude``: what release notes leave out (``domain.policy_notes``).
     notes_exclude: tuple[str, ...] = ()
+    # ``[watch]``: how often rollout plans read their guardrails (``domain.policy_watch``).
+    watch: Watch = field(default_factory=Watch)
 
     def is_protected(self, environment: str) -> bool:
         found = self.stage(environment)

@@ -18,7 +18,9 @@ from enum import StrEnum
 from shipwise.domain import verdicts
 from shipwise.domain.durations import describe_duration
 from shipwise.domain.guardrails import (
+    DEPLOYS,
     Compare,
+    Comparison,
     Guardrail,
     GuardrailAction,
     Judgement,
@@ -67,7 +69,7 @@ class Watch:
 
     close_for: timedelta = timedelta(hours=1)
     close_every: timedelta = timedelta(minutes=1)
-    then_every: timedelta = timedelta(minutes=15)
+    then_every: timedelta = timedelta(minutes=5)
     bake: timedelta = timedelta(hours=24)
 
 
@@ -257,12 +259,15 @@ def judge_all(
     alpha = spec.step_alpha
     judgements: dict[str, Judgement] = {}
     for guardrail in spec.guardrails:
-        if isinstance(guardrail.rule, Compare) and step.percentage >= 100:
+        observation = observations.get(guardrail.metric)
+        # At 100% nobody is left without the feature, so a comparison of the flag's arms
+        # says nothing; one of deploys (before and after a revert) still does.
+        by_deploys = isinstance(observation, Comparison) and observation.basis == DEPLOYS
+        if isinstance(guardrail.rule, Compare) and step.percentage >= 100 and not by_deploys:
             judgements[guardrail.name] = Judgement(
                 Verdict.NOT_APPLICABLE, f"{guardrail.name}: nobody is left without the feature"
             )
             continue
-        observation = observations.get(guardrail.metric)
         if observation is None:
             observation = Unreadable(f"no reading for metric {guardrail.metric!r}")
         judgements[guardrail.name] = verdicts.judge(guardrail, observation, alpha=alpha)
@@ -383,11 +388,13 @@ def _move(
     if state.status is PlanStatus.BAKING:
         since = state.baking_since or state.step_started_at
         left = since + spec.watch.bake - now
-        if left > timedelta(0):
-            return state, Decision(
-                DecisionKind.HOLD, f"baking at 100%: {describe_duration(left)} left"
-            )
         blocked = _blocking(spec, judgements)
+        if left > timedelta(0):
+            # An unreadable source is said while baking too: it would hold the release.
+            also = f"; {blocked}" if blocked else ""
+            return state, Decision(
+                DecisionKind.HOLD, f"baking at 100%: {describe_duration(left)} left{also}"
+            )
         if blocked:
             return state, Decision(DecisionKind.HOLD, f"bake done, but {blocked}")
         released = replace(state, status=PlanStatus.RELEASED, finished_at=now, reason=None)
@@ -424,7 +431,11 @@ def _blocking(spec: PlanSpec, judgements: Mapping[str, Judgement]) -> str | None
         if name == SAMPLE_RATIO:
             continue  # it can stop a plan (a mismatch pauses it) but never holds one
         if judgement.verdict is Verdict.ERROR:
-            unsure.append(f"{name} could not be read")
+            # Never healthy: it holds, and says which metric and why (the source's words).
+            said = judgement.summary
+            unsure.append(
+                said if "could not be read" in said else f"{name} could not be read: {said}"
+            )
         elif judgement.verdict is Verdict.INCONCLUSIVE and (
             spec.when_inconclusive is WhenInconclusive.HOLD
         ):

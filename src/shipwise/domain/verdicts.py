@@ -48,6 +48,7 @@ from typing import Any
 
 from shipwise.domain import verdict_words as words
 from shipwise.domain.guardrails import (
+    DEPLOYS,
     ArmStats,
     Compare,
     Comparison,
@@ -240,10 +241,14 @@ def _compare(
         return Judgement(Verdict.ERROR, f"{name}: {problem}")
     unit = _UNIT_WORDS[kind]
     counts = f"{treatment.units:,.0f} vs {control.units:,.0f} {unit}"
+    after, before = comparison.sides
     if control.units == 0:
-        return Judgement(
-            Verdict.NOT_APPLICABLE, f"{name}: nobody is left without the feature ({counts})"
+        nobody = (
+            "nothing from the deploy before"
+            if comparison.basis == DEPLOYS
+            else "nobody is left without the feature"
         )
+        return Judgement(Verdict.NOT_APPLICABLE, f"{name}: {nobody} ({counts})")
     needed = max(guardrail.min_sample, 2 if kind == "mean" else 1)
     if min(treatment.units, control.units) < needed:
         return Judgement(
@@ -256,7 +261,8 @@ def _compare(
     )
     mean_t, var_t, mean_c, var_c = _pooled_arms(kind, treatment, control, poisson)
     sides = (
-        f"{words.value(kind, poisson, mean_t)} with vs {words.value(kind, poisson, mean_c)} without"
+        f"{words.value(kind, poisson, mean_t)} {after} vs "
+        f"{words.value(kind, poisson, mean_c)} {before}"
     )
     if mean_t == 0.0 and mean_c == 0.0:
         return Judgement(Verdict.INCONCLUSIVE, f"{name} {sides} ({counts}): nothing to compare yet")
@@ -303,6 +309,7 @@ def _compare(
         "tau2": tau2,
         "alpha": alpha,
         "max_worse": rule.max_worse,
+        "sides": [after, before],  # how the two arms read in words
     }
     level = words.confidence(alpha)
     allowed = words.allowed(rule.max_worse)
@@ -314,9 +321,9 @@ def _compare(
             f"{words.value(kind, poisson, low)}..{words.value(kind, poisson, high)}"
         )
         if worse - half > 0.0:
-            verdict, why = Verdict.REGRESSED, "worse, where without the feature there is none"
+            verdict, why = Verdict.REGRESSED, f"worse, where {before} there is none"
         elif worse + half < 0.0:
-            verdict, why = Verdict.HEALTHY, "better than without the feature"
+            verdict, why = Verdict.HEALTHY, f"better than {before}"
         else:
             verdict, why = Verdict.INCONCLUSIVE, "not yet sure, and no baseline to compare to"
         return Judgement(verdict, f"{name} {sides} ({interval}; {counts}): {why}", details=details)

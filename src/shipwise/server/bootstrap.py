@@ -81,6 +81,11 @@ from shipwise.server.services.subscriptions import SubscriptionService
 from shipwise.server.services.success_reports import SuccessReports
 from shipwise.server.services.tokens import TokenService
 from shipwise.server.services.upcoming import UpcomingNotice
+from shipwise.server.services.vercel_drains import (
+    VercelDrains,
+    VercelDrainSettings,
+    parse_retention,
+)
 from shipwise.server.services.web_sessions import WebSessionService
 from shipwise.server.settings import Settings
 from shipwise.server.storage.bus import LocalBus
@@ -132,6 +137,7 @@ class Wired(Generic[StoreT]):
     success_reports: SuccessReports
     learnings: LearningsService
     release_records: ReleaseRecords
+    vercel_drains: VercelDrains
     runner_loop: RunnerLoop | None = None  # started by ``start_runner``
     delivery_loop: DeliveryLoop | None = None  # started with it, delivers while it holds
     first_admin_secret: str | None = None  # set when first start generated one
@@ -152,7 +158,7 @@ class Wired(Generic[StoreT]):
         """Run the rollout runner in this process (it acts only while holding the lock)."""
         if self.runner_loop is None:
             lock = runner_lock(self.database, lease)
-            sweeps = (self.fix_sweep.sweep, self.success_reports.sweep)
+            sweeps = (self.fix_sweep.sweep, self.success_reports.sweep, self.vercel_drains.sweep)
             self.runner_loop = RunnerLoop(self.runner, lock, interval, sweeps)
             self.metric_catalog.on_wake = self.runner_loop.nudge
             self.runner_loop.start()
@@ -238,6 +244,7 @@ def wire_services(
     mailer: Mailer | None = None,
     people_clock: Clock | None = None,
     public_url: str = DEFAULT_PUBLIC_URL,
+    vercel: VercelDrainSettings | None = None,
 ) -> Wired[StoreT]:
     """Every service over ``store``, wired once, whatever the store: the server's
     database (``build``) or a memory store (the service unit tests). Revision bumps the
@@ -298,6 +305,7 @@ def wire_services(
         learnings=learnings,
         release_records=ReleaseRecords(store, releases, release_notes, learnings),
         release_notes=release_notes,
+        vercel_drains=VercelDrains(store, vercel or VercelDrainSettings()),
     )
     mailer = mailer or SmtpMailer()
     wired.mailouts = EmailAnnouncementService(store, wired.release_notes, mailer)
@@ -328,6 +336,11 @@ def build(
         box=database_secret_box(database),
         people_clock=people_clock,
         public_url=settings.dashboard_url,
+        vercel=VercelDrainSettings(
+            settings.vercel_drain_secret,
+            settings.vercel_verify,
+            parse_retention(settings.vercel_retention),
+        ),
     )
     first_start, services.first_admin_secret = services.tokens.bootstrap_admin(settings.admin_token)
     if first_start and not services.projects.all(SYSTEM):

@@ -29,6 +29,9 @@ class Settings:
     public_url: str | None = None
     demo: bool = False  # on first start, load the demo flags into the default project
     github_webhook_secret: str | None = None  # signs GitHub webhook deliveries
+    vercel_drain_secret: str | None = None  # signs Vercel drain deliveries
+    vercel_verify: str | None = None  # Vercel's endpoint verification token (x-vercel-verify)
+    vercel_retention: str | None = None  # how long drain records are kept (default 30 days)
     notify_webhook_url: str | None = None  # rollout notifications, signed JSON POSTs
     notify_webhook_secret: str | None = None  # the HMAC key receivers verify with
     runner: bool = True  # run the rollout runner in this process (one instance acts)
@@ -87,6 +90,9 @@ class Settings:
             "admin_token": os.environ.get("SHIPWISE_ADMIN_TOKEN") or None,
             "public_url": _public_url(os.environ.get("SHIPWISE_PUBLIC_URL") or None),
             "github_webhook_secret": os.environ.get("SHIPWISE_GITHUB_WEBHOOK_SECRET") or None,
+            "vercel_drain_secret": os.environ.get("SHIPWISE_VERCEL_DRAIN_SECRET") or None,
+            "vercel_verify": os.environ.get("SHIPWISE_VERCEL_VERIFY") or None,
+            "vercel_retention": os.environ.get("SHIPWISE_VERCEL_RETENTION") or None,
             "notify_webhook_url": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_URL") or None,
             "notify_webhook_secret": os.environ.get("SHIPWISE_NOTIFY_WEBHOOK_SECRET") or None,
             "runner": os.environ.get("SHIPWISE_RUNNER", "1") not in ("0", "false", "no"),

@@ -26,8 +26,9 @@ def test_list__every_template__with_its_recipes_and_availability(admin: httpx.Cl
     assert sdk["compares_arms"] is True
     assert sdk["guardrail"]["max_worse"] == 0.1
     vercel = templates["lcp-p75"]["recipes"][0]
-    assert vercel["available"] is False
-    assert "coming" in vercel["unavailable"]
+    assert vercel["available"] is True  # read from what Vercel's drains deliver
+    assert vercel["compares_arms"] is False
+    assert vercel["guardrail"] == {"direction": "higher-is-worse", "threshold": 2500}
 
 
 def test_define__from_a_template__saves_the_filled_recipe(server: RunningServer) -> None:
@@ -52,7 +53,10 @@ def test_define__from_a_template__saves_the_filled_recipe(server: RunningServer)
     ("body", "field"),
     [
         ({"source": "prometheus", "template": "nope", "settings": {}}, "template"),
-        ({"source": "vercel", "template": "lcp-p75", "settings": {}}, "source"),
+        (
+            {"source": "vercel", "template": "lcp-p75", "settings": {"measure": "fid"}},
+            "settings.measure",
+        ),
         ({"source": "sdk", "template": "cpu", "settings": {}}, "source"),
         (
             {"source": "prometheus", "template": "cpu", "settings": {"url": "http://p"}},
@@ -63,7 +67,7 @@ def test_define__from_a_template__saves_the_filled_recipe(server: RunningServer)
             "settings.url",
         ),
     ],
-    ids=["unknown-template", "coming-source", "no-recipe", "missing-job", "bad-url"],
+    ids=["unknown-template", "vercel-bad-measure", "no-recipe", "missing-job", "bad-url"],
 )
 def test_define__a_bad_pick__is_422_naming_the_field_and_changes_nothing(
     admin: httpx.Client, body: dict[str, object], field: str

@@ -103,7 +103,11 @@ def test_start__default_plan__applies_10_percent_plus_beta_testers(admin: httpx.
     assert rules(admin, "dev")["enabled"] is False
 
     # And it is listed, read back and audited
-    assert admin.get(f"{PLANS}/{plan['id']}").json() == plan
+    read_back = admin.get(f"{PLANS}/{plan['id']}").json()
+    assert {**read_back, "watch_window": None} == plan  # only reading one says its window
+    window = read_back["watch_window"]
+    assert (window["kind"], window["every"], window["then_every"]) == ("close-watch", "1m", "5m")
+    assert window["next_reading_at"] == state["next_check_at"]
     listed = admin.get(PLANS, params={"active": "true", "flag": FLAG}).json()["rollouts"]
     assert [p["id"] for p in listed] == [plan["id"]]
     assert admin.get(PLANS, params={"environment": "dev"}).json() == {"rollouts": []}

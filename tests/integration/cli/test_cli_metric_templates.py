@@ -21,7 +21,9 @@ def test_templates__lists_each_source_with_how_it_judges(
     assert "url, job" in cpu
     errors = next(line for line in lines if "error-rate" in line and " sdk " in line)
     assert "compares arms" in errors
-    assert any("vercel" in line and "coming" in line for line in lines)
+    lcp = next(line for line in lines if "lcp-p75" in line and "vercel" in line)
+    assert "threshold only" in lcp
+    assert "yes" in lcp  # read from what Vercel's drains deliver
     listed = shipwise.json("metric", "templates", *remote)
     assert {t["name"] for t in listed["templates"]} >= {"cpu", "conversion", "api-p95"}
 
@@ -68,12 +70,38 @@ def test_define__template_missing_a_setting_without_a_terminal__exits_2_naming_i
     assert shipwise("metric", "show", "hosts.cpu", *remote).exit_code == 2
 
 
-def test_define__template_from_a_coming_source__exits_2_saying_so(
+def test_define__template_from_vercel__saves_the_measure_with_its_route(
     shipwise: Shipwise, remote: tuple[str, ...]
 ) -> None:
     result = shipwise(
-        "metric", "define", "lcp", "--template", "lcp-p75", "--source", "vercel", *remote
-    )
+        "metric", "define", "lcp", "--template", "lcp-p75", "--source", "vercel",
+        "--set", "route=/checkout", *remote,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert '"threshold": 2500' in result.stdout  # the default guardrail, ready to paste
+    shown = shipwise.json("metric", "show", "lcp", *remote)
+    assert shown["source"] == "vercel"
+    assert shown["settings"] == {"measure": "lcp", "route": "/checkout"}
+
+
+def test_define__template_from_a_source_without_its_recipe__exits_2_naming_the_choices(
+    shipwise: Shipwise, remote: tuple[str, ...]
+) -> None:
+    result = shipwise(
+        "metric", "define", "home.lcp", "--template", "lcp-p75", "--source", "prometheus",
+        *remote,
+    )  # fmt: skip
     assert result.exit_code == 2, result.output
-    assert "coming" in result.stderr
     assert "vercel" in result.stderr
+    assert shipwise("metric", "show", "home.lcp", *remote).exit_code == 2
+
+
+def test_add__the_word_people_reach_for__defines_a_metric_as_define_does(
+    shipwise: Shipwise, remote: tuple[str, ...]
+) -> None:
+    saved = shipwise.json(
+        "metric", "add", "tickets", "--template", "tickets-per-hour", "--source", "pushed",
+        *remote,
+    )  # fmt: skip
+    assert saved["source"] == "pushed"
+    assert shipwise.json("metric", "show", "tickets", *remote)["source"] == "pushed"

@@ -113,7 +113,18 @@ def test_rollout_start_show__steps_marked__verdicts_with_summaries(
     assert "not checked yet" in _row(shown.stdout, "errors")
     assert "at most 10% worse than without" in _row(shown.stdout, "errors")
     assert "stays below 5" in _row(shown.stdout, "tickets")
-    assert "Next check: " in shown.stdout
+    # And which watch window it is in: the first hour of the step, read every minute
+    assert (
+        "Watching closely: first hour of step 1 (10% for 7d), a reading every minute until "
+        in shown.stdout
+    )
+    assert "; next reading " in _row(shown.stdout, "Watching closely")
+    window = shipwise.json("rollout", "show", str(plan_id), "-p", project, *remote)
+    assert (window["watch_window"]["kind"], window["watch_window"]["every"]) == (
+        "close-watch",
+        "1m",
+    )
+    assert window["watch_window"]["next_reading_at"] == window["state"]["next_check_at"]
 
     # When a person approves (the plan is due at once), traffic arrives and it is checked
     approved = shipwise("rollout", "approve", str(plan_id), "-p", project, *remote)
@@ -150,7 +161,10 @@ def test_rollout_people__pause_resume_skip_abort__and_the_timeline(
     assert "paused at step 1 of 3" in paused.stdout
     assert "Reason: errors in Grafana" in paused.stdout
     shown = shipwise("rollout", "show", plan_id, "-p", project, *remote)
-    assert "No checks while paused" in shown.stdout
+    assert (
+        "Not watching: paused (errors in Grafana): no readings until a person resumes it"
+        in shown.stdout
+    )
 
     resumed = shipwise.json("rollout", "resume", plan_id, "-p", project, *remote)
     assert resumed["state"]["status"] == "running"

@@ -132,15 +132,15 @@ def test_release_page__approved_for_production__shows_the_estimated_schedule_in_
     assert _rows(response.text) == [
         "1 | 10% + beta-testers | Wed 2025-03-05 15:30 Europe/Oslo"
         " | Wed 2025-03-12 15:30 Europe/Oslo at the earliest"
-        " | first 1h, until Wed 2025-03-05 16:30 Europe/Oslo | every 1m, then every 15m | estimate",
+        " | first 1h, until Wed 2025-03-05 16:30 Europe/Oslo | every 1m, then every 5m | estimate",
         "2 | 25% | Wed 2025-03-12 15:30 Europe/Oslo | Wed 2025-03-19 15:30 Europe/Oslo at the"
-        " earliest | first 1h, until Wed 2025-03-12 16:30 Europe/Oslo | every 1m, then every 15m"
+        " earliest | first 1h, until Wed 2025-03-12 16:30 Europe/Oslo | every 1m, then every 5m"
         " | estimate",
         "3 | 50% | Wed 2025-03-19 15:30 Europe/Oslo | Wed 2025-03-26 15:30 Europe/Oslo at the"
-        " earliest | first 1h, until Wed 2025-03-19 16:30 Europe/Oslo | every 1m, then every 15m"
+        " earliest | first 1h, until Wed 2025-03-19 16:30 Europe/Oslo | every 1m, then every 5m"
         " | estimate",
         "4 (bake) | 100% | Wed 2025-03-26 15:30 Europe/Oslo | Thu 2025-03-27 15:30 Europe/Oslo"
-        " | first 1h, until Wed 2025-03-26 16:30 Europe/Oslo | every 1m, then every 15m; a 1d"
+        " | first 1h, until Wed 2025-03-26 16:30 Europe/Oslo | every 1m, then every 5m; a 1d"
         " bake | estimate",
     ]
     assert "Watching: alice, bob, carol." in text

@@ -333,3 +333,28 @@ def test_rollout_page__linked_from_the_release_page_and_the_boards_rolling_out_c
         )
         none = alice.get("/projects/default/releases/rel-404/rollout")
     assert none.status_code == 404
+
+
+def test_rollout_page__says_which_watch_window_the_plan_is_in__and_when_it_is_next_read(
+    plans: Rollouts,
+) -> None:
+    """The close watch at the start of a step, the slower watch after it, and no window
+    while paused, each with when the next reading is due (the plan's watch: every 10
+    minutes for the first hour, then hourly)."""
+    plan_id = plans.start()
+    plans.check(minutes=10)
+    with plans.team.person("alice") as alice:
+        close = read(alice.get(rollout_page(plan_id))).text
+        assert (
+            "Watching closely: first hour of step 1 (10% + beta-testers for 7d), a reading "
+            "every 10 minutes until 10:00 UTC; next reading 09:20 UTC" in close
+        )
+        plans.check(minutes=60)
+        later = read(alice.get(rollout_page(plan_id))).text
+        assert (
+            "Watching step 1 (10% + beta-testers for 7d): a reading every hour until "
+            "2026-11-09 09:00 UTC; next reading 11:10 UTC" in later
+        )
+        ok(plans.team.admin.post(f"{API}/rollouts/{plan_id}/pause", json={"reason": "look"}))
+        paused = read(alice.get(rollout_page(plan_id))).text
+        assert "Not watching: paused (look): no readings until a person resumes it" in paused

@@ -12,6 +12,7 @@ import pytest
 from shipwise.domain import verdicts
 from shipwise.domain.guardrail_lines import describe, judgement_from_dict
 from shipwise.domain.guardrails import (
+    DEPLOYS,
     ArmStats,
     Compare,
     Comparison,
@@ -196,3 +197,18 @@ def test_judgement_from_dict__as_the_timeline_keeps_it__describes_the_same() -> 
     assert back is not None
     assert describe(ERRORS, back).line == describe(ERRORS, judgement).line
     assert judgement_from_dict({"verdict": "splendid"}) is None
+
+
+def test_a_comparison_of_deploys__reads_after_the_deploy_and_before() -> None:
+    guardrail = Guardrail("lcp", Direction.HIGHER_IS_WORSE, Compare(0.1))
+    slower = Comparison(
+        "mean",
+        ArmStats(400, 400, 400 * 3400.0, 400 * 3400.0**2 + 400 * 250.0**2),
+        ArmStats(400, 400, 400 * 2000.0, 400 * 2000.0**2 + 400 * 250.0**2),
+        basis=DEPLOYS,
+    )
+
+    line = describe(guardrail, verdicts.judge(guardrail, slower, alpha=0.01))
+
+    assert line.line.startswith("lcp: 3,400 after the deploy, 2,000 before (+70%")
+    assert line.observed().startswith("3,400 after the deploy, 2,000 before (+70%")

@@ -8,6 +8,7 @@ import pytest
 from shipwise.domain.guardrails import Compare, Direction, Threshold
 from shipwise.domain.metric_templates import (
     TEMPLATES,
+    MetricTemplate,
     Recipe,
     TemplateProblem,
     fill,
@@ -38,7 +39,7 @@ def test_catalog__names_every_signal_the_process_lists() -> None:
         "tickets-per-hour",
         "conversion",
     }
-    assert set(template_named("error-rate").sources) == {"sdk", "sentry", "firebase"}
+    assert set(template_named("error-rate").sources) == {"sdk", "sentry", "cloud-logging"}
     assert set(template_named("tickets-per-hour").sources) == {"zendesk", "pushed"}
 
 
@@ -52,7 +53,12 @@ def test_recipe__every_placeholder__is_asked_for(template: object, recipe: Recip
 def test_recipe__compares_arms__only_where_the_source_splits_by_flag(
     template: object, recipe: Recipe
 ) -> None:
-    assert recipe.compares_arms == (recipe.source == "sdk")
+    splits = (
+        recipe.source == "sdk"
+        or (recipe.source == "sentry" and recipe.settings.get("split") == "flag")
+        or (recipe.source == "cloud-logging" and "arm_field" in recipe.settings)
+    )
+    assert recipe.compares_arms == splits
     assert isinstance(recipe.rule, Compare) == recipe.compares_arms
 
 
@@ -93,11 +99,37 @@ def test_fill__a_default__is_used_and_other_keys_override_settings() -> None:
 
 
 def test_recipe__a_coming_source__is_refused_by_name() -> None:
+    planned = Recipe("datadog", {"query": "errors"}, Threshold(1), coming=True)
+    template = MetricTemplate("errors", "errors", Direction.HIGHER_IS_WORSE, (planned,))
     with pytest.raises(TemplateProblem) as raised:
-        template_named("lcp-p75").recipe("vercel")
+        template.recipe("datadog")
     assert raised.value.field == "source"
     assert "coming" in raised.value.message
-    assert "vercel" in raised.value.message
+    assert "datadog" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("template", "measure", "limit"),
+    [
+        ("lcp-p75", "lcp", 2500),
+        ("inp-p75", "inp", 200),
+        ("api-p95", "request-duration", 500),
+        ("api-5xx-share", "5xx-share", 0.01),
+    ],
+)
+def test_vercel_recipes__are_ready__holding_a_threshold_in_vercels_units(
+    template: str, measure: str, limit: float
+) -> None:
+    recipe = _recipe(template, "vercel")
+    assert not recipe.coming
+    assert fill(recipe, {}) == {"measure": measure}
+    assert template_named(template).guardrail("m", "vercel").rule == Threshold(limit)
+    assert not recipe.compares_arms  # drain records carry no flag
+
+
+def test_fill__vercel_route__narrows_the_recipe_to_one_route() -> None:
+    settings = fill(_recipe("lcp-p75", "vercel"), {"route": "/checkout"})
+    assert settings == {"measure": "lcp", "route": "/checkout"}
 
 
 def test_recipe__a_source_without_a_recipe__names_the_choices() -> None:

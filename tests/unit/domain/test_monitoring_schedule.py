@@ -45,7 +45,7 @@ def test_schedule__of_the_default_plan__is_a_week_a_step_then_a_day_of_bake() ->
     assert all(w.estimated and w.state is WindowState.AHEAD for w in sched.windows)
     assert sched.watchers == ("alice", "bob")
     assert sched.cadence == (
-        "guardrails checked every 1m for the first 1h of each step, then every 15m; "
+        "guardrails checked every 1m for the first 1h of each step, then every 5m; "
         "a 1d bake at 100% before it is released"
     )
 

@@ -11,7 +11,11 @@ import pytest
 
 from shipwise.domain import rollout
 from shipwise.domain.guardrails import (
+    DEPLOYS,
+    FLAG,
+    ArmStats,
     Compare,
+    Comparison,
     Direction,
     Guardrail,
     GuardrailAction,
@@ -75,12 +79,12 @@ def test_a_healthy_plan_walks_every_step_a_week_apart_then_bakes_and_is_released
     ]
 
 
-def test_checks_are_every_minute_for_the_first_hour_then_every_quarter_hour() -> None:
+def test_checks_are_every_minute_for_the_first_hour_then_every_five_minutes() -> None:
     state = rollout.start(PLAN, T0)
     assert rollout.next_check(PLAN, state, T0) == T0 + timedelta(minutes=1)
     assert rollout.next_check(PLAN, state, T0 + timedelta(minutes=59)) == T0 + timedelta(hours=1)
     later = T0 + timedelta(hours=2)
-    assert rollout.next_check(PLAN, state, later) == later + timedelta(minutes=15)
+    assert rollout.next_check(PLAN, state, later) == later + timedelta(minutes=5)
     # Never later than the end of the step, so moving on is prompt.
     almost = T0 + 7 * DAY - timedelta(minutes=4)
     assert rollout.next_check(PLAN, state, almost) == T0 + 7 * DAY
@@ -211,6 +215,26 @@ def test_comparisons_do_not_apply_at_100_percent_but_thresholds_still_do() -> No
     assert judged["errors"].verdict is Verdict.NOT_APPLICABLE
     assert judged["tickets"].verdict is Verdict.ERROR  # no reading: "could not be read"
     assert SAMPLE_RATIO not in judged
+
+
+def test_a_comparison_of_deploys__is_judged_at_100_percent__and_reads_after_vs_before() -> None:
+    # A release shipped by a revert: everyone is on the new deployment, and the one before
+    # it is what the guardrail compares with (the Vercel source's ``compare: deploys``).
+    state = replace(rollout.start(PLAN, T0), step=3, status=PlanStatus.BAKING, baking_since=T0)
+    slower = Comparison(
+        "mean",
+        ArmStats(400, 400, 400 * 3400.0, 400 * 3400.0**2 + 400 * 250.0**2),
+        ArmStats(400, 400, 400 * 2000.0, 400 * 2000.0**2 + 400 * 250.0**2),
+        basis=DEPLOYS,
+    )
+    by_flag = replace(slower, basis=FLAG)
+
+    judged = rollout.judge_all(PLAN, state, {"errors": slower}, exposures=(100.0, 0.0))
+    assert judged["errors"].verdict is Verdict.REGRESSED
+    assert judged["errors"].summary.startswith("errors 3,400 after vs 2,000 before (+70%")
+    assert rollout.assess(PLAN, state, judged, T0).decision.kind is DecisionKind.ROLLBACK
+    flag = rollout.judge_all(PLAN, state, {"errors": by_flag}, exposures=(100.0, 0.0))
+    assert flag["errors"].verdict is Verdict.NOT_APPLICABLE
 
 
 def test_the_sample_ratio_check_runs_only_where_the_split_is_the_percentage_alone() -> None:

@@ -60,7 +60,7 @@ def checks_every(start: datetime, until: datetime, spec: PlanSpec) -> list[datet
             replace(DEFAULT_PLAN, steps=(Step(10, min_duration=timedelta(0)), Step(100))),
             WEEK_STEP,
             2 * HOUR,
-            15 * MINUTE,
+            5 * MINUTE,
             id="no-minimum-then-every",
         ),
         pytest.param(

@@ -66,7 +66,7 @@ def test_second_production_approval__sends_one_notice_with_notes_approvers_rollb
     assert "- Step 2: 25%: Wed 2025-03-12 14:30 UTC → Wed 2025-03-19 14:30 UTC" in text
     assert "- Step 3: 50%: Wed 2025-03-19 14:30 UTC → Wed 2025-03-26 14:30 UTC" in text
     assert "- Bake: 1d at 100%: Wed 2025-03-26 14:30 UTC → Thu 2025-03-27 14:30 UTC" in text
-    assert "guardrails checked every 1m for the first 1h of each step, then every 15m" in text
+    assert "guardrails checked every 1m for the first 1h of each step, then every 5m" in text
     assert "Watching: alice, bob, carol." in text
     assert f"Calendar: {CALENDAR}" in text
     assert text.endswith(f"Open rel-1: {PAGE}")

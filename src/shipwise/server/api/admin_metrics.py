@@ -53,7 +53,8 @@ PushedValue = Annotated[
 class MetricIn(StrictBody):
     source: str = Field(
         pattern=r"^[a-z][a-z0-9_-]{0,31}$",
-        description="Where the numbers come from: sdk, pushed, prometheus, sentry, json",
+        description="Where the numbers come from: sdk, pushed, prometheus, sentry, "
+        "cloud-logging, vercel, zendesk, json",
     )
     settings: FreeJson = Field(
         default_factory=dict,

@@ -8,7 +8,7 @@ POST  /projects/{p}/releases/{key}/approve | check | signoff | drills | abandon
 POST  /projects/{p}/releases/{key}/promote      409 with every gate when one is unmet
 GET   /projects/{p}/releases/{key}/gates        ?environment= (changes nothing)
 GET   /projects/{p}/releases/{key}/pr-body      text/markdown
-POST  /projects/{p}/deploys, /projects/{p}/ci   evidence from CI pipelines
+POST  /projects/{p}/ci                          a CI result (deploys: admin_deploys.py)
 """
 
 from __future__ import annotations
@@ -168,12 +168,6 @@ class AbandonIn(StrictBody):
 
 class PromoteIn(StrictBody):
     environment: Key | None = Field(default=None, description="Default: the next environment")
-
-
-class DeployIn(StrictBody):
-    environment: Key
-    commit: Commit
-    succeeded: bool = True
 
 
 class CiIn(StrictBody):
@@ -341,16 +335,6 @@ def gates(
 def pr_body(at: AtRelease, services: ServicesDep, who: MayRead) -> PlainTextResponse:
     text = services.releases.pr_body(who, at.project, at.key)
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
-
-
-@router.post(
-    "/projects/{project}/deploys", status_code=201, summary="Record a deploy", responses=errors(404)
-)
-def report_deploy(
-    project: ProjectKey, body: DeployIn, services: ServicesDep, who: MayReport
-) -> dict[str, bool]:
-    services.evidence.report_deploy(who, project, body.environment, body.commit, body.succeeded)
-    return {"recorded": True}
 
 
 @router.post(

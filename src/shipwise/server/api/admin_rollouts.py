@@ -30,6 +30,7 @@ from shipwise.domain.plan_format import plan_to_dict
 from shipwise.domain.rollout import PlanSpec, step_label
 from shipwise.server.api.admin_routing import admin_router
 from shipwise.server.api.auth import MayOverrideRollout, MayRead, MayRollout, ServicesDep
+from shipwise.server.api.rollout_watch import WatchWindowOut
 from shipwise.server.api.schemas import (
     FlagKeyIn,
     JsonObject,
@@ -132,9 +133,12 @@ class PlanOut(BaseModel):
     judgements: dict[str, Any] = Field(
         description="The last check's verdict per guardrail: verdict, summary, estimate, …"
     )
+    watch_window: WatchWindowOut | None = Field(
+        None, description="Which watch window it is in now (reading one plan only)"
+    )
 
     @classmethod
-    def of(cls, plan: RolloutPlanRecord) -> PlanOut:
+    def of(cls, plan: RolloutPlanRecord, now: datetime | None = None) -> PlanOut:
         state = plan.state
         step = plan.spec.steps[state.step]
         return cls(
@@ -163,6 +167,7 @@ class PlanOut(BaseModel):
                 version=plan.version,
             ),
             judgements=dict(plan.judgements),
+            watch_window=None if now is None else WatchWindowOut.of(plan, now),
         )
 
 
@@ -247,7 +252,7 @@ def start_plan(
 
 @router.get(PLAN, summary="A rollout plan and where it stands", responses=errors(404))
 def get_plan(project: ProjectKey, plan_id: PlanId, services: ServicesDep, who: MayRead) -> PlanOut:
-    return PlanOut.of(services.rollouts.get(who, project, plan_id))
+    return PlanOut.of(*services.rollouts.get_at(who, project, plan_id))
 
 
 @router.get(PLAN + "/timeline", summary="A plan's checks and decisions", responses=errors(404))

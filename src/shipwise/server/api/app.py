@@ -20,6 +20,7 @@ from shipwise.server.api import (
     sdk,
     sdk_announcements,
     unleash,
+    vercel_drains,
     webhooks,
 )
 from shipwise.server.api.bounds import BoundedRequests
@@ -75,7 +76,7 @@ def create_app(services: Services, limits: BodyLimits = DEFAULT_LIMITS) -> FastA
         include_in_schema=False,
     )
     # The hot SDK routes first: the router tries routes in order (~60 µs for all of admin).
-    for module in (sdk, unleash, frontend, ofrep, admin, webhooks):
+    for module in (sdk, unleash, frontend, ofrep, admin, webhooks, vercel_drains):
         app.include_router(module.router)
     for module in (sdk_announcements, frontend_announcements):  # in-app announcements
         app.include_router(module.router)

@@ -164,10 +164,35 @@ def get_json(
     ``expected`` says in words what a good answer is ("Prometheus's JSON"), for messages.
     Raises MetricUnavailable when there is no answer or the answer is not JSON.
     """
+    return _exchange("GET", url, params, headers, None, timeout, expected)
+
+
+def post_json(
+    url: str,
+    body: Any,
+    *,
+    params: Mapping[str, str | list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float,
+    expected: str,
+) -> Answer:
+    """POST ``body`` as JSON; the answer as ``get_json`` reads it."""
+    return _exchange("POST", url, params, headers, body, timeout, expected)
+
+
+def _exchange(
+    method: str,
+    url: str,
+    params: Mapping[str, str | list[str]] | None,
+    headers: Mapping[str, str] | None,
+    body: Any,
+    timeout: float,
+    expected: str,
+) -> Answer:
     try:
         where = shown(url)
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            response = client.get(url, params=params, headers=headers)
+            response = client.request(method, url, params=params, headers=headers, json=body)
     except httpx.TimeoutException:
         raise MetricUnavailable(
             f"{where} did not answer within {timeout:g} s (expected {expected})"
@@ -183,13 +208,13 @@ def get_json(
             f"{answer}, a redirect to {shown_or_raw(location)}: write that URL instead"
         )
     try:
-        body = json.loads(response.content)
+        parsed = json.loads(response.content)
     except ValueError:
         kind = response.headers.get("content-type", "no content type")
         raise MetricUnavailable(
             f"{answer} with {kind}, not JSON (expected {expected}): {snippet(response.text)}"
         ) from None
-    return Answer(where, response.status_code, response.reason_phrase, body)
+    return Answer(where, response.status_code, response.reason_phrase, parsed)
 
 
 def shown_or_raw(url: str) -> str:

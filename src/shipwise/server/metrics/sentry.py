@@ -26,8 +26,9 @@ What a user must know:
   as the minimum); an interval must divide a day. A window longer than 1000 intervals (Sentry's
   limit) is asked with the smallest multiple of the interval that divides a day and fits.
 - The stats API cannot filter by flag or environment, so these settings take no
-  placeholders: the count is the whole project's (or organization's). For an error rate
-  per flag, send flag tags to Prometheus or use the SDK's events.
+  placeholders: the count is the whole project's (or organization's). For errors per
+  arm, set ``split: flag`` (``sentry_arms``): Sentry's events API then counts the errors
+  whose recorded flag was on and off, and the guardrail compares the arms.
 - Outcomes reach the stats a little after the events: the last minute may be incomplete.
 """
 
@@ -39,8 +40,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from shipwise.domain.guardrails import Reading
-from shipwise.server.metrics import _http
+from shipwise.domain.guardrails import ArmCounts, Reading
+from shipwise.server.metrics import _http, sentry_arms
 from shipwise.server.metrics._token import TokenSetting
 from shipwise.server.ports import MetricDefinition, MetricUnavailable, MetricWindow
 
@@ -83,7 +84,8 @@ _EXPECTED = 'Sentry\'s stats JSON, {"groups": [{"totals": {"sum(quantity)": ...}
 
 
 class SentrySource:
-    """Reads an event count from Sentry's organization stats (v2)."""
+    """Reads an event count from Sentry's organization stats (v2), or with ``split: flag``
+    the errors of each arm from its events API (``sentry_arms``)."""
 
     kind = "sentry"
 
@@ -96,10 +98,34 @@ class SentrySource:
         return os.environ if self._environ is None else self._environ
 
     def problems(self, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
-        problems = _http.unknown_settings(settings, _SETTINGS)
+        split = "split" in settings
+        known = _SETTINGS + sentry_arms.SETTINGS if split else _SETTINGS
+        problems = _http.unknown_settings(settings, known)
         problems += _http.url_problems(settings, "url", required=False)
         problems += self._organization_problems(settings.get("organization"))
         problems += _project_problems(settings.get("project"))
+        if split:
+            problems += sentry_arms.problems(settings)
+        else:
+            problems += self._stats_problems(settings)
+        problems += _SECRET.problems(settings, self.environ)
+        url = settings.get("url")
+        if isinstance(url, str) and _http.has_placeholder(url):
+            problems.append(
+                (
+                    "url",
+                    "Sentry's events API takes the flag and environment in the query: "
+                    "write the URL itself, without placeholders"
+                    if split
+                    else "Sentry's stats cannot filter by flag, environment or project "
+                    "name: write the URL itself, without placeholders",
+                )
+            )
+        return problems
+
+    @staticmethod
+    def _stats_problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
         category = settings.get("category", "error")
         if not isinstance(category, str) or not _CATEGORY.fullmatch(category):
             problems.append(
@@ -116,16 +142,6 @@ class SentrySource:
                     "1m, 5m, 10m, 15m, 30m, 1h, 2h, 3h, 4h, 6h, 8h, 12h or 1d",
                 )
             )
-        problems += _SECRET.problems(settings, self.environ)
-        url = settings.get("url")
-        if isinstance(url, str) and _http.has_placeholder(url):
-            problems.append(
-                (
-                    "url",
-                    "Sentry's stats cannot filter by flag, environment or project name: "
-                    "write the URL itself, without placeholders",
-                )
-            )
         return problems
 
     @staticmethod
@@ -136,11 +152,22 @@ class SentrySource:
             return [("organization", "write the organization's slug: letters, digits, - and _")]
         return []
 
-    def read(self, definition: MetricDefinition, window: MetricWindow) -> Reading:
+    def read(self, definition: MetricDefinition, window: MetricWindow) -> Reading | ArmCounts:
         settings = definition.settings
         _http.unavailable_if(self.problems(settings), f"Sentry {definition.name!r}")
         base = str(settings.get("url", DEFAULT_URL)).rstrip("/")
         organization = str(settings["organization"])
+        if "split" in settings:
+            return sentry_arms.count_arms(
+                base,
+                organization,
+                _project_ids(settings.get("project")) or [],
+                _SECRET.value(settings, self.environ),
+                settings,
+                window,
+                timeout=self.timeout,
+                refused=_refused,
+            )
         endpoint = f"{base}/api/0/organizations/{organization}/stats_v2/"
         start, end = window.start, max(window.end, window.start)
         interval = _fitting_interval(
@@ -166,13 +193,18 @@ class SentrySource:
             expected=_EXPECTED,
         )
         if not answer.ok:
-            detail = answer.body.get("detail") if isinstance(answer.body, dict) else None
-            hint = _HINTS.get(answer.status, "")
-            raise MetricUnavailable(
-                f"Sentry: {answer.status_line()}: "
-                f"{detail if isinstance(detail, str) else answer.body_snippet()}{hint}"
-            )
+            raise _refused(answer)
         return Reading(_count(answer))
+
+
+def _refused(answer: _http.Answer) -> MetricUnavailable:
+    """Sentry's refusal in its words (``detail``), with what to check."""
+    detail = answer.body.get("detail") if isinstance(answer.body, dict) else None
+    return MetricUnavailable(
+        f"Sentry: {answer.status_line()}: "
+        f"{detail if isinstance(detail, str) else answer.body_snippet()}"
+        f"{_HINTS.get(answer.status, '')}"
+    )
 
 
 _HINTS = {

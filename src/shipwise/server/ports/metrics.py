@@ -11,8 +11,9 @@ from typing import Any, Protocol
 @dataclass(frozen=True, slots=True)
 class MetricDefinition:
     """A metric a project's guardrails may name. ``source`` says where its numbers come
-    from ("sdk", "prometheus", "sentry", "json", "pushed"); ``settings`` are the
-    source's own (a PromQL query, a URL and a field path, an SDK event name, ...)."""
+    from ("sdk", "pushed", "vercel", "prometheus", "sentry", "cloud-logging", "zendesk",
+    "json"); ``settings`` are the source's own (a PromQL query, a URL and a field path,
+    an SDK event name, ...)."""
 
     project_id: int
     name: str
@@ -47,6 +48,7 @@ class MetricSource(Protocol):
         ...
 
     def read(self, definition: MetricDefinition, window: MetricWindow) -> Any:
-        """An ``Observation`` (``domain.guardrails``): Reading or Comparison. Raises
+        """An observation (``domain.guardrails``): a Reading, a Comparison, or ArmCounts
+        (events per arm, which the rollout pairs with the SDKs' exposures). Raises
         MetricUnavailable when the source cannot answer."""
         ...

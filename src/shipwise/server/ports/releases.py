@@ -19,7 +19,18 @@ class PolicySourceStore(Protocol):
         ...
 
 
-class ReleaseStore(PolicySourceStore, Protocol):
+class DeployHistory(Protocol):
+    """What was deployed where, newest first (a deploy comparison reads it)."""
+
+    def recent_deploys(
+        self, project_id: int, environment: str, limit: int
+    ) -> list[tuple[str, datetime]]:
+        """The last ``limit`` commits deployed successfully to the environment, each once
+        with its newest successful deploy's time (as recorded), newest first."""
+        ...
+
+
+class ReleaseStore(PolicySourceStore, DeployHistory, Protocol):
     """Releases, their evidence, CI results, deploys and the project's policy."""
 
     def add_release(self, project_id: int, release: Release) -> Release: ...

@@ -33,6 +33,7 @@ from shipwise.server.ports.sessions import SessionStore
 from shipwise.server.ports.snapshots import SnapshotStore
 from shipwise.server.ports.subscriptions import SubscriptionStore
 from shipwise.server.ports.tokens import TokenStore
+from shipwise.server.ports.vercel import VercelDrainStore
 
 Clock = Callable[[], datetime]
 
@@ -68,6 +69,7 @@ class Transaction(
     AnnouncementStore,
     CalendarFeedStore,
     LearningsStore,
+    VercelDrainStore,
     Protocol,
 ):
     """One unit of work: everything done through it commits together, or not at all.

@@ -22,6 +22,7 @@ from shipwise.domain.events import EventKind
 from shipwise.domain.github import CiState
 from shipwise.domain.policy_model import Policy
 from shipwise.domain.releases import EvidenceKind, Release
+from shipwise.domain.vercel_deployments import deployment_problem
 from shipwise.server.ports import (
     AuditEntry,
     AuditStore,
@@ -30,6 +31,7 @@ from shipwise.server.ports import (
     ReleaseStore,
     StoreOf,
 )
+from shipwise.server.ports.vercel import VercelDeployment, VercelDrainStore
 from shipwise.server.services._common import project_or_404
 from shipwise.server.services.errors import Conflict, Invalid, NotFound
 from shipwise.server.services.notifications import AnnounceTx
@@ -49,6 +51,7 @@ __all__ = [
     "record_deploy_in",
     "record_evidence_in",
     "valid_commit",
+    "valid_vercel_deployment",
 ]
 
 
@@ -60,10 +63,11 @@ class ApprovedTx(AnnounceTx, ReleaseStore, Protocol):
     """What telling of an approval reads: the release's approvals, and the outbox."""
 
 
-class EvidenceServiceTx(UpcomingTx, AnnounceTx, EvidenceTx, Clocked, Protocol):
+class EvidenceServiceTx(UpcomingTx, AnnounceTx, EvidenceTx, VercelDrainStore, Clocked, Protocol):
     """What the API's evidence reads first: the project, its pipeline and its policy
     (``ProjectStore``, through ``AnnounceTx``); stamped by the store's clock; the outbox
-    that tells of an approval or a drill; what the upcoming-release notice reads."""
+    that tells of an approval or a drill; what the upcoming-release notice reads; the
+    Vercel deployment a deploy report names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +171,14 @@ def valid_commit(value: str) -> str:
         return normalize_commit(value)
     except ValueError as problem:
         raise Invalid(str(problem), field="commit") from None
+
+
+def valid_vercel_deployment(value: str) -> str:
+    """Vercel's deployment id as given; anything else is a 422 naming the field."""
+    problem = deployment_problem(value)
+    if problem is not None:
+        raise Invalid(problem, field="vercel_deployment")
+    return value
 
 
 class EvidenceService:
@@ -295,15 +307,30 @@ class EvidenceService:
         environment: str,
         commit: str,
         succeeded: bool = True,
-    ) -> None:
+        vercel_deployment: str | None = None,
+    ) -> VercelDeployment | None:
+        """Records the deploy; with ``vercel_deployment`` (Vercel's ``dpl_...`` id) a
+        successful one also ties that deployment to the commit and environment, so its
+        drained records can be read as this deploy's. Returns the link, if one was made."""
         commit = valid_commit(commit)
+        if vercel_deployment is not None:
+            valid_vercel_deployment(vercel_deployment)
         with self._store.transaction() as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.REPORT, project)
             if tx.get_environment(project.id, environment) is None:
                 raise NotFound(f"no environment {environment!r} in project {project_key!r}")
             by = Witness.of(principal)
-            record_deploy_in(tx, by, project, environment, commit, succeeded, tx.now())
+            now = tx.now()
+            noted = {} if vercel_deployment is None else {"vercel_deployment": vercel_deployment}
+            record_deploy_in(tx, by, project, environment, commit, succeeded, now, noted=noted)
+            # A failed deploy's deployment served nobody: linked, its (few, stray) records
+            # would stand for the commit in a before/after comparison it never took part in.
+            if vercel_deployment is None or not succeeded:
+                return None
+            link = VercelDeployment(project.id, vercel_deployment, environment, commit, now)
+            tx.link_vercel_deployment(link)
+            return link
 
     def report_ci(
         self, principal: Principal, project_key: str, commit: str, context: str, state: str

@@ -36,6 +36,7 @@ from shipwise.server.services.observations import (
     sdk_problems,
 )
 from shipwise.server.services.principal import Principal
+from shipwise.server.services.vercel_metrics import VERCEL, vercel_problems
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_EVENTS_PER_BATCH = 10_000
@@ -113,6 +114,8 @@ class MetricCatalog:
             problems = sdk_problems(settings)
         elif source == PUSHED:
             problems = pushed_problems(settings)
+        elif source == VERCEL:
+            problems = vercel_problems(settings)
         else:
             adapter = self._observer.source(source)
             if adapter is None:

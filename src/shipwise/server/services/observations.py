@@ -5,6 +5,8 @@
   with the feature and without it, since the step began.
 - ``pushed``: counters people or systems push through the API (support tickets,
   feedback), summed since the step began (or over a ``window``).
+- ``vercel``: what Vercel's drains delivered, kept in Shipwise's store
+  (``vercel_metrics``), over the step's window.
 - anything else: a pulled source adapter (Prometheus, Sentry, a JSON URL), given the
   window; its failure becomes an "error" verdict, never an exception.
 """
@@ -17,7 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from shipwise.domain.guardrails import ArmStats, Comparison, Observation, Reading, Unreadable
+from shipwise.domain.guardrails import (
+    ArmCounts,
+    ArmStats,
+    Comparison,
+    Observation,
+    Reading,
+    Unreadable,
+)
 from shipwise.domain.plan_format import parse_duration
 from shipwise.server.ports import (
     ExposureStore,
@@ -31,6 +40,9 @@ from shipwise.server.ports import (
     RolloutPlanRecord,
     StoreOf,
 )
+from shipwise.server.ports.releases import DeployHistory
+from shipwise.server.ports.vercel import VercelDrainStore
+from shipwise.server.services.vercel_metrics import VERCEL, read_vercel
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +92,17 @@ def pushed_problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-class ObserveTx(ProjectStore, MetricDefinitionStore, ExposureStore, ObservationStore, Protocol):
+class ObserveTx(
+    ProjectStore,
+    MetricDefinitionStore,
+    ExposureStore,
+    ObservationStore,
+    VercelDrainStore,
+    DeployHistory,
+    Protocol,
+):
     """What observing a plan reads: its environment, its guardrails' metric definitions,
-    the exposures and the tracked or pushed values since its step began."""
+    the exposures and the tracked, pushed or drained values since its step began."""
 
 
 class Observer:
@@ -92,7 +112,7 @@ class Observer:
 
     @property
     def source_kinds(self) -> list[str]:
-        return sorted({SDK, PUSHED, *self._sources})
+        return sorted({SDK, PUSHED, VERCEL, *self._sources})
 
     def source(self, kind: str) -> MetricSource | None:
         return self._sources.get(kind)
@@ -131,6 +151,13 @@ class Observer:
                         project.id, plan.environment, definition.name, start
                     )
                     metrics[guardrail.metric] = Reading(total, float(pushes))
+                elif definition.source == VERCEL:
+                    metrics[guardrail.metric] = read_vercel(
+                        tx,
+                        project.id,
+                        definition,
+                        MetricWindow(plan.project, plan.environment, plan.flag, since, now),
+                    )
                 else:
                     pulled.append(definition)
         # Network reads happen outside any database transaction.
@@ -138,14 +165,21 @@ class Observer:
             plan.project, plan.environment, plan.flag, plan.state.step_started_at, now
         )
         for definition in pulled:
-            metrics[definition.name] = self._pull(definition, window)
+            observation = self._pull(definition, window)
+            if isinstance(observation, ArmCounts):  # errors per exposure, arm by arm
+                observation = Comparison(
+                    "rate",
+                    ArmStats(float(exposures.yes), observation.with_feature),
+                    ArmStats(float(exposures.no), observation.without),
+                )
+            metrics[definition.name] = observation
         return Observed(
             metrics,
             (float(exposures.yes), float(exposures.no)),
             (float(settled.yes), float(settled.no)),
         )
 
-    def _pull(self, definition: MetricDefinition, window: MetricWindow) -> Observation:
+    def _pull(self, definition: MetricDefinition, window: MetricWindow) -> Observation | ArmCounts:
         source = self._sources.get(definition.source)
         if source is None:
             return Unreadable(f"no {definition.source!r} metric source is configured")
@@ -156,7 +190,7 @@ class Observer:
         except Exception as failure:  # an adapter bug becomes an "error" verdict, logged
             log.exception("metric source %s failed", definition.source)
             return Unreadable(f"{definition.source} failed: {type(failure).__name__}: {failure}")
-        if not isinstance(observation, Reading | Comparison | Unreadable):
+        if not isinstance(observation, Reading | Comparison | Unreadable | ArmCounts):
             return Unreadable(f"{definition.source} returned {type(observation).__name__}")
         return observation
 

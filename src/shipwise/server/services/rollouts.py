@@ -17,6 +17,7 @@ from shipwise.domain import rollout
 from shipwise.domain.access import Action
 from shipwise.domain.keys import TEMPLATE_NAME
 from shipwise.domain.plan_format import PlanInvalid, parse_plan, plan_to_dict
+from shipwise.domain.policy_watch import plan_watch
 from shipwise.domain.rollout import (
     DEFAULT_PLAN,
     Decision,
@@ -24,6 +25,7 @@ from shipwise.domain.rollout import (
     PlanActionRefused,
     PlanSpec,
     PlanState,
+    Watch,
 )
 from shipwise.server.ports import (
     MetricDefinitionStore,
@@ -77,9 +79,9 @@ class _RolloutsTx(CarryOutTx, TemplateStore, MetricDefinitionStore, Protocol):
     outbox), and the templates and metrics a plan is chosen from."""
 
 
-def read_plan(data: Any, known_metrics: set[str]) -> PlanSpec:
+def read_plan(data: Any, known_metrics: set[str], watch: Watch | None = None) -> PlanSpec:
     try:
-        return parse_plan(data, known_metrics)
+        return parse_plan(data, known_metrics, watch)
     except PlanInvalid as invalid:
         raise Invalid(str(invalid), field=invalid.field) from None
 
@@ -154,7 +156,8 @@ class RolloutService:
             principal.require(Action.ROLLOUT, project)
             environment = environment_or_404(tx, project, environment_key)
             flag = flag_or_404(tx, project, flag_key)
-            spec = self._spec(tx, project, plan, template)
+            policy = project_policy(tx, project)
+            spec = self._spec(tx, project, plan, template, policy.watch)
             for index, step in enumerate(spec.steps):
                 segment_ids(tx, project.id, step.audiences, f"steps[{index}]")
             found = None
@@ -177,7 +180,6 @@ class RolloutService:
                     f"{running[0].state.status} in {environment_key!r}: pause or abort it first",
                     field="flag",
                 )
-            policy = project_policy(tx, project)
             # The plans in the way first: they are named, whatever else is missing.
             require_room(tx, project, flag, environment, found, policy)
             require_release_there(tx, project, flag, environment_key, found, policy)
@@ -215,23 +217,35 @@ class RolloutService:
         project: Project,
         plan: Mapping[str, Any] | None,
         template: str | None,
+        watch: Watch,
     ) -> PlanSpec:
+        """The plan to start; its watch is the policy's ``[watch]`` unless it says its own
+        (the keys a given plan writes win; a template that chose its own keeps it)."""
         if plan is not None:
-            return read_plan(plan, _metric_names(tx, project))
+            return read_plan(plan, _metric_names(tx, project), watch)
         if template is None or template == DEFAULT_TEMPLATE:
             saved = tx.get_template(project.id, DEFAULT_TEMPLATE)
-            return saved or DEFAULT_PLAN
+            return plan_watch(saved or DEFAULT_PLAN, watch)
         saved = tx.get_template(project.id, template)
         if saved is None:
             names = ", ".join([DEFAULT_TEMPLATE, *tx.list_templates(project.id)])
             raise NotFound(f"no rollout template {template!r} (there are: {names})")
-        return saved
+        return plan_watch(saved, watch)
 
     def get(self, principal: Principal, project_key: str, plan_id: int) -> RolloutPlanRecord:
         with self._store.read() as tx:
             project = project_or_404(tx, project_key)
             principal.require(Action.READ, project)
             return _plan_or_404(tx, project, plan_id)
+
+    def get_at(
+        self, principal: Principal, project_key: str, plan_id: int
+    ) -> tuple[RolloutPlanRecord, datetime]:
+        """The plan and the store's time it was read at (where its watch window is)."""
+        with self._store.read() as tx:
+            project = project_or_404(tx, project_key)
+            principal.require(Action.READ, project)
+            return _plan_or_404(tx, project, plan_id), tx.now()
 
     def view(
         self, principal: Principal, project_key: str, plan_id: int, limit: int = 500

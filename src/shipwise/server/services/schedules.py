@@ -20,6 +20,7 @@ from shipwise.domain.access import Action
 from shipwise.domain.gates import evaluate_promotion
 from shipwise.domain.monitoring_schedule import MonitoringSchedule, Progress, schedule
 from shipwise.domain.policy_model import Policy
+from shipwise.domain.policy_watch import plan_watch
 from shipwise.domain.releases import Evidence, Release, ReleaseStatus
 from shipwise.domain.rollout import DEFAULT_PLAN, PlanSpec
 from shipwise.server.ports import (
@@ -167,6 +168,7 @@ def release_schedule_in(
         version = plan.version
     else:
         spec = tx.get_template(project.id, DEFAULT_TEMPLATE) or DEFAULT_PLAN
+        spec = plan_watch(spec, policy.watch)  # as ``rollouts.start`` would watch it
         found = schedule(spec, now, who)
         source = f"the {DEFAULT_TEMPLATE} rollout template, estimated from {now:%Y-%m-%d %H:%M} UTC"
         version = 0

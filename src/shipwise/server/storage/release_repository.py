@@ -423,6 +423,24 @@ class ReleaseQueries:
             return None
         return Recorded(_utc(row.event_at), "success" if row.succeeded else "failure")
 
+    def recent_deploys(
+        self, project_id: int, environment: str, limit: int
+    ) -> list[tuple[str, datetime]]:
+        # One row per commit, its newest success; ties in time go to the later report.
+        newest = func.max(DeployRow.at)
+        rows = self.session.execute(
+            select(DeployRow.commit, newest)
+            .where(
+                DeployRow.project_id == project_id,
+                DeployRow.environment == environment,
+                DeployRow.succeeded.is_(True),
+            )
+            .group_by(DeployRow.commit)
+            .order_by(newest.desc(), func.max(DeployRow.id).desc())
+            .limit(limit)
+        )
+        return [(commit, _utc(at)) for commit, at in rows]
+
     # -- policy ---------------------------------------------------------------------
 
     def get_policy_source(self, project_id: int) -> tuple[str, int] | None:

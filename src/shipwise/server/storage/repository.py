@@ -43,6 +43,7 @@ from shipwise.server.storage.tables import (
     SegmentRow,
 )
 from shipwise.server.storage.timestamps import utc
+from shipwise.server.storage.vercel_repository import VercelQueries
 
 
 def _project(row: ProjectRow) -> Project:
@@ -110,6 +111,7 @@ class SqlTransaction(
     AnnouncementQueries,
     CalendarFeedQueries,
     LearningsQueries,
+    VercelQueries,
 ):
     _flag_record = staticmethod(_flag)
     _config_record = staticmethod(_config)

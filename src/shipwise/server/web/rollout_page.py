@@ -27,6 +27,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
+from shipwise.domain import watch_window
 from shipwise.domain.rollout import ACTIVE, WATCHED, PlanStatus
 from shipwise.server.bootstrap import Services
 from shipwise.server.services.errors import NotFound
@@ -103,6 +104,16 @@ def show(
         url=rollout_url(project, plan_id),
         release_link=None if plan.release is None else release_url(project, plan.release),
         now=view.now,
+        watching=watch_window.window_words(
+            watch_window.watch_window(
+                plan.spec,
+                state,
+                view.now,
+                plan.next_check_at,
+                watch_window.unreadable_of(plan.judgements),
+            ),
+            view.now,
+        ),
         live_every=LIVE_EVERY_SECONDS if state.status in WATCHED else None,
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from shipwise.server.metrics import (
+    CloudLoggingSource,
     JsonUrlSource,
     PrometheusSource,
     SentrySource,
@@ -124,5 +125,6 @@ def test_pulled_sources__by_kind__with_the_timeout() -> None:
         "sentry": SentrySource,
         "json": JsonUrlSource,
         "zendesk": ZendeskSource,
+        "cloud-logging": CloudLoggingSource,
     }
     assert all(getattr(source, "timeout", None) == 2.5 for source in sources.values())

@@ -31,6 +31,7 @@ from shipwise.server.ports.memory.rollouts import RolloutQueries
 from shipwise.server.ports.memory.sessions import SessionQueries
 from shipwise.server.ports.memory.subscriptions import SubscriptionQueries
 from shipwise.server.ports.memory.tables import Tables
+from shipwise.server.ports.memory.vercel import VercelQueries
 from shipwise.server.ports.store import Clock, Store
 
 __all__ = ["MemoryStore", "MemoryTransaction"]
@@ -50,6 +51,7 @@ class MemoryTransaction(
     AnnouncementQueries,
     CalendarFeedQueries,
     LearningsQueries,
+    VercelQueries,
 ):
     """The whole ``Transaction`` port over one copy of the tables."""
 

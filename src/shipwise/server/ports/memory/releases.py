@@ -195,6 +195,16 @@ class ReleaseQueries(MemoryBase):
         event_at, succeeded = max(events, key=lambda e: e[0])
         return Recorded(event_at, "success" if succeeded else "failure")
 
+    def recent_deploys(
+        self, project_id: int, environment: str, limit: int
+    ) -> list[tuple[str, datetime]]:
+        newest: dict[str, tuple[datetime, int]] = {}  # commit: (at, order of recording)
+        for order, (project, env, commit, succeeded, at, _) in enumerate(self._t.deploys):
+            if project == project_id and env == environment and succeeded:
+                newest[commit] = max(newest.get(commit, (at, order)), (at, order))
+        ranked = sorted(newest.items(), key=lambda item: item[1], reverse=True)
+        return [(commit, at) for commit, (at, _) in ranked[:limit]]
+
     # -- policy -------------------------------------------------------------------------
 
     def get_policy_source(self, project_id: int) -> tuple[str, int] | None:

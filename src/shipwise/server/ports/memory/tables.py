@@ -28,6 +28,7 @@ from shipwise.server.ports.segments import SegmentRecord
 from shipwise.server.ports.sessions import SignInLinkRecord, WebSessionRecord
 from shipwise.server.ports.subscriptions import SubscriptionRecord
 from shipwise.server.ports.tokens import TokenRecord
+from shipwise.server.ports.vercel import DrainRecord, VercelDeployment
 
 
 def utc(moment: datetime) -> datetime:
@@ -134,6 +135,9 @@ class Tables:
     announcements: dict[int, tuple[int, int, int, Announcement]] = field(default_factory=dict)
     dismissals: dict[tuple[int, str], datetime] = field(default_factory=dict)  # (id, user)
     learnings: dict[int, StoredLearnings] = field(default_factory=dict)  # by release id
+    # (project id, record, received at), in arrival order
+    drain_records: list[tuple[int, DrainRecord, datetime]] = field(default_factory=list)
+    vercel_deployments: dict[tuple[int, str], VercelDeployment] = field(default_factory=dict)
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1

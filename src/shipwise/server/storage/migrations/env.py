@@ -13,6 +13,7 @@ from shipwise.server.storage import (
     communication_tables,  # noqa: F401  (its tables on Base)
     learning_tables,  # noqa: F401  (its tables on Base)
     mailout_tables,  # noqa: F401  (its tables on Base)
+    vercel_tables,  # noqa: F401  (its tables on Base)
 )
 from shipwise.server.storage.tables import Base
 
