@@ -287,13 +287,14 @@ def templates(api: Api) -> None:
         return
     rows = []
     for found in items(answer, "templates"):
-        for recipe in found.get("recipes") or []:
+        for index, recipe in enumerate(found.get("recipes") or []):
             usable = "yes" if recipe.get("available") else str(recipe.get("unavailable"))
             guardrail = dict(recipe.get("guardrail") or {})
+            first = index == 0  # a template's other sources: its name and words once
             rows.append(
                 (
-                    found.get("name"),
-                    found.get("watches"),
+                    found.get("name") if first else "",
+                    found.get("watches") if first else "",
                     recipe.get("source"),
                     "compares arms" if recipe.get("compares_arms") else "threshold only",
                     f"{guardrail.get('direction')}, {_rule_text(guardrail)}",
