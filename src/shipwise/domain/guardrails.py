@@ -98,7 +98,7 @@ class ArmStats:
     total_sq: float = 0.0
 
 
-FLAG, DEPLOYS = "flag", "deploys"  # Comparison.basis
+FLAG, DEPLOYS = "flag", "deploys"  # Comparison.basis, Unreadable.basis
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +140,12 @@ class ArmCounts:
 
 @dataclass(frozen=True, slots=True)
 class Unreadable:
-    """The metric could not be read: the source was down, the query wrong, ..."""
+    """The metric could not be read: the source was down, the query wrong, ... ``basis``
+    is what it would have compared: a ``deploys`` one still matters at 100%, where an
+    unreadable one must hold the release rather than count as not applying."""
 
     problem: str
+    basis: str = FLAG
 
 
 Observation = Comparison | Reading | Unreadable

@@ -261,8 +261,11 @@ def judge_all(
     for guardrail in spec.guardrails:
         observation = observations.get(guardrail.metric)
         # At 100% nobody is left without the feature, so a comparison of the flag's arms
-        # says nothing; one of deploys (before and after a revert) still does.
-        by_deploys = isinstance(observation, Comparison) and observation.basis == DEPLOYS
+        # says nothing; one of deploys (before and after a revert) still does, and so
+        # does its failure to read: that holds the release like any unreadable metric.
+        by_deploys = (
+            isinstance(observation, Comparison | Unreadable) and observation.basis == DEPLOYS
+        )
         if isinstance(guardrail.rule, Compare) and step.percentage >= 100 and not by_deploys:
             judgements[guardrail.name] = Judgement(
                 Verdict.NOT_APPLICABLE, f"{guardrail.name}: nobody is left without the feature"

@@ -242,13 +242,14 @@ def _compare(
     unit = _UNIT_WORDS[kind]
     counts = f"{treatment.units:,.0f} vs {control.units:,.0f} {unit}"
     after, before = comparison.sides
-    if control.units == 0:
-        nobody = (
-            "nothing from the deploy before"
-            if comparison.basis == DEPLOYS
-            else "nobody is left without the feature"
+    if control.units == 0 and comparison.basis == DEPLOYS:  # not drained, or pruned: unsure
+        return Judgement(
+            Verdict.INCONCLUSIVE, f"{name}: nothing from the deploy before yet ({counts})"
         )
-        return Judgement(Verdict.NOT_APPLICABLE, f"{name}: {nobody} ({counts})")
+    if control.units == 0:
+        return Judgement(
+            Verdict.NOT_APPLICABLE, f"{name}: nobody is left without the feature ({counts})"
+        )
     needed = max(guardrail.min_sample, 2 if kind == "mean" else 1)
     if min(treatment.units, control.units) < needed:
         return Judgement(

@@ -1,14 +1,17 @@
 """Vercel drain deliveries through a real server, on SQLite and PostgreSQL: each kind
 (Speed Insights, Web Analytics, log drains) as a JSON array and as NDJSON, signed as
 Vercel signs them; a wrong or missing signature, a server without a secret, an
-oversized or malformed body and an unknown project are refused with nothing kept; the
-verification header on every answer; records older than the retention pruned."""
+oversized or malformed body and an unknown project are refused with nothing kept; hostile
+records in a signed body are skipped and counted, never a 5xx; NDJSON past the record cap
+is counted unread; the verification header on every answer; records older than the
+retention pruned, a backlog over several sweeps."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +27,8 @@ from tests.support.vercel_drains import (
 
 from shipwise.server.api.limits import DEFAULT_LIMITS
 from shipwise.server.ports.vercel import EVENT, REQUEST, VITAL, DrainQuery
+from shipwise.server.services.vercel_drain_format import BEYOND, MAX_RECORDS
+from shipwise.server.services.vercel_drains import VercelDrains, VercelDrainSettings
 
 SECRET = "drain-signature-secret"
 VERIFY = "vercel-verify-token"
@@ -43,14 +48,12 @@ def _post(server: RunningServer, body: bytes, headers: dict[str, str]) -> httpx.
     return httpx.post(server.url + PATH, content=body, headers=headers, timeout=30)
 
 
-def _count(server: RunningServer, kind: str, name: str, **more: object) -> tuple[int, int]:
+def _count(server: RunningServer, kind: str, name: str, **more: Any) -> tuple[int, int]:
     with server.services.store.read() as tx:
         project = tx.get_project("default")
         assert project is not None
-        query = DrainQuery(
-            project.id, kind, name, NOW - timedelta(days=400), NOW + timedelta(days=1), **more
-        )  # type: ignore[arg-type]
-        return tx.drain_counts(query)
+        since, until = NOW - timedelta(days=400), NOW + timedelta(days=1)
+        return tx.drain_counts(DrainQuery(project.id, kind, name, since, until, **more))
 
 
 def _nothing_kept(server: RunningServer) -> bool:
@@ -229,3 +232,72 @@ def test_retention_sweep__forgets_records_older_than_30_days_only(server: Runnin
     assert server.services.vercel_drains.sweep() == 3
     assert _count(server, VITAL, "LCP") == (1, 0)
     assert server.services.vercel_drains.sweep() == 0  # not again before ten minutes
+
+
+def test_delivery__signed_hostile_records__are_skipped_and_counted_and_the_rest_kept(
+    server: RunningServer,
+) -> None:
+    huge = '{"schema": "vercel.speed_insights.v1", "metricType": "LCP", "value": 1' + "0" * 400
+    huge += ', "timestamp": "' + NOW.isoformat() + '"}'
+    year_one = {**vital("LCP", 1, NOW), "timestamp": "0001-01-01T00:00:00+01:00"}
+    year_last = {**vital("LCP", 1, NOW), "timestamp": "9999-12-31T23:59:59-01:00"}
+    huge_status = log_line(NOW, 200, request_id="h")
+    huge_status["proxy"]["statusCode"] = 10**400
+    rest = as_ndjson([year_one, year_last, huge_status, vital("LCP", 1800, NOW)])
+    body = huge.encode() + b"\n" + rest
+    answer = _post(server, body, signed(body))
+
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["stored"] == 1
+    assert answer.json()["skipped_reasons"] == {
+        "value is too large": 1,
+        "timestamp out of range": 2,
+        "proxy.statusCode is not an HTTP status": 1,
+    }
+    assert _count(server, VITAL, "LCP") == (1, 0)
+
+
+def test_delivery__ndjson_past_the_record_cap__counts_the_rest_unread(
+    server: RunningServer,
+) -> None:
+    # The line past the cap is not JSON: read, it would refuse the whole delivery.
+    body = b"{}\n" * MAX_RECORDS + b"\n \n" + b'{"not json\n' + b"{}\r\n" * 4
+    answer = _post(server, body, signed(body))
+
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["skipped_reasons"] == {
+        "log line without a request (no proxy)": MAX_RECORDS,
+        BEYOND: 5,
+    }
+    assert _nothing_kept(server)
+
+
+def test_delivery__unsigned_with_a_long_environment__is_403_before_the_environment(
+    server: RunningServer,
+) -> None:
+    answer = httpx.post(
+        server.url + PATH,
+        params={"environment": "p" * 300},
+        content=as_array(VITALS),
+        timeout=30,
+    )
+
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"]["field"] == "x-vercel-signature"
+    assert _nothing_kept(server)
+
+
+def test_retention_sweep__a_backlog_past_a_calls_batches__is_pruned_over_several_calls(
+    server: RunningServer,
+) -> None:
+    old = [vital("LCP", 9000, NOW - timedelta(days=31, minutes=m)) for m in range(7)]
+    body = as_array([*old, vital("LCP", 1000, NOW - timedelta(days=29))])
+    assert _post(server, body, signed(body)).status_code == 202
+    drains = VercelDrains(
+        server.services.store, VercelDrainSettings(), prune_batch=2, prune_batches=2
+    )
+
+    assert drains.sweep() == 4  # two batches of two: the backlog is not done
+    assert drains.sweep() == 3  # carried on, not held back ten minutes
+    assert drains.sweep() == 0  # caught up: not again before ten minutes
+    assert _count(server, VITAL, "LCP") == (1, 0)

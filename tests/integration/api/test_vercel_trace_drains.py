@@ -89,8 +89,32 @@ def test_trace_drain__server_spans__are_requests_with_durations_statuses_and_rou
     assert _percentile(server, 1.0, route=ROUTE, deployments=("dpl_traced",)) == (300.0, 3)
     assert _percentile(server, 0.5, route=ROUTE, environment="production") == (120.0, 3)
     assert _percentile(server, 1.0, route="/api/orders/7") == (40.0, 1)
-    assert _counts(server, TRACE_SPAN) == (4, 1)
+    assert _counts(server, TRACE_SPAN) == (3, 1)  # the span without a status: in neither
     assert _counts(server, LOG_REQUEST) == (0, 0)
+
+
+def test_trace_drain__list_or_object_kinds_and_keys__are_skipped_and_the_rest_kept(
+    server: RunningServer,
+) -> None:
+    odd_key = {**span(NOW, 10, span_id="k1"), "attributes": [{"key": [1], "value": {}}]}
+    object_key = {**span(NOW, 20, span_id="k2"), "attributes": [{"key": {}, "value": {}}]}
+    document = trace_export(
+        [
+            {**span(NOW, 10, span_id="l1"), "kind": [1]},
+            {**span(NOW, 10, span_id="o1"), "kind": {}},
+            {**span(NOW, 10, span_id="f1"), "kind": 2.0},
+            odd_key,  # an attribute Shipwise does not read, whatever its key
+            object_key,
+        ]
+    )
+    document["resourceSpans"][0]["resource"]["attributes"].append({"key": [2]})
+    body = as_json(document)
+    answer = _post(server, body, signed(body))
+
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["stored"] == 2
+    assert answer.json()["skipped_reasons"] == {"not a server span (a request's inner work)": 3}
+    assert _percentile(server, 1.0) == (20.0, 2)
 
 
 def test_trace_drain__malformed_spans__are_skipped_and_counted_and_the_rest_kept(

@@ -244,6 +244,30 @@ def test_read__logging_refuses_or_answers_nonsense__is_unavailable(
     assert "ya29" not in str(caught.value)  # the token is never shown
 
 
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "9999-12-31T23:59:59-23:59",  # after year 9999 in UTC
+        "0001-01-01T00:00:00.5+23:59",  # before year 1 in UTC
+        "2026-02-30T09:00:00Z",  # no such day
+        "2026-11-02T24:00:00Z",  # no such hour
+    ],
+)
+def test_read__an_entry_timestamped_beyond_what_a_date_holds__is_unavailable(
+    logging_api: CloudLoggingStandin, key_file: Path, timestamp: str
+) -> None:
+    logging_api.answer_with = Reply(200, {"entries": [{"insertId": "a", "timestamp": timestamp}]})
+
+    with pytest.raises(MetricUnavailable) as caught:
+        _read(CloudLoggingSource(), _settings(logging_api, key_file))
+
+    assert str(caught.value) == (
+        f"{logging_api.url}/v2/entries:list answered 200 OK with an entry timestamped "
+        f"{timestamp!r}, not a time this server can count (not a real date, or out of "
+        "range once turned to UTC)"
+    )
+
+
 def test_read__logging_down__is_unavailable(
     logging_api: CloudLoggingStandin, key_file: Path
 ) -> None:

@@ -1,11 +1,13 @@
 """``CloudLoggingSource`` counting as it goes: each check asks Cloud Logging only for the
-entries after the moment its tally is complete up to, and a window with more entries than
-one check may read is caught up over several checks, each entry counted once (against
-``tests/support/cloud_logging_standin.py``)."""
+entries after the moment its tally is complete up to, keeps those older than two minutes
+(``SETTLE``) and reads the rest again next time, so entries Logging ingests late are
+counted; a window with more entries than one check may read is caught up over several
+checks, each entry counted once (against ``tests/support/cloud_logging_standin.py``)."""
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,32 +75,99 @@ def _starts(logging_api: CloudLoggingStandin) -> list[str]:
     ]
 
 
-def test_read__a_second_check__asks_only_for_entries_after_the_first_checks_end(
+def test_read__a_second_check__asks_only_for_entries_after_the_first_checks_settled_part(
     logging_api: CloudLoggingStandin, settings: dict[str, Any]
 ) -> None:
     source = CloudLoggingSource()
-    for minute in (1, 10, 20):
+    for minute in (1, 10, 20, 29):
         _add(logging_api, minute)
-    assert _read(source, settings, _window(30)) == Reading(3.0)
+    assert _read(source, settings, _window(30)) == Reading(4.0)
 
-    # Given two new errors, and one Logging ingested late, timestamped before 9:30
+    # Given two new errors
     _add(logging_api, 40)
     _add(logging_api, 50)
-    _add(logging_api, 29)
 
     reading = _read(source, settings, _window(60))
 
-    # Then the second check adds the two it asked for, from 9:30 to 10:00, to the three
-    assert reading == Reading(5.0)
+    # Then the second check asks from 9:28, two minutes before the first one's end (9:29's
+    # entry had not settled, so it is read again) and counts each entry once
+    assert reading == Reading(6.0)
     sent = json.loads(logging_api.list_requests[1].body)["filter"]
     assert sent == (
-        f'(severity>=ERROR labels.flag="{FLAG}") AND timestamp>="2026-11-02T09:30:00Z" '
+        f'(severity>=ERROR labels.flag="{FLAG}") AND timestamp>="2026-11-02T09:28:00Z" '
         'AND timestamp<"2026-11-02T10:00:00Z"'
     )
-    assert logging_api.served == 5
-    # And a check with nothing new to ask about asks nothing
-    assert _read(source, settings, _window(60)) == Reading(5.0)
-    assert len(logging_api.list_requests) == 2
+    assert logging_api.served == 4 + 3
+    # And a check with the same end asks again for the two minutes that have not settled
+    assert _read(source, settings, _window(60)) == Reading(6.0)
+    assert _starts(logging_api)[-1] == "2026-11-02T09:58:00Z"
+    # But one whose window ends where the tally has settled to asks nothing
+    assert _read(source, settings, _window(58)) == Reading(6.0)
+    assert len(logging_api.list_requests) == 3
+
+
+def test_read__an_entry_logging_ingests_late__is_counted_by_the_next_check(
+    logging_api: CloudLoggingStandin, settings: dict[str, Any]
+) -> None:
+    source = CloudLoggingSource()
+    _add(logging_api, 10)
+    assert _read(source, settings, _window(30)) == Reading(1.0)
+
+    # Given an entry timestamped 9:29:30, half a minute before that check's end, that
+    # Logging ingests only after it
+    _add(logging_api, 29.5)
+
+    reading = _read(source, settings, _window(35))
+
+    assert reading == Reading(2.0)
+
+
+@pytest.mark.parametrize("per_arm", [False, True], ids=["in-total", "per-arm"])
+@pytest.mark.parametrize("cap", [(1000, 10), (3, 2)], ids=["uncapped", "capped"])
+def test_read__entries_arriving_in_and_around_the_settling_time__are_each_counted_once(
+    logging_api: CloudLoggingStandin,
+    settings: dict[str, Any],
+    per_arm: bool,
+    cap: tuple[int, int],
+) -> None:
+    # Given a check every minute, and before each one entries timestamped from the check's
+    # end back to 2.5 minutes before it (on the settled moment, on the previous one's, at
+    # the same second as others), in either arm, so many that a capped source catches up
+    if per_arm:
+        settings["arm_field"] = "jsonPayload.flags.{flag}"
+    source = CloudLoggingSource(page_size=cap[0], max_pages=cap[1])
+    schedule = random.Random(15)
+    logged: list[tuple[float, bool]] = []
+    readings = 0
+    unavailable: list[str] = []
+    delays = [0.0, 1 / 60, 0.5, 1.0, 1.5, 2.0, 2.0, 2.5]
+    for end in range(5, 60):
+        news = 0 if end > 45 else schedule.randint(0, 4)  # then quiet, to catch up
+        for _ in range(news):
+            minute = max(0.0, end - schedule.choice(delays))
+            arm = schedule.choice([True, False])
+            logged.append((minute, arm))
+            _add(logging_api, minute, payload={"flags": {FLAG: arm}})
+        on = [arm for minute, arm in logged if minute < end]
+        try:
+            reading = _read(source, settings, _window(end))
+        except MetricUnavailable as caught:
+            unavailable.append(str(caught))
+            continue
+        readings += 1
+        # Then every reading is what Logging holds for the window, no entry lost or twice
+        if per_arm:
+            assert reading == ArmCounts(float(on.count(True)), float(on.count(False)))
+        else:
+            assert reading == Reading(float(len(on)))
+    assert readings > 10
+    assert all("catching up" in message for message in unavailable)
+    assert bool(unavailable) == (cap[0] == 3)
+    assert reading == (ArmCounts(*map(float, _arms(logged))) if per_arm else Reading(len(logged)))
+
+
+def _arms(logged: list[tuple[float, bool]]) -> tuple[int, int]:
+    return sum(arm for _, arm in logged), sum(not arm for _, arm in logged)
 
 
 def test_read__more_entries_than_a_check_reads__catches_up_and_counts_each_once(
@@ -204,7 +273,7 @@ def test_read__other_flags_metrics_and_settings__keep_tallies_of_their_own(
     assert _read(source, warnings, _window(40)) == Reading(4.0)
     # And the first tally goes on from where it was, unchanged by them
     assert _read(source, settings, _window(40)) == Reading(3.0)
-    assert _starts(logging_api) == ["2026-11-02T09:00:00Z"] * 4 + ["2026-11-02T09:30:00Z"]
+    assert _starts(logging_api) == ["2026-11-02T09:00:00Z"] * 4 + ["2026-11-02T09:28:00Z"]
 
 
 def test_read__a_tally_no_check_used_for_a_day__is_dropped_and_read_again(

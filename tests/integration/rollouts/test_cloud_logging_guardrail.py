@@ -116,7 +116,8 @@ def test_the_runner_rolls_back_when_the_feature_logs_more_errors_per_exposure(
     assert final.state.status is PlanStatus.ROLLED_BACK
     assert not services.flags.config(SYSTEM, "default", FLAG, "production").enabled
     assert logging_api.grants == 1  # one token for both checks
-    # And the second check asked only for what was logged after the first one's end
+    # And the second check asked only for what was logged after the first one's settled
+    # part, two minutes before its end
     second = json.loads(logging_api.list_requests[-1].body)["filter"]
-    assert 'timestamp>="2026-11-02T09:10:00Z" AND timestamp<"2026-11-02T09:20:00Z"' in second
+    assert 'timestamp>="2026-11-02T09:08:00Z" AND timestamp<"2026-11-02T09:20:00Z"' in second
     assert logging_api.served == 40 + 400

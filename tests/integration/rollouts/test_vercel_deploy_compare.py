@@ -110,3 +110,38 @@ def test_a_much_slower_new_deployment__is_rolled_back_by_a_deploy_comparison(
     assert "lcp-deploys" in outcome.decision.reason
     final = services.rollouts.get(SYSTEM, "default", plan.id)
     assert final.state.status is PlanStatus.ROLLED_BACK
+
+
+def test_a_revert_at_100_percent__whose_deploy_comparison_cannot_be_read__is_not_released(
+    server: RunningServer, clock: ManualClock
+) -> None:
+    # Straight to 100% (a revert): only one deploy is recorded, so there is nothing to
+    # compare with; the bake ends, and the plan holds instead of calling that healthy.
+    services = server.services
+    deploy(server, NEW, "dpl_new")
+    services.flags.create(SYSTEM, "default", FLAG)
+    plan = services.rollouts.start(
+        SYSTEM,
+        "default",
+        FLAG,
+        "production",
+        plan={
+            "steps": [{"percentage": 100}],
+            "guardrails": [
+                {"metric": "lcp-deploys", "direction": "higher-is-worse", "max_worse": 0.1}
+            ],
+        },
+        release=release_in_production(services, FLAG),
+    )
+    clock.advance(hours=25)
+
+    outcome = services.runner.check(plan.id)
+
+    assert outcome is not None
+    judgement = outcome.judgements["lcp-deploys"]
+    assert judgement.verdict.value == "error", judgement.summary
+    assert f"only {NEW[:12]} has been deployed to production" in judgement.summary
+    assert outcome.decision.kind.value == "notify"  # held, and said
+    assert "lcp-deploys could not be read" in outcome.decision.reason
+    final = services.rollouts.get(SYSTEM, "default", plan.id)
+    assert final.state.status is PlanStatus.BAKING

@@ -1,6 +1,7 @@
 """The store contract, recent deploys: the commits deployed successfully to one
-environment of one project, each once at its newest success, newest first (what a
-``compare: deploys`` metric reads). On the memory store, SQLite and PostgreSQL."""
+environment of one project, each once at the time it began serving (its first success
+after another commit's), newest first (what a ``compare: deploys`` metric reads). On the
+memory store, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -48,3 +49,26 @@ def test_recent_deploys__a_commit_that_only_failed__is_not_listed(backend: Backe
 
     with backend.store.read() as tx:
         assert tx.recent_deploys(shop, "production", 5) == [(A, START)]
+
+
+def test_recent_deploys__a_commit_reported_again_while_serving__keeps_the_time_it_began(
+    backend: Backend,
+) -> None:
+    # A, B, A (a revert), and the revert reported twice more (CI re-runs): A began serving
+    # again at 3h, not at its first deploy ever (0h) nor at its last report (5h); B's
+    # re-run at 2h leaves B at 1h too.
+    shop, _ = _projects(backend.store)
+    with backend.store.transaction() as tx:
+        tx.add_deploy(shop, "production", A, True, "ci", START)
+        tx.add_deploy(shop, "production", B, True, "ci", START + HOUR)
+        tx.add_deploy(shop, "production", B, True, "ci", START + 2 * HOUR)  # re-run
+        tx.add_deploy(shop, "production", A, True, "ci", START + 3 * HOUR)  # the revert
+        tx.add_deploy(shop, "production", C, False, "ci", START + 4 * HOUR)  # failed: A stays
+        tx.add_deploy(shop, "production", A, True, "ci", START + 5 * HOUR)  # re-run
+        tx.add_deploy(shop, "production", A, True, "gh", START + 5 * HOUR)  # same moment
+
+    with backend.store.read() as tx:
+        assert tx.recent_deploys(shop, "production", 5) == [
+            (A, START + 3 * HOUR),
+            (B, START + HOUR),
+        ]

@@ -1,15 +1,18 @@
-"""The store contract, Vercel drains: nearest-rank percentiles, moments, counts of 5xx
-answers, filters by route, environment and deployment, pruning in batches, and the links
-from Vercel deployments to commits. On the memory store, SQLite and PostgreSQL, which
+"""The store contract, Vercel drains: nearest-rank percentiles (the rank exact), moments,
+counts of 5xx answers (of the requests that have a status), filters by route,
+environment and deployment, pruning in batches, and the links from Vercel deployments
+to commits. On the memory store, SQLite and PostgreSQL, which
 must give the same numbers."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from tests.support.store_backend import START, Backend
 
 from shipwise.server.ports import Store
+from shipwise.server.ports.nearest_rank import nearest_rank
 from shipwise.server.ports.vercel import (
     EVENT,
     REQUEST,
@@ -48,6 +51,24 @@ def test_drain_percentile__of_ten_values__is_the_nearest_rank(backend: Backend) 
         assert tx.drain_percentile(_query(project), 1.0) == (1000.0, 10)
         assert tx.drain_percentile(_query(project), 0.0) == (100.0, 10)
         assert tx.drain_percentile(_query(project, name="INP"), 0.75) == (None, 0)
+
+
+def test_drain_percentile__p55_of_a_hundred__is_the_55th_not_the_56th(backend: Backend) -> None:
+    project = _project(backend.store)
+    with backend.store.transaction() as tx:
+        tx.add_drain_records(project, [_lcp(float(v)) for v in range(1, 101)], START)
+
+    with backend.store.read() as tx:
+        assert tx.drain_percentile(_query(project), 0.55) == (55.0, 100)
+        assert tx.drain_percentile(_query(project), 0.07) == (7.0, 100)
+
+
+@pytest.mark.parametrize("count", [1, 3, 7, 10, 99, 100, 1000, 12345])
+def test_nearest_rank__every_percent__is_the_exact_ceiling(count: int) -> None:
+    for percent in range(1, 100):
+        exact = -(-percent * count // 100) - 1  # ceil(percent · count / 100) - 1, in integers
+        assert nearest_rank(count, percent / 100) == max(exact, 0), percent
+    assert (nearest_rank(count, 0.0), nearest_rank(count, 1.0)) == (0, count - 1)
 
 
 def test_drain_queries__filter_by_window_route_environment_and_deployment(
@@ -97,8 +118,23 @@ def test_drain_counts__count_requests_and_their_5xx_answers_and_events(backend: 
 
     with backend.store.read() as tx:
         assert tx.drain_counts(_query(project, REQUEST, "request")) == (7, 3)
+        assert tx.drain_counts(_query(project, REQUEST, "request", route="/api")) == (7, 3)
         assert tx.drain_counts(_query(project, EVENT, "Signup")) == (4, 0)
         assert tx.drain_counts(_query(project, EVENT, "pageview")) == (0, 0)
+
+
+def test_drain_counts__requests_without_a_status__are_in_neither_number(
+    backend: Backend,
+) -> None:
+    project = _project(backend.store)
+    spans = [DrainRecord(REQUEST, START, "span", 12.0, s) for s in (200, 503, None, None)]
+    with backend.store.transaction() as tx:
+        tx.add_drain_records(project, spans, START)
+        tx.add_drain_records(project, [DrainRecord(REQUEST, START, "span", 9.0)], START)
+
+    with backend.store.read() as tx:
+        assert tx.drain_counts(_query(project, REQUEST, "span")) == (2, 1)  # a half, not a quarter
+        assert tx.drain_percentile(_query(project, REQUEST, "span"), 1.0) == (12.0, 5)
 
 
 def test_prune_drain_records__forgets_the_oldest_first_at_most_the_limit(

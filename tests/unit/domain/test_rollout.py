@@ -21,6 +21,7 @@ from shipwise.domain.guardrails import (
     GuardrailAction,
     Judgement,
     Threshold,
+    Unreadable,
     Verdict,
 )
 from shipwise.domain.rollout import (
@@ -235,6 +236,41 @@ def test_a_comparison_of_deploys__is_judged_at_100_percent__and_reads_after_vs_b
     assert rollout.assess(PLAN, state, judged, T0).decision.kind is DecisionKind.ROLLBACK
     flag = rollout.judge_all(PLAN, state, {"errors": by_flag}, exposures=(100.0, 0.0))
     assert flag["errors"].verdict is Verdict.NOT_APPLICABLE
+
+
+def test_an_unreadable_comparison_of_deploys_at_100_percent__holds_the_release() -> None:
+    # A revert baking at 100% whose deploy comparison cannot be read (no deploy before it
+    # is linked to Vercel): an error, said while baking, and no release when the bake ends.
+    state = replace(rollout.start(PLAN, T0), step=3, status=PlanStatus.BAKING, baking_since=T0)
+    unreadable = Unreadable("no Vercel deployment is linked to aaaaaaaaaaaa", basis=DEPLOYS)
+
+    judged = rollout.judge_all(PLAN, state, {"errors": unreadable}, exposures=(100.0, 0.0))
+    assert judged["errors"].verdict is Verdict.ERROR
+    baked = rollout.assess(PLAN, state, judged, T0 + PLAN.watch.bake)
+    assert baked.decision.kind is DecisionKind.NOTIFY  # held, and said once
+    assert baked.state.status is PlanStatus.BAKING
+    again = rollout.assess(PLAN, baked.state, judged, T0 + PLAN.watch.bake + DAY)
+    assert again.decision.kind is DecisionKind.HOLD
+    assert again.decision.reason == (
+        "bake done, but errors could not be read: no Vercel deployment is linked to aaaaaaaaaaaa"
+    )
+    # The flag's arms compared at 100% mean nothing, readable or not.
+    by_flag = rollout.judge_all(PLAN, state, {"errors": Unreadable("down")}, exposures=None)
+    assert by_flag["errors"].verdict is Verdict.NOT_APPLICABLE
+
+
+def test_a_comparison_of_deploys_with_nothing_from_the_deploy_before__holds_the_release() -> None:
+    state = replace(rollout.start(PLAN, T0), step=3, status=PlanStatus.BAKING, baking_since=T0)
+    empty_before = Comparison("rate", ArmStats(5_000, 10), ArmStats(0), basis=DEPLOYS)
+
+    judged = rollout.judge_all(PLAN, state, {"errors": empty_before}, exposures=None)
+    assert judged["errors"].verdict is Verdict.INCONCLUSIVE
+    assert judged["errors"].summary == (
+        "errors: nothing from the deploy before yet (5,000 vs 0 exposures)"
+    )
+    baked = rollout.assess(PLAN, state, judged, T0 + PLAN.watch.bake)
+    assert baked.decision.kind is DecisionKind.HOLD
+    assert baked.decision.reason == "bake done, but errors inconclusive"
 
 
 def test_the_sample_ratio_check_runs_only_where_the_split_is_the_percentage_alone() -> None:

@@ -2,7 +2,8 @@
 serving the commit now deployed (over the step's window) against those of the commit
 deployed before it (over as long a span ending at the new deploy), as a comparison a
 ``Compare`` guardrail judges; without two deploys linked to Vercel deployments the
-metric is unreadable and says which command fixes it."""
+metric is unreadable (on the deploys basis, so it holds a release at 100%) and says which
+command fixes it."""
 
 from __future__ import annotations
 
@@ -127,18 +128,32 @@ def test_compare_deploys__a_revert__is_judged_against_the_commit_it_replaced() -
     assert observed == Comparison("rate", ArmStats(1, 0), ArmStats(2, 2), DEPLOYS)
 
 
+def test_compare_deploys__a_commit_reported_again__reads_before_up_to_its_first_deploy() -> None:
+    # NEW was deployed at DEPLOYED and reported again two hours later (a CI re-run): the
+    # old deployment's records of those two hours were not served in production any more
+    # and stay out of "before", which ends at NEW's first deploy.
+    deploys = [*TWO_DEPLOYS, (NEW, DEPLOYED + timedelta(hours=2), True)]
+    records = [request(STEP + timedelta(hours=3), 200, "dpl_new")]
+    records += [request(DEPLOYED - timedelta(minutes=1), 200, "dpl_old")] * 3
+    records += [request(DEPLOYED + timedelta(hours=1), 500, "dpl_old")] * 5  # not serving
+    observed = read(world(records, deploys, LINKED), measure="5xx-share")
+    assert observed == Comparison("rate", ArmStats(1, 0), ArmStats(3, 0), DEPLOYS)
+
+
 def test_compare_deploys__without_a_deploy__is_unreadable_naming_the_command() -> None:
     observed = read(world([], [], {}), measure="lcp")
     assert observed == Unreadable(
         "no successful deploy to production is recorded; comparing deploys needs this one "
         "and the one before: report each deploy with `shipwise deploy report -e production "
-        "--ref COMMIT --vercel-deployment dpl_...`"
+        "--ref COMMIT --vercel-deployment dpl_...`",
+        basis=DEPLOYS,
     )
 
 
 def test_compare_deploys__with_one_deploy_only__is_unreadable() -> None:
     observed = read(world([], [(NEW, DEPLOYED, True)], {"dpl_new": NEW}), measure="lcp")
     assert isinstance(observed, Unreadable)
+    assert observed.basis == DEPLOYS
     assert observed.problem.startswith(
         f"only {NEW[:12]} has been deployed to production; comparing deploys needs"
     )
@@ -147,6 +162,7 @@ def test_compare_deploys__with_one_deploy_only__is_unreadable() -> None:
 def test_compare_deploys__a_deploy_without_its_vercel_deployment__is_unreadable() -> None:
     observed = read(world([], TWO_DEPLOYS, {"dpl_new": NEW}), measure="lcp")
     assert isinstance(observed, Unreadable)
+    assert observed.basis == DEPLOYS
     assert observed.problem.startswith(
         f"no Vercel deployment is linked to {OLD[:12]}, deployed to production: report"
     )

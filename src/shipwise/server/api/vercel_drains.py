@@ -93,10 +93,11 @@ async def vercel_drain(
     request: Request,
     x_vercel_signature: Annotated[str | None, Header()] = None,
     content_type: Annotated[str | None, Header()] = None,
+    # No length or pattern here: FastAPI would refuse it (422) before the signature is
+    # checked; receive() validates it after authentication.
     environment: Annotated[
         str | None,
         Query(
-            max_length=200,
             description="Vercel's environment of the records that do not name theirs "
             "(trace spans without deployment.environment), e.g. production",
         ),

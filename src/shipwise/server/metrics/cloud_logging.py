@@ -34,30 +34,44 @@ week) to now, and checks come every few minutes, so re-reading the whole window 
 time would spend the read quota (60 ``entries:list`` calls a minute per project) on
 entries already counted. The source keeps, in memory, a tally per definition (its name
 and settings), project, environment, flag and window start: the counts so far and the
-moment they are complete up to. A check asks only for entries from that moment to the
-window's end and adds them. A new step (a new window start) or changed settings start a
-new tally; a tally no check used for a day is dropped. A restart of the server loses the
-tallies: the first check after it reads the step's window again from its start.
+moment they are complete up to ("upto"). A check asks for the entries from that moment
+to the window's end, and its reading is the tally plus all of them. A new step (a new
+window start) or changed settings start a new tally; a tally no check used for a day is
+dropped. A restart of the server loses the tallies: the first check after it reads the
+step's window again from its start.
+
+Late entries: Logging ingests entries seconds (sometimes longer) after their timestamp,
+so the last moments of a window are not complete when it is read. A tally that moved on
+to the window's end would never count an entry timestamped before that end and ingested
+after the check, and every window would lose its tail: an error count biased towards
+"healthy". So the tally keeps only what has settled, the entries timestamped more than
+``SETTLE`` (2 minutes, as the SDKs' exposures) before the window's end: upto becomes
+``max(upto, end - SETTLE)``, and the entries from there on, counted in this reading, are
+asked for again by the next. An entry ingested more than ``SETTLE`` plus the time between
+two checks after its timestamp is not counted. Only a check whose window ends at or
+before upto (a tally already complete past it) asks Logging nothing.
 
 The cap: at most ``max_pages`` pages of ``page_size`` entries (10 x 1000) per check. A
 check that reaches it keeps what it read up to, but not including, the last timestamp it
-saw (entries sharing that timestamp are left for the next check, so none is counted
-twice) and answers ``MetricUnavailable`` "catching up", saying how many entries are
-counted up to when: a count cut off at a moment would read "healthy" under a threshold
-it has not reached, and per-arm counts cut off are not comparable, so the verdict is
-"error", which holds the plan. The next checks carry on from there until they are caught
-up (after a restart, a step that has logged 60,000 matching entries is caught up in
-about six checks). More entries with one identical timestamp than a check may read cannot
-be counted at all: the source says so, every check, rather than loop.
+saw or the settled moment, whichever is earlier (entries sharing that timestamp are left
+for the next check, so none is counted twice) and answers ``MetricUnavailable``
+"catching up", saying how many entries are counted up to when: a count cut off at a
+moment would read "healthy" under a threshold it has not reached, and per-arm counts cut
+off are not comparable, so the verdict is "error", which holds the plan. The next checks
+carry on from there until they are caught up (after a restart, a step that has logged
+60,000 matching entries is caught up in about six checks). As each check reads the last
+``SETTLE`` again, a filter matching more entries than a check reads in ``SETTLE`` plus
+the time between checks never catches up. More entries with one identical timestamp
+than a check may read cannot be counted at all: the source says so, every check, rather
+than loop.
 
-Late entries: Logging ingests entries within seconds, but a check whose window ends now
-may miss the last few. The next check asks from that window's end, so an entry that
-arrives later is counted only if its timestamp is at or after the moment the tally is
-complete up to; one timestamped before it is never counted.
+An entry's timestamp that is not a real time, or lies outside what a date can hold once
+turned to UTC (``9999-12-31T23:59:59-23:59``), makes the check ``MetricUnavailable``.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -65,7 +79,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shipwise.domain.guardrails import ArmCounts, Reading
@@ -77,6 +91,10 @@ __all__ = ["CloudLoggingSource"]
 DEFAULT_URL = "https://logging.googleapis.com"
 PAGE_SIZE = 1000  # the most entries:list gives in one page
 MAX_PAGES = 10
+# Entries timestamped this long before a check's end are taken to be ingested: the tally
+# keeps them; later ones are read again by the next check (the SDKs' SETTLE, 2 minutes)
+SETTLE = timedelta(minutes=2)
+_SETTLE = SETTLE // timedelta(microseconds=1) * 1000  # in nanoseconds
 MAX_FILTER = 19_000  # Logging's limit is 20,000 characters; the time bounds take the rest
 _SETTINGS = ("project", "filter", "credentials_file", "credentials_env", "url", "arm_field")
 # A project id (6-30 letters, digits, hyphens), optionally domain-scoped ("example.com:p")
@@ -154,8 +172,9 @@ class CloudLoggingSource:
         where = _where(definition, window)
         end = _nanos(max(window.end, window.start))
         before = self._tallies.get(where, end)
-        if before.upto >= end:  # nothing new since the last check
+        if before.upto >= end:  # counted and settled to the window's end already
             return _answer(before, path)
+        settled = max(before.upto, end - _SETTLE)
         user_filter = _http.fill(str(settings["filter"]), window, _quoted)
         body: dict[str, Any] = {
             "resourceNames": [f"projects/{settings['project']}"],
@@ -176,7 +195,8 @@ class CloudLoggingSource:
             for entry in entries:
                 read.add(_timestamp(entry, answer), _arm(_at(entry, path)) if path else None)
             if not next_token:
-                return _answer(self._tallies.put(where, before, read.complete(end)), path)
+                self._tallies.put(where, before, _Tally(settled, end, *read.counts(settled)))
+                return _answer(_plus(before, _Tally(end, end, *read.counts())), path)
             body["pageToken"] = next_token
         if read.entries == 0:  # Logging may answer empty pages while it searches
             raise MetricUnavailable(
@@ -191,7 +211,8 @@ class CloudLoggingSource:
                 f"({self.max_pages} pages of {self.page_size}): they cannot be counted, so "
                 "there is no reading; narrow the filter"
             )
-        after = self._tallies.put(where, before, read.cut(end))
+        upto = min(read.last, settled)  # entries at the last timestamp may go on
+        after = self._tallies.put(where, before, _Tally(upto, end, *read.counts(upto)))
         arms = f" ({after.with_feature} with the feature, {after.without} without)"
         raise MetricUnavailable(
             f"Cloud Logging {name!r}: catching up: {after.total} log entries"
@@ -270,13 +291,7 @@ class _Tallies:
     def put(self, where: _Where, before: _Tally, read: _Tally) -> _Tally:
         """``before`` plus what a read added; kept unless another check of the same tally
         stored its own meanwhile (adding both would count the same entries twice)."""
-        after = _Tally(
-            read.upto,
-            read.used,
-            before.total + read.total,
-            before.with_feature + read.with_feature,
-            before.without + read.without,
-        )
+        after = _plus(before, read)
         with self._lock:
             if self._tallies.get(where, before) is before:
                 self._tallies[where] = after
@@ -284,14 +299,18 @@ class _Tallies:
 
 
 class _Read:
-    """One check's entries, oldest first, with those sharing the last timestamp apart:
-    a read cut off at the cap must leave them all for the next check."""
+    """One check's entries, oldest first: the tally keeps those before a moment (the
+    settled one, or the last timestamp of a read cut off at the cap) and the next check
+    reads the others again."""
 
     def __init__(self, since: int) -> None:
         self.last = since
-        self.entries = 0
-        self._done = [0, 0, 0]  # before ``last``: total, with the feature, without
-        self._at_last = [0, 0, 0]
+        self._moments: list[int] = []
+        self._arms: list[bool | None] = []
+
+    @property
+    def entries(self) -> int:
+        return len(self._moments)
 
     def add(self, moment: int, arm: bool | None) -> None:
         if moment < self.last:  # asked "timestamp asc": a cut would lose or recount
@@ -299,21 +318,27 @@ class _Read:
                 f"Logging's entries are not in timestamp order ({_rfc3339(moment)} after "
                 f"{_rfc3339(self.last)}), so they cannot be counted as they come"
             )
-        if moment != self.last:
-            self._done = [a + b for a, b in zip(self._done, self._at_last, strict=True)]
-            self._at_last = [0, 0, 0]
-            self.last = moment
-        self.entries += 1
-        self._at_last[0] += 1
-        self._at_last[1] += arm is True
-        self._at_last[2] += arm is False
+        self.last = moment
+        self._moments.append(moment)
+        self._arms.append(arm)
 
-    def complete(self, end: int) -> _Tally:
-        counts = [a + b for a, b in zip(self._done, self._at_last, strict=True)]
-        return _Tally(end, end, *counts)
+    def counts(self, before: int | None = None) -> tuple[int, int, int]:
+        """Entries timestamped before ``before`` (all without it): total, with the
+        feature, without."""
+        n = len(self._moments) if before is None else bisect.bisect_left(self._moments, before)
+        arms = self._arms[:n]
+        return n, sum(arm is True for arm in arms), sum(arm is False for arm in arms)
 
-    def cut(self, now: int) -> _Tally:
-        return _Tally(self.last, now, *self._done)
+
+def _plus(before: _Tally, read: _Tally) -> _Tally:
+    """``before``'s counts plus ``read``'s, complete up to where ``read`` is."""
+    return _Tally(
+        read.upto,
+        read.used,
+        before.total + read.total,
+        before.with_feature + read.with_feature,
+        before.without + read.without,
+    )
 
 
 def _answer(tally: _Tally, path: list[str]) -> Reading | ArmCounts:
@@ -402,11 +427,13 @@ def _timestamp(entry: Any, answer: _http.Answer) -> int:
         )
     try:
         moment = datetime.fromisoformat(found.group(1) + found.group(3).replace("Z", "+00:00"))
-    except ValueError:
+        # In UTC, a time near year 1 or 9999 with an offset leaves what a date can hold
+        return _nanos(moment) + int((found.group(2) or "").ljust(9, "0"))
+    except (ValueError, OverflowError):
         raise MetricUnavailable(
-            f"{answer.status_line()} with an entry timestamped {text!r}, not a real time"
+            f"{answer.status_line()} with an entry timestamped {text!r}, not a time this "
+            "server can count (not a real date, or out of range once turned to UTC)"
         ) from None
-    return _nanos(moment) + int((found.group(2) or "").ljust(9, "0"))
 
 
 def _rfc3339(nanos: int) -> str:

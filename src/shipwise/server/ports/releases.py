@@ -25,8 +25,10 @@ class DeployHistory(Protocol):
     def recent_deploys(
         self, project_id: int, environment: str, limit: int
     ) -> list[tuple[str, datetime]]:
-        """The last ``limit`` commits deployed successfully to the environment, each once
-        with its newest successful deploy's time (as recorded), newest first."""
+        """The last ``limit`` commits deployed successfully to the environment, each once,
+        newest first, with the time it began serving (as recorded): its first success
+        after another commit's. A commit reported again while serving (a CI re-run) keeps
+        that time; one deployed again later (a revert: A, B, A) takes the later one."""
         ...
 
 

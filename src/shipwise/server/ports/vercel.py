@@ -81,7 +81,8 @@ class VercelDrainStore(Protocol):
     def drain_moments(self, query: DrainQuery) -> Moments: ...
 
     def drain_counts(self, query: DrainQuery) -> tuple[int, int]:
-        """How many records match, and how many of them answered 5xx (requests)."""
+        """How many records match, and how many of them answered 5xx; for requests, of
+        those that carry a status only (a span without one is no answer to count)."""
         ...
 
     def prune_drain_records(self, before: datetime, limit: int | None = None) -> int:

@@ -20,6 +20,8 @@ record. Four kinds are kept:
   request with its duration (``vercel_trace_format``), named ``TRACE_SPAN`` apart from
   the log drain's ``LOG_REQUEST`` so a request drained both ways is not counted twice.
 
+A delivery carries at most ``MAX_RECORDS`` records: NDJSON lines past them are counted
+as skipped without being parsed, so a body of tiny lines costs no more than the cap.
 A record Shipwise cannot read is skipped and counted by reason, never fatal: Vercel
 retries a refused delivery, and one odd record must not block the rest forever. Only
 text that is not JSON at all is refused (``MalformedDelivery``), naming the line or
@@ -30,8 +32,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +55,9 @@ MAX_ID = 100  # a deployment id
 MAX_ENVIRONMENT = 63
 # Timestamps outside these years are a sender's bug, not an observation.
 _EARLIEST, _LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+BEYOND = f"beyond the {MAX_RECORDS} records a delivery may carry (not read)"
+# A line with something on it: counted, not parsed, past the cap.
+_NON_BLANK_LINE = re.compile(r"^[^\S\n]*\S", re.MULTILINE)
 
 
 class MalformedDelivery(ValueError):
@@ -76,12 +82,12 @@ def _loads(text: str) -> Any:
     return json.loads(text, parse_constant=_no_constants)
 
 
-def _documents(text: str) -> list[Any]:
-    """The body's records, before they are read: an array's items, NDJSON's lines, or
-    one object."""
+def _documents(text: str) -> tuple[list[Any], int]:
+    """The body's first ``MAX_RECORDS`` records, before they are read (an array's items,
+    NDJSON's lines, or one object), and how many more there were."""
     stripped = text.strip()
     if not stripped:
-        return []
+        return [], 0
     if stripped.startswith("["):
         try:
             whole = _loads(stripped)
@@ -92,21 +98,30 @@ def _documents(text: str) -> list[Any]:
             ) from None
         except ValueError as problem:
             raise MalformedDelivery(f"body is not JSON: {problem}") from None
-        return whole if isinstance(whole, list) else [whole]
+        items = whole if isinstance(whole, list) else [whole]
+        return items[:MAX_RECORDS], max(len(items) - MAX_RECORDS, 0)
     documents: list[Any] = []
-    for number, line in enumerate(stripped.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            documents.append(_loads(line))
-        except ValueError as problem:
-            try:  # one object spread over lines (pretty-printed) is still one record
-                return [_loads(stripped)]
-            except ValueError:
-                pass
-            reason = problem.msg if isinstance(problem, json.JSONDecodeError) else problem
-            raise MalformedDelivery(f"NDJSON line {number} is not JSON: {reason}") from None
-    return documents
+    # NDJSON's lines end with "\n" (or "\r\n") only: a raw U+2028 inside a string is
+    # no line break, as str.splitlines would have it.
+    start, number = 0, 0
+    while start < len(stripped):
+        end = stripped.find("\n", start)
+        end = len(stripped) if end < 0 else end
+        line, number = stripped[start:end], number + 1
+        if line.strip():
+            if len(documents) == MAX_RECORDS:
+                return documents, sum(1 for _ in _NON_BLANK_LINE.finditer(stripped, start))
+            try:
+                documents.append(_loads(line))
+            except ValueError as problem:
+                try:  # one object spread over lines (pretty-printed) is still one record
+                    return [_loads(stripped)], 0
+                except ValueError:
+                    pass
+                reason = problem.msg if isinstance(problem, json.JSONDecodeError) else problem
+                raise MalformedDelivery(f"NDJSON line {number} is not JSON: {reason}") from None
+        start = end + 1
+    return documents, 0
 
 
 def _text(record: Mapping[str, Any], key: str, limit: int) -> str | None:
@@ -123,7 +138,10 @@ def _text(record: Mapping[str, Any], key: str, limit: int) -> str | None:
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Skip(f"{what} is not a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past a float's range (10**309 and beyond)
+        raise _Skip(f"{what} is too large") from None
     if not math.isfinite(number) or number < 0:
         raise _Skip(f"{what} is negative or not finite")
     return number
@@ -135,7 +153,10 @@ def _moment(value: Any) -> datetime:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise _Skip("timestamp is not an ISO time") from None
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        try:  # year 1 or 9999 with an offset leaves datetime's range in UTC
+            moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        except OverflowError:
+            raise _Skip("timestamp out of range") from None
     else:
         try:
             moment = datetime.fromtimestamp(_number(value, "timestamp") / 1000, UTC)
@@ -225,10 +246,6 @@ def _read(record: Any, seen_requests: set[str]) -> DrainRecord:
     return request
 
 
-def _records(documents: list[Any]) -> Iterator[Any]:
-    yield from documents[:MAX_RECORDS]
-
-
 def parse_delivery(body: bytes) -> ParsedDelivery:
     """The records of a delivery's ``body``; ``MalformedDelivery`` when it is not JSON."""
     try:
@@ -237,14 +254,12 @@ def parse_delivery(body: bytes) -> ParsedDelivery:
         raise MalformedDelivery(
             f"body is not UTF-8 text (byte {problem.start} cannot be read)"
         ) from None
-    documents = _documents(text)
+    documents, beyond = _documents(text)
     parsed = ParsedDelivery()
-    if len(documents) > MAX_RECORDS:
-        parsed.skipped[f"beyond the {MAX_RECORDS} records a delivery may carry"] = (
-            len(documents) - MAX_RECORDS
-        )
+    if beyond:
+        parsed.skipped[BEYOND] = beyond
     seen_requests: set[str] = set()
-    for document in _records(documents):
+    for document in documents:
         if is_trace_export(document):  # a trace drain's: many requests in one object
             room = MAX_RECORDS - len(parsed.records)
             records, skipped = read_trace_export(document, room)

@@ -49,8 +49,12 @@ _ENVIRONMENT = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ENVIRONMENT}}}")
 # Longer only costs rows; shorter can leave "before" with nothing to read.
 DEFAULT_RETENTION = timedelta(days=30)
 # The sweep deletes this many rows per unit of work, so a large backlog never holds the
-# write lock (SQLite's one writer) for long; and looks at most this often.
+# write lock (SQLite's one writer) for long; at most this many units a call, so the
+# runner's thread (rollout checks, rollbacks) never waits on a backlog of millions (a
+# lowered retention): the next call carries on; and, once caught up, looks at most this
+# often.
 PRUNE_BATCH = 5_000
+PRUNE_BATCHES = 20
 PRUNE_EVERY = timedelta(minutes=10)
 
 
@@ -123,9 +127,18 @@ def signature_of(secret: str, body: bytes) -> str:
 
 
 class VercelDrains:
-    def __init__(self, store: StoreOf[VercelTx], settings: VercelDrainSettings) -> None:
+    def __init__(
+        self,
+        store: StoreOf[VercelTx],
+        settings: VercelDrainSettings,
+        *,
+        prune_batch: int = PRUNE_BATCH,
+        prune_batches: int = PRUNE_BATCHES,
+    ) -> None:
         self._store = store
         self._settings = settings
+        self._prune_batch = prune_batch
+        self._prune_batches = prune_batches
         self._pruned_at: datetime | None = None
 
     @property
@@ -199,18 +212,21 @@ class VercelDrains:
         )
 
     def sweep(self) -> int:
-        """Forget records older than the retention, in batches of short units of work;
-        at most every ``PRUNE_EVERY`` of the store's clock. How many went."""
+        """Forget records older than the retention, in at most ``prune_batches`` short
+        units of work a call; once a call found no more, not again for ``PRUNE_EVERY`` of
+        the store's clock (until then a backlog is carried on call by call). How many
+        went."""
         with self._store.read() as tx:
             now = tx.now()
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
             return 0
-        self._pruned_at = now
         before = now - self._settings.retention
         pruned = 0
-        while True:
+        for _ in range(self._prune_batches):
             with self._store.transaction() as tx:
-                gone = tx.prune_drain_records(before, limit=PRUNE_BATCH)
+                gone = tx.prune_drain_records(before, limit=self._prune_batch)
             pruned += gone
-            if gone < PRUNE_BATCH:
-                return pruned
+            if gone < self._prune_batch:
+                self._pruned_at = now  # caught up
+                break
+        return pruned

@@ -35,7 +35,8 @@ new deployment's arm alone). Vitals and request durations compare means (``quant
 does not apply); ``5xx-share`` compares the share of 5xx answers per request; event
 counts have no denominator to compare by and are refused. Deploys link to their Vercel
 deployments through ``shipwise deploy report --vercel-deployment dpl_...``; without
-two linked deploys the metric is unreadable and says so.
+two linked deploys the metric is unreadable and says so (at 100% too, where it holds
+the release); nothing from the deploy before is inconclusive, never healthy.
 """
 
 from __future__ import annotations
@@ -223,7 +224,10 @@ def _compare_deploys(
             if deploys
             else f"no successful deploy to {environment} is recorded"
         )
-        return Unreadable(f"{what}; comparing deploys needs this one and the one before: {report}")
+        return Unreadable(
+            f"{what}; comparing deploys needs this one and the one before: {report}",
+            basis=DEPLOYS,  # it holds a release at 100% (rollout.judge_all)
+        )
     (new_commit, deployed_at), (old_commit, _) = deploys
     new = tx.vercel_deployments(query.project_id, environment, new_commit)
     old = tx.vercel_deployments(query.project_id, environment, old_commit)
@@ -231,12 +235,14 @@ def _compare_deploys(
         if not linked:
             return Unreadable(
                 f"no Vercel deployment is linked to {commit[:12]}, deployed to "
-                f"{environment}: {report}"
+                f"{environment}: {report}",
+                basis=DEPLOYS,
             )
     after = replace(query, deployments=new)
     # "Before" is the previous deployment's records in as long a span as the step's
-    # window, ending at the new deploy: both arms then cover as much traffic time (a
-    # day's rhythm weighs alike on each). Records older than the drain retention are
+    # window, ending when the new commit began serving (a CI re-run reporting it again
+    # does not move that: ``recent_deploys``): both arms then cover as much traffic time
+    # (a day's rhythm weighs alike on each). Records older than the drain retention are
     # pruned, so a span longer than that reads what is kept.
     length = window.end - window.start
     before = replace(query, since=deployed_at - length, until=deployed_at, deployments=old)

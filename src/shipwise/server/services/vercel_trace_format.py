@@ -84,7 +84,9 @@ def read_trace_export(
         kind = span.get("kind")
         if isinstance(kind, str) and kind.lower() == "server":
             kind = "server"
-        if isinstance(kind, bool) or kind not in _SERVER:
+        # Only a whole number or a name is a kind: a list or object cannot be looked up
+        # (unhashable), and True or 2.0 would pass for 2.
+        if type(kind) not in (int, str) or kind not in _SERVER:
             skipped["not a server span (a request's inner work)"] += 1
             continue
         servers.append((span, resource))
@@ -150,8 +152,9 @@ def _attributes(holder: Mapping[str, Any] | None) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for attribute in raw:
         # An attribute Shipwise does not read may be of any shape: it is not looked at.
-        if isinstance(attribute, Mapping) and attribute.get("key") in _WANTED:
-            found.setdefault(attribute["key"], attribute.get("value"))
+        key = attribute.get("key") if isinstance(attribute, Mapping) else None
+        if isinstance(key, str) and key in _WANTED:  # a list or object key: unhashable
+            found.setdefault(key, attribute.get("value"))
     return found
 
 

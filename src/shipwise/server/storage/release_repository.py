@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from shipwise.domain.github_order import Recorded
@@ -426,17 +426,31 @@ class ReleaseQueries:
     def recent_deploys(
         self, project_id: int, environment: str, limit: int
     ) -> list[tuple[str, datetime]]:
-        # One row per commit, its newest success; ties in time go to the later report.
-        newest = func.max(DeployRow.at)
-        rows = self.session.execute(
-            select(DeployRow.commit, newest)
+        # The successes in the order recorded (ties in time: the later report); a run of
+        # one commit (a CI re-run reporting it again) starts at its first success, and
+        # each commit is dated by the start of its last run.
+        runs = (
+            select(
+                DeployRow.id,
+                DeployRow.commit,
+                DeployRow.at,
+                func.lag(DeployRow.commit)
+                .over(order_by=(DeployRow.at, DeployRow.id))
+                .label("previous"),
+            )
             .where(
                 DeployRow.project_id == project_id,
                 DeployRow.environment == environment,
                 DeployRow.succeeded.is_(True),
             )
-            .group_by(DeployRow.commit)
-            .order_by(newest.desc(), func.max(DeployRow.id).desc())
+            .subquery()
+        )
+        began = func.max(runs.c.at)
+        rows = self.session.execute(
+            select(runs.c.commit, began)
+            .where(or_(runs.c.previous.is_(None), runs.c.previous != runs.c.commit))
+            .group_by(runs.c.commit)
+            .order_by(began.desc(), func.max(runs.c.id).desc())
             .limit(limit)
         )
         return [(commit, _utc(at)) for commit, at in rows]

@@ -5,7 +5,6 @@ guardrail sees the same number on either database."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
+from shipwise.server.ports.nearest_rank import nearest_rank
 from shipwise.server.ports.vercel import (
     REQUEST,
     DrainQuery,
@@ -22,12 +22,6 @@ from shipwise.server.ports.vercel import (
 )
 from shipwise.server.storage.timestamps import utc
 from shipwise.server.storage.vercel_tables import DrainRecordRow, VercelDeploymentRow
-
-
-def nearest_rank(count: int, quantile: float) -> int:
-    """The 0-based position of the ``quantile`` among ``count`` sorted values, by the
-    nearest-rank method (p75 of 4 values is the 3rd): ceil(q·n) - 1, within bounds."""
-    return min(max(math.ceil(quantile * count) - 1, 0), count - 1)
 
 
 def _matching(query: DrainQuery, *columns: Any) -> Select[Any]:
@@ -96,13 +90,17 @@ class VercelQueries:
         return Moments(int(count or 0), float(total or 0.0), float(total_sq or 0.0))
 
     def drain_counts(self, query: DrainQuery) -> tuple[int, int]:
-        count = int(self.session.scalar(_matching(query, func.count(DrainRecordRow.id))) or 0)
-        if query.kind != REQUEST or count == 0:
-            return count, 0
+        counted = _matching(query, func.count(DrainRecordRow.id))
+        if query.kind != REQUEST:
+            return int(self.session.scalar(counted) or 0), 0
+        # A request without a status (a span that carries none) is no answer to share:
+        # it is left out of both numbers, or it would dilute the 5xx share.
+        answered = counted.where(DrainRecordRow.status.is_not(None))
+        count = int(self.session.scalar(answered) or 0)
+        if count == 0:
+            return 0, 0
         failed = self.session.scalar(
-            _matching(query, func.count(DrainRecordRow.id)).where(
-                DrainRecordRow.status >= 500, DrainRecordRow.status < 600
-            )
+            answered.where(DrainRecordRow.status >= 500, DrainRecordRow.status < 600)
         )
         return count, int(failed or 0)
 

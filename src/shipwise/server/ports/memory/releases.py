@@ -198,11 +198,18 @@ class ReleaseQueries(MemoryBase):
     def recent_deploys(
         self, project_id: int, environment: str, limit: int
     ) -> list[tuple[str, datetime]]:
-        newest: dict[str, tuple[datetime, int]] = {}  # commit: (at, order of recording)
-        for order, (project, env, commit, succeeded, at, _) in enumerate(self._t.deploys):
-            if project == project_id and env == environment and succeeded:
-                newest[commit] = max(newest.get(commit, (at, order)), (at, order))
-        ranked = sorted(newest.items(), key=lambda item: item[1], reverse=True)
+        successes = sorted(
+            (at, order, commit)
+            for order, (project, env, commit, succeeded, at, _) in enumerate(self._t.deploys)
+            if project == project_id and env == environment and succeeded
+        )
+        began: dict[str, tuple[datetime, int]] = {}  # commit: start of its last run
+        previous: str | None = None
+        for at, order, commit in successes:
+            if commit != previous:  # a re-report of the commit serving does not move it
+                began[commit] = (at, order)
+            previous = commit
+        ranked = sorted(began.items(), key=lambda item: item[1], reverse=True)
         return [(commit, at) for commit, (at, _) in ranked[:limit]]
 
     # -- policy -------------------------------------------------------------------------

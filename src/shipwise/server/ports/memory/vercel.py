@@ -3,12 +3,12 @@ store (nearest-rank percentiles, sums, counts of 5xx answers)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from shipwise.server.ports.memory.base import MemoryBase
 from shipwise.server.ports.memory.tables import utc
+from shipwise.server.ports.nearest_rank import nearest_rank
 from shipwise.server.ports.vercel import (
     REQUEST,
     DrainQuery,
@@ -55,8 +55,7 @@ class VercelQueries(MemoryBase):
         values = sorted(r.value for r in self._matching(query) if r.value is not None)
         if not values:
             return None, 0
-        rank = min(max(math.ceil(quantile * len(values)) - 1, 0), len(values) - 1)
-        return values[rank], len(values)
+        return values[nearest_rank(len(values), quantile)], len(values)
 
     def drain_moments(self, query: DrainQuery) -> Moments:
         values = [r.value for r in self._matching(query) if r.value is not None]
@@ -66,6 +65,8 @@ class VercelQueries(MemoryBase):
         records = list(self._matching(query))
         if query.kind != REQUEST:
             return len(records), 0
+        # As the SQL store: a request without a status is in neither number.
+        records = [r for r in records if r.status is not None]
         failed = sum(1 for r in records if r.status is not None and 500 <= r.status < 600)
         return len(records), failed
 
