@@ -395,7 +395,11 @@ def test_deploy_report__failed__is_recorded_and_does_not_count(
         "--json", *remote,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"recorded": True}
+    assert json.loads(result.stdout) == {
+        "recorded": True,
+        "vercel_deployment": None,
+        "vercel_linked": False,
+    }
     check = shipwise("gate", "check", key, "--env", "production", "-p", project, "--json", *remote)
     assert check.exit_code == 1
     gates = json.loads(check.stdout)["gates"]
