@@ -175,12 +175,19 @@ SNAPSHOT: dict[str, Any] = {
 @pytest.fixture
 def sentry_client(sentry: SentryStandin) -> Iterator[SentryStandin]:
     """A real ``sentry_sdk`` client sending over HTTP to the stand-in's DSN."""
-    sentry_sdk.init(dsn=sentry.dsn(SHOP), default_integrations=False, environment="production")
+    sentry_sdk.init(
+        dsn=sentry.dsn(SHOP),
+        default_integrations=False,
+        auto_enabling_integrations=False,  # they would patch httpx for every later test
+        environment="production",
+    )
     try:
         yield sentry
     finally:
         sentry_sdk.get_client().close()
-        sentry_sdk.init()  # no DSN: a client that sends nothing, for the tests after this
+        # No DSN: a client that sends nothing, for the tests after this; and no
+        # integrations, which would patch httpx and more for the rest of the process.
+        sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
 
 
 def test_real_sentry_sdk__errors_after_shipwise_evaluations__are_counted_per_arm(

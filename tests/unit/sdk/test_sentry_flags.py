@@ -63,7 +63,9 @@ def sentry() -> Iterator[KeptEnvelopes]:
             yield transport
     finally:
         sentry_sdk.get_client().close()
-        sentry_sdk.init()  # no DSN: a client that sends nothing, for the tests after this
+        # No DSN: a client that sends nothing, for the tests after this; and no
+        # integrations, which would patch httpx and more for the rest of the process.
+        sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
 
 
 def _flags_of_the_captured_error(transport: KeptEnvelopes) -> list[dict[str, Any]]:
