@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.server import RunningServer, running_server
+from tests.support.server import STALL_HOOKS, RunningServer, running_server
 
 from shipwise.server.services.principal import SYSTEM
 
@@ -131,7 +131,8 @@ class FlagWorld:
 
     def signed_in(self, name: str, role: str) -> httpx.Client:
         """A browser-like client for a new person, signed in by the real sign-in form."""
-        browser = httpx.Client(base_url=self.server.url, timeout=30)
+        # 30 s is a hang guard; a stall past STALL_SECONDS dumps every thread's stack.
+        browser = httpx.Client(base_url=self.server.url, timeout=30, event_hooks=STALL_HOOKS)
         self.opened.append(browser)
         answer = browser.post("/sign-in", data={"token": self.token(name, role)})
         assert answer.status_code == 303, answer.text
