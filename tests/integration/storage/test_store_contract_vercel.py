@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from tests.support.store_backend import START, Backend
 
+from shipwise.domain.nearest_rank import nearest_rank
 from shipwise.server.ports import Store
-from shipwise.server.ports.nearest_rank import nearest_rank
 from shipwise.server.ports.vercel import (
     EVENT,
     REQUEST,

@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from shipwise.domain.guardrails import ArmCounts, Reading
@@ -178,8 +178,8 @@ class SentrySource:
             "category": str(settings.get("category", "error")),
             "outcome": str(settings.get("outcome", "accepted")),
             "groupBy": "outcome",
-            "start": _timestamp(start),
-            "end": _timestamp(end),
+            "start": _http.utc_text(start),
+            "end": _http.utc_text(end),
             "interval": _interval_text(interval),
         }
         projects = _project_ids(settings.get("project"))
@@ -287,9 +287,3 @@ def _interval_text(seconds: int) -> str:
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds // 60}m"
-
-
-def _timestamp(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

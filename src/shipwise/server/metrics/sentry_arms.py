@@ -26,7 +26,6 @@ What a user must know:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from shipwise.domain.guardrails import ArmCounts
@@ -82,8 +81,8 @@ def count_arms(
     params: dict[str, str | list[str]] = {
         "field": _FIELD,
         "dataset": "errors",
-        "start": _timestamp(start),
-        "end": _timestamp(end),
+        "start": _http.utc_text(start),
+        "end": _http.utc_text(end),
     }
     if projects:
         params["project"] = projects
@@ -130,9 +129,3 @@ def _count(answer: _http.Answer) -> float:
             f"expected {_EXPECTED}"
         )
     return number
-
-
-def _timestamp(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -41,7 +41,6 @@ import base64
 import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from shipwise.domain.guardrails import Reading
@@ -130,7 +129,7 @@ def search_query(query: str, window: MetricWindow) -> str:
     """What is sent: tickets, the user's query filled in, created in [start, end)."""
     start, end = window.start, max(window.end, window.start)
     filled = _http.fill(query.strip(), window, _search_value)
-    return f"type:ticket {filled} created>={_timestamp(start)} created<{_timestamp(end)}"
+    return f"type:ticket {filled} created>={_http.utc_text(start)} created<{_http.utc_text(end)}"
 
 
 def _where_problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -229,9 +228,3 @@ def _count(answer: _http.Answer) -> float:
             "is url the account's base URL?"
         )
     return float(count)
-
-
-def _timestamp(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -10,8 +10,9 @@ what is wrong and, where it helps, what to do next.
     ├── PreconditionRequired 428  a write that must carry If-Match did not
     ├── Unauthenticated   401  no token, an unknown, revoked or expired one
     ├── Forbidden         403  the token's role or kind does not allow it
-    └── Unavailable       503  the database cannot do it now (full disk, lock, down);
-                               ``retry_after`` seconds, and what to do meanwhile
+    ├── Unavailable       503  the database cannot do it now (full disk, lock, down);
+    │                          ``retry_after`` seconds, and what to do meanwhile
+    └── WebhookNotConfigured 503  no secret to check a webhook's deliveries with
 """
 
 from __future__ import annotations
@@ -84,3 +85,10 @@ class Unavailable(ServiceError):
 
     def details(self) -> dict[str, object]:
         return {"problem": self.problem} if self.problem else {}
+
+
+class WebhookNotConfigured(ServiceError):
+    """503: the server has no secret for a webhook (GitHub's, Vercel's drains), so no
+    delivery can be trusted."""
+
+    status = 503

@@ -93,7 +93,11 @@ from shipwise.server.ports import (
     StoreOf,
 )
 from shipwise.server.services._common import project_or_404
-from shipwise.server.services.errors import Invalid, ServiceError, Unauthenticated
+from shipwise.server.services.errors import (
+    Invalid,
+    Unauthenticated,
+    WebhookNotConfigured,
+)
 from shipwise.server.services.evidence import ApprovedTx, announce_approved, record_evidence_in
 from shipwise.server.services.github_ci import on_ci, on_deploy
 from shipwise.server.services.github_delivery import Delivery, DeliveryTx
@@ -101,7 +105,7 @@ from shipwise.server.services.release_news import ReleaseNews
 from shipwise.server.services.release_policy import ReleasePolicy
 from shipwise.server.services.upcoming import UpcomingNotice, UpcomingTx
 
-__all__ = ["DELIVERY_RETENTION", "GitHubIntake", "IntakeSummary", "WebhookNotConfigured"]
+__all__ = ["DELIVERY_RETENTION", "GitHubIntake", "IntakeSummary"]
 
 SECRET_VARIABLE = "SHIPWISE_GITHUB_WEBHOOK_SECRET"  # noqa: S105 - its name, not a secret
 
@@ -117,12 +121,6 @@ class IntakeTx(
     """What one delivery touches: the project, its pipeline and policy, the delivery's
     receipt, and what its fact changes (``DeliveryTx``); stamped by the store's clock;
     the outbox that tells of a review's approval (and of an upcoming release)."""
-
-
-class WebhookNotConfigured(ServiceError):
-    """503: the server has no webhook secret, so no delivery can be trusted."""
-
-    status = 503
 
 
 @dataclass(frozen=True, slots=True)

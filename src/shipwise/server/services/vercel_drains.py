@@ -23,7 +23,12 @@ from shipwise.server.ports.projects import ProjectStore
 from shipwise.server.ports.store import Clocked, StoreOf
 from shipwise.server.ports.vercel import VercelDrainStore
 from shipwise.server.services._common import project_or_404
-from shipwise.server.services.errors import Forbidden, Invalid, ServiceError
+from shipwise.server.services.errors import (
+    Forbidden,
+    Invalid,
+    ServiceError,
+    WebhookNotConfigured,
+)
 from shipwise.server.services.vercel_drain_format import (
     MAX_ENVIRONMENT,
     MalformedDelivery,
@@ -36,7 +41,6 @@ __all__ = [
     "DrainSummary",
     "VercelDrainSettings",
     "VercelDrains",
-    "VercelDrainsNotConfigured",
 ]
 
 SECRET_VARIABLE = "SHIPWISE_VERCEL_DRAIN_SECRET"  # noqa: S105 - its name, not a secret
@@ -60,12 +64,6 @@ PRUNE_EVERY = timedelta(minutes=10)
 
 class VercelTx(ProjectStore, VercelDrainStore, Clocked, Protocol):
     """What a delivery and the sweep touch."""
-
-
-class VercelDrainsNotConfigured(ServiceError):
-    """503: the server has no drain secret, so no delivery can be trusted."""
-
-    status = 503
 
 
 class BadDelivery(ServiceError):
@@ -149,7 +147,7 @@ class VercelDrains:
         """Raise unless ``signature`` is the drain's signature of ``body``."""
         secret = self._settings.secret
         if secret is None:
-            raise VercelDrainsNotConfigured(
+            raise WebhookNotConfigured(
                 f"Vercel drains are off: set {SECRET_VARIABLE} to the drain's signature "
                 "secret and restart the server"
             )

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
-from shipwise.server.ports.nearest_rank import nearest_rank
+from shipwise.domain.nearest_rank import nearest_rank
 from shipwise.server.ports.vercel import (
     REQUEST,
     DrainQuery,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
+from shipwise.domain.nearest_rank import nearest_rank
 from shipwise.server.ports.memory.base import MemoryBase
 from shipwise.server.ports.memory.tables import utc
-from shipwise.server.ports.nearest_rank import nearest_rank
 from shipwise.server.ports.vercel import (
     REQUEST,
     DrainQuery,
