@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# pytest-xdist starts its workers with COLUMNS=80 and LINES=24. Rich fixes a console's
+# width when it is made if COLUMNS is set, so the CLI's module-level consoles would keep
+# 80 columns and ignore the width each CLI test gives (cli_runner.py): a table would wrap
+# in one process and not in another, by the order the tests ran in.
+for _variable in ("COLUMNS", "LINES"):
+    os.environ.pop(_variable, None)
 
 _tally = {"passed": 0, "failed": 0}
 

@@ -1,5 +1,6 @@
-"""The database fixtures work: each database takes writes in transactions, every test gets an
-empty database of its own, and PostgreSQL's LISTEN/NOTIFY delivers on commit only."""
+"""The database fixtures work: each database takes writes in transactions, every test gets a
+database of its own (empty, or at the newest migration as a server's first start leaves
+it), and PostgreSQL's LISTEN/NOTIFY delivers on commit only."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Column,
     Engine,
@@ -22,6 +25,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+
+from shipwise.server.storage.database import MIGRATIONS, Database
 
 metadata = MetaData()
 flags = Table(
@@ -45,10 +50,10 @@ def _psycopg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def test_database_url__write_in_transaction__reads_back_and_rollback_discards(
-    database_url: str, request: pytest.FixtureRequest
+def test_empty_database_url__write_in_transaction__reads_back_and_rollback_discards(
+    empty_database_url: str, request: pytest.FixtureRequest
 ) -> None:
-    with _engine(database_url) as engine:
+    with _engine(empty_database_url) as engine:
         assert request.node.name.endswith(f"[{engine.dialect.name}]")
         assert inspect(engine).get_table_names() == []
 
@@ -65,12 +70,58 @@ def test_database_url__write_in_transaction__reads_back_and_rollback_discards(
             assert conn.execute(select(func.count()).select_from(flags)).scalar_one() == 1
 
 
-def test_postgres_url__each_test__gets_a_fresh_database_of_its_own(postgres_url: str) -> None:
+def test_empty_postgres_url__each_test__gets_a_fresh_database_of_its_own(
+    empty_postgres_url: str,
+) -> None:
+    with _engine(empty_postgres_url) as engine, engine.connect() as conn:
+        name = conn.execute(text("SELECT current_database()")).scalar_one()
+        assert name == make_url(empty_postgres_url).database
+        assert name.startswith("shipwise_test_")
+        assert inspect(conn).get_table_names() == []
+
+
+def _at_head(url: str) -> None:
+    database = Database(url)
+    try:
+        with database.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM tokens")).scalar_one() == 0
+            assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 0
+        assert database.current_revision() == _head()
+    finally:
+        database.dispose()
+
+
+def test_database_url__is_at_the_newest_migration__with_nothing_written(
+    database_url: str,
+) -> None:
+    _at_head(database_url)
+
+
+def test_postgres_url__each_test__gets_a_migrated_database_of_its_own(
+    postgres_url: str, request: pytest.FixtureRequest
+) -> None:
+    _at_head(postgres_url)
     with _engine(postgres_url) as engine, engine.connect() as conn:
         name = conn.execute(text("SELECT current_database()")).scalar_one()
         assert name == make_url(postgres_url).database
         assert name.startswith("shipwise_test_")
-        assert inspect(conn).get_table_names() == []
+        # The copy is this test's alone: a write here is not in the next test's copy.
+        conn.execute(
+            text(
+                "INSERT INTO projects (key, name, timezone, created_at) "
+                "VALUES (:key, 'P', 'UTC', now())"
+            ),
+            {"key": request.node.name[:40]},
+        )
+        conn.commit()
+    with _engine(postgres_url) as engine, engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM projects")).scalar_one() == 1
+
+
+def _head() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def test_notify__sent_inside_a_transaction__arrives_only_after_commit(postgres_url: str) -> None:

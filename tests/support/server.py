@@ -3,9 +3,7 @@ the database the test chooses. Nothing is mocked."""
 
 from __future__ import annotations
 
-import faulthandler
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from tests.support import stall_watch
 
 from shipwise.server.api.app import create_app
 from shipwise.server.bootstrap import Services, build
@@ -25,22 +24,9 @@ from shipwise.server.settings import Settings
 ADMIN_TOKEN = "sw_api_test-admin-token"
 
 
-# A request to a test server that takes this long is a stall worth seeing from inside:
-# every thread's stack (the server's included) goes to stderr, which pytest shows with
-# the failure. Full runs on a loaded 2-core machine have, rarely, seen a first write to
-# a fresh server take over 10 s; not reproduced alone (issue 12's notes).
-STALL_SECONDS = 8.0
-
-
-def _watch(_request: httpx.Request) -> None:
-    faulthandler.dump_traceback_later(STALL_SECONDS, file=sys.stderr)
-
-
-def _unwatch(_response: httpx.Response) -> None:
-    faulthandler.cancel_dump_traceback_later()
-
-
-STALL_HOOKS = {"request": [_watch], "response": [_unwatch]}
+# A request to a test server that stalls reports what every thread and PostgreSQL backend
+# is doing, printed with the failure (stall_watch.py).
+STALL_HOOKS = stall_watch.HOOKS
 
 
 def free_port() -> int:
@@ -57,7 +43,7 @@ class RunningServer:
 
     def admin(self) -> httpx.Client:
         """An httpx client for the admin API, authenticated as the first admin."""
-        # 30 s is a hang guard, not a latency bound; a stall past STALL_SECONDS dumps stacks.
+        # 30 s is a hang guard, not a latency bound; a stall past 8 s reports itself (stall_watch).
         return httpx.Client(
             base_url=self.url,
             headers={"Authorization": f"Bearer {self.admin_token}"},

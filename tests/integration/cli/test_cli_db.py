@@ -29,25 +29,27 @@ def _head(url: str) -> str | None:
 
 
 def test_db_upgrade__empty_database__migrates_and_prints_revision(
-    shipwise: Shipwise, database_url: str
+    shipwise: Shipwise, empty_database_url: str
 ) -> None:
     # When an empty database is upgraded
-    result = shipwise("db", "upgrade", "--database-url", database_url)
+    result = shipwise("db", "upgrade", "--database-url", empty_database_url)
 
     # Then it has the schema and the output names the revision it is at
     assert result.exit_code == 0, result.output
-    revision = _head(database_url)
+    revision = _head(empty_database_url)
     assert revision is not None
     assert f"migrated from empty to revision {revision}" in result.stdout
-    assert {"flags", "audit_log", "tokens"} <= _tables(database_url)
+    assert {"flags", "audit_log", "tokens"} <= _tables(empty_database_url)
 
 
-def test_db_upgrade__twice__second_run_is_up_to_date(shipwise: Shipwise, database_url: str) -> None:
-    first = shipwise.json("db", "upgrade", "--database-url", database_url)
-    second = shipwise.json("db", "upgrade", "--database-url", database_url)
+def test_db_upgrade__twice__second_run_is_up_to_date(
+    shipwise: Shipwise, empty_database_url: str
+) -> None:
+    first = shipwise.json("db", "upgrade", "--database-url", empty_database_url)
+    second = shipwise.json("db", "upgrade", "--database-url", empty_database_url)
     assert first["previous"] is None
     assert second["previous"] == second["revision"] == first["revision"]
-    assert "up to date" in shipwise("db", "upgrade", "--database-url", database_url).stdout
+    assert "up to date" in shipwise("db", "upgrade", "--database-url", empty_database_url).stdout
 
 
 def test_db_upgrade__data_dir__creates_sqlite_file_there(

@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from shipwise.server.storage.database import Database
 
 
-def test_current_revision__empty_database__is_none(database_url: str) -> None:
-    database = Database(database_url)
+def test_current_revision__empty_database__is_none(empty_database_url: str) -> None:
+    database = Database(empty_database_url)
     try:
         assert database.current_revision() is None
     finally:
@@ -20,10 +20,10 @@ def test_current_revision__empty_database__is_none(database_url: str) -> None:
 
 
 def test_current_revision__version_table_unreadable__raises_rather_than_not_migrated(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
     # Given a version table the query cannot read (an error other than "no such table")
-    database = Database(database_url)
+    database = Database(empty_database_url)
     try:
         with database.engine.begin() as connection:
             connection.execute(text("CREATE TABLE alembic_version (other INTEGER)"))

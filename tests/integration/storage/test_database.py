@@ -44,7 +44,17 @@ def database(database_url: str) -> Iterator[Database]:
     db.dispose()
 
 
-def test_upgrade__creates_every_table__and_is_idempotent(database: Database) -> None:
+@pytest.fixture
+def migrated_here(empty_database_url: str) -> Iterator[Database]:
+    """An empty database migrated by this test's own ``upgrade``, not a copied one."""
+    db = Database(empty_database_url)
+    db.upgrade()
+    yield db
+    db.dispose()
+
+
+def test_upgrade__creates_every_table__and_is_idempotent(migrated_here: Database) -> None:
+    database = migrated_here
     tables = set(inspect(database.engine).get_table_names())
     assert {"projects", "environments", "flags", "flag_configs", "segments", "tokens"} <= tables
     assert {"audit_log", "audit_chain_head", "exposures", "alembic_version"} <= tables
@@ -58,11 +68,11 @@ def test_upgrade__creates_every_table__and_is_idempotent(database: Database) -> 
 
 
 def test_migrations__at_head__build_exactly_the_schema_the_tables_declare(
-    database: Database,
+    migrated_here: Database,
 ) -> None:
     """A table, column or index added to tables.py without its migration (or the other way
     round) would work in tests that create tables one way and fail on an upgraded server."""
-    with database.engine.connect() as connection:
+    with migrated_here.engine.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": False, "compare_server_default": False}
         )
@@ -71,9 +81,9 @@ def test_migrations__at_head__build_exactly_the_schema_the_tables_declare(
 
 
 def test_migration_0007__lowers_commits_written_before_the_edges_normalised_them(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
-    database = Database(database_url)
+    database = Database(empty_database_url)
     try:
         database.upgrade("0006")
         with database.engine.begin() as connection:

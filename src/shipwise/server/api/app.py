@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from shipwise import __version__
@@ -84,14 +84,20 @@ def create_app(services: Services, limits: BodyLimits = DEFAULT_LIMITS) -> FastA
     install_docs(app)  # after the API's routes: a page for people, not on the hot path
     install_web(app)  # the dashboard: pages for people, after every API route
 
-    @app.get(
+    app.add_api_route(
         "/health",
+        health,
+        methods=["GET"],
         tags=["meta"],
         summary="Liveness, the database's state and the streams this instance holds",
         response_description="ok, or degraded: writes fail (disk full, locked, read-only)",
         responses={503: {"description": "The database cannot be read: route traffic elsewhere"}},
     )
-    async def health() -> JSONResponse:
-        return await health_response(services.database, broadcaster.subscriber_count())
-
     return app
+
+
+# A module function reading the app's state, not a closure over `services`: FastAPI keeps
+# endpoint functions in process-wide caches, which would keep a closure's app alive.
+async def health(request: Request) -> JSONResponse:
+    state = request.app.state
+    return await health_response(state.services.database, state.broadcaster.subscriber_count())

@@ -45,42 +45,59 @@ _SWAGGER_PARAMETERS = {"validatorUrl": None}
 
 def install_docs(app: FastAPI) -> None:
     """Add /docs, /docs/oauth2-redirect and /redoc to an app created with
-    ``docs_url=None, redoc_url=None``, with their assets under ``ASSETS_PATH``."""
+    ``docs_url=None, redoc_url=None``, with their assets under ``ASSETS_PATH``.
+
+    The pages are module functions that read the app from the request, not closures
+    over it: FastAPI keeps every endpoint function in process-wide caches, and a
+    closure there would keep its app (and all it holds) alive after the server stops."""
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
-    openapi_url = app.openapi_url or "/openapi.json"
-    redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+    app.add_api_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
+    app.add_api_route(
+        _redirect_url(app), swagger_ui_redirect, methods=["GET"], include_in_schema=False
+    )
+    app.add_api_route("/redoc", redoc, methods=["GET"], include_in_schema=False)
 
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")  # behind a proxy that strips a prefix
-        return _same_origin(
-            get_swagger_ui_html(
-                openapi_url=f"{root}{openapi_url}",
-                title=f"{app.title} - API",
-                oauth2_redirect_url=f"{root}{redirect_url}",
-                swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
-                swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
-                swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
-                swagger_ui_parameters={**(app.swagger_ui_parameters or {}), **_SWAGGER_PARAMETERS},
-            )
+
+def _openapi_url(app: FastAPI) -> str:
+    return app.openapi_url or "/openapi.json"
+
+
+def _redirect_url(app: FastAPI) -> str:
+    return app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+
+
+async def swagger_ui(request: Request) -> HTMLResponse:
+    app: FastAPI = request.app
+    root = request.scope.get("root_path", "")  # behind a proxy that strips a prefix
+    return _same_origin(
+        get_swagger_ui_html(
+            openapi_url=f"{root}{_openapi_url(app)}",
+            title=f"{app.title} - API",
+            oauth2_redirect_url=f"{root}{_redirect_url(app)}",
+            swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
+            swagger_ui_parameters={**(app.swagger_ui_parameters or {}), **_SWAGGER_PARAMETERS},
         )
+    )
 
-    @app.get(redirect_url, include_in_schema=False)
-    async def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
 
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return _same_origin(
-            get_redoc_html(
-                openapi_url=f"{root}{openapi_url}",
-                title=f"{app.title} - API",
-                redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
-                redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
-                with_google_fonts=False,  # fonts.googleapis.com: the system's fonts serve
-            )
+async def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+async def redoc(request: Request) -> HTMLResponse:
+    app: FastAPI = request.app
+    root = request.scope.get("root_path", "")
+    return _same_origin(
+        get_redoc_html(
+            openapi_url=f"{root}{_openapi_url(app)}",
+            title=f"{app.title} - API",
+            redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
+            with_google_fonts=False,  # fonts.googleapis.com: the system's fonts serve
         )
+    )
 
 
 def _same_origin(page: HTMLResponse) -> HTMLResponse:

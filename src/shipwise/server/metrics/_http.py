@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from shipwise.server.outbound_tls import client_context
 from shipwise.server.ports import MetricUnavailable, MetricWindow
 
 Problem = tuple[str, str]
@@ -192,7 +193,9 @@ def _exchange(
 ) -> Answer:
     try:
         where = shown(url)
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        with httpx.Client(
+            timeout=timeout, follow_redirects=False, verify=client_context()
+        ) as client:
             response = client.request(method, url, params=params, headers=headers, json=body)
     except httpx.TimeoutException:
         raise MetricUnavailable(

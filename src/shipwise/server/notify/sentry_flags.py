@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from shipwise.server.notify import answers
+from shipwise.server.outbound_tls import client_context
 from shipwise.server.ports import Delivered, Notification, NotificationFailed
 
 FLAG_CHANGED = "flag.changed"  # the notification kind flag changes travel as
@@ -82,7 +83,7 @@ class SentryFlagsSender:
         self._secret = secret
         self._timeout = timeout
         self._where = f"sentry-flags channel {name!r} on {parsed.host}"
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False, verify=client_context())
 
     def __repr__(self) -> str:  # never the URL nor the secret
         return f"SentryFlagsSender({self._where!r})"

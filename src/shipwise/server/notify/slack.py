@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from shipwise.server.notify import answers
 from shipwise.server.notify.redact import hide_url
 from shipwise.server.notify.slack_blocks import message
+from shipwise.server.outbound_tls import client_context
 from shipwise.server.ports import Delivered, Notification, NotificationFailed
 
 MIN_INTERVAL = 1.0  # Slack: about one message a second per channel
@@ -61,7 +62,7 @@ class SlackWebhookSender:
         hide_url(url)
         self._where = f"slack channel {name!r} (incoming webhook on {parsed.host})"
         self._timeout = timeout
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False, verify=client_context())
 
     def __repr__(self) -> str:  # never the URL: it is the secret
         return f"SlackWebhookSender({self._where!r})"

@@ -41,6 +41,7 @@ from typing import Any
 import httpx
 
 from shipwise.server.notify import answers
+from shipwise.server.outbound_tls import client_context
 from shipwise.server.ports import Notification, NotificationFailed
 
 USER_AGENT = "Shipwise"
@@ -142,7 +143,7 @@ class WebhookNotifier:
         self._secret = _bytes(secret)
         self._timeout = timeout
         self._clock = clock
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False, verify=client_context())
 
     def __repr__(self) -> str:  # never the secret
         return f"WebhookNotifier({self._shown!r}, name={self.name!r})"

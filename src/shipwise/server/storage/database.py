@@ -127,9 +127,13 @@ class Database:
             statement = context.statement or ""
             self._note_slow(context.connection, statement, "failed after")
 
-        event.listen(self.engine, "before_cursor_execute", started)
-        event.listen(self.engine, "after_cursor_execute", finished)
-        event.listen(self.engine, "handle_error", failed)
+        self._listeners = (
+            ("before_cursor_execute", started),
+            ("after_cursor_execute", finished),
+            ("handle_error", failed),
+        )
+        for name, listener in self._listeners:
+            event.listen(self.engine, name, listener)
 
     def _note_slow(self, conn: Any, statement: str, what: str) -> None:
         starts = None if conn is None else conn.info.get("shipwise_started")
@@ -256,3 +260,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        # "handle_error" lives on the dialect, which SQLAlchemy's mappers keep in their
+        # statement caches: left registered, it would keep this Database, its engine and
+        # that engine's caches alive for as long as the process runs.
+        for name, listener in self._listeners:
+            if event.contains(self.engine, name, listener):
+                event.remove(self.engine, name, listener)
