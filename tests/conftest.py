@@ -6,6 +6,10 @@ import os
 
 import pytest
 
+# The database fixtures (database_url, postgres_url and their empty_ forms), for every
+# directory of tests.
+pytest_plugins = ["tests.support.databases"]
+
 # pytest-xdist starts its workers with COLUMNS=80 and LINES=24. Rich fixes a console's
 # width when it is made if COLUMNS is set, so the CLI's module-level consoles would keep
 # 80 columns and ignore the width each CLI test gives (cli_runner.py): a table would wrap

@@ -24,7 +24,6 @@ import pytest
 from click.testing import Result
 from tests.integration.api.protected_world import World, protected_world
 from tests.integration.cli.cli_runner import Shipwise
-from tests.integration.conftest import database_url  # noqa: F401  (SQLite, then PostgreSQL)
 
 from shipwise.sdk import Client
 from shipwise.server.services.principal import SYSTEM
@@ -47,7 +46,7 @@ protected = false
 
 
 @pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[World]:  # noqa: F811
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     with protected_world(database_url, tmp_path) as people:
         yield people
 

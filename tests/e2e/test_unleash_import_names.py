@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from tests.integration.api.helpers import issue
 from tests.integration.cli.cli_runner import Shipwise
-from tests.integration.conftest import database_url  # noqa: F401  (SQLite, then PostgreSQL)
 from tests.support.server import RunningServer, running_server
 from UnleashClient import UnleashClient
 from UnleashClient.utils import InstanceAllowType
@@ -92,7 +91,7 @@ STATE: dict[str, Any] = {
 
 
 @pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[RunningServer]:  # noqa: F811
+def server(database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
     with running_server(database_url=database_url, data_dir=tmp_path) as running:
         yield running
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.server import STALL_HOOKS, RunningServer
+from tests.support.server import STALL_HOOKS, TLS, RunningServer
 
 from shipwise.domain.github import sign
 
@@ -66,8 +66,8 @@ def deliver(
         headers["X-Hub-Signature-256"] = signature
     elif secret is not None:
         headers["X-Hub-Signature-256"] = sign(secret.encode(), body)
-    # 30 s is a hang guard; a stall past STALL_SECONDS dumps every thread's stack.
-    with httpx.Client(timeout=30, event_hooks=STALL_HOOKS) as client:
+    # 30 s is a hang guard; a stall past 8 s reports itself (stall_watch).
+    with httpx.Client(timeout=30, event_hooks=STALL_HOOKS, verify=TLS) as client:
         return client.post(f"{server.url}{HOOK}", content=body, headers=headers)
 
 

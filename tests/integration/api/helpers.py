@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tests.support.server import RunningServer
+from tests.support.server import STALL_HOOKS, TLS, RunningServer
 
 
 def as_token(server: RunningServer, secret: str) -> httpx.Client:
     return httpx.Client(
-        base_url=server.url, headers={"Authorization": f"Bearer {secret}"}, timeout=10
+        base_url=server.url,
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=10,
+        event_hooks=STALL_HOOKS,
+        verify=TLS,
     )
 
 

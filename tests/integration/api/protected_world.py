@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from tests.integration.api.helpers import newest_audit_id, rules_path
 from tests.support.clock import ManualClock
-from tests.support.server import STALL_HOOKS, RunningServer, running_server
+from tests.support.server import STALL_HOOKS, TLS, RunningServer, running_server
 
 from shipwise.server.services.principal import SYSTEM
 
@@ -57,11 +57,13 @@ class World:
                 SYSTEM, name=name, kind="api", project_key="default", role=role
             ).secret
             headers = {"Authorization": f"Bearer {secret}"}
-            # 30 s is a hang guard; a request past STALL_SECONDS dumps every thread's
-            # stack (a PUT here once timed out at 10 s on PostgreSQL in a full run, and
-            # was not seen again in a dozen runs of the test alone).
+            # 30 s is a hang guard; a request past 8 s reports itself (stall_watch).
             self.clients[name] = httpx.Client(
-                base_url=server.url, headers=headers, timeout=30, event_hooks=STALL_HOOKS
+                base_url=server.url,
+                headers=headers,
+                timeout=30,
+                event_hooks=STALL_HOOKS,
+                verify=TLS,
             )
         self.admin = server.admin()
         for key, kind in (

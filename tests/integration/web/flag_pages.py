@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.server import STALL_HOOKS, RunningServer, running_server
+from tests.support.server import STALL_HOOKS, TLS, RunningServer, running_server
 
 from shipwise.server.services.principal import SYSTEM
 
@@ -131,8 +131,10 @@ class FlagWorld:
 
     def signed_in(self, name: str, role: str) -> httpx.Client:
         """A browser-like client for a new person, signed in by the real sign-in form."""
-        # 30 s is a hang guard; a stall past STALL_SECONDS dumps every thread's stack.
-        browser = httpx.Client(base_url=self.server.url, timeout=30, event_hooks=STALL_HOOKS)
+        # 30 s is a hang guard; a stall past 8 s reports itself (stall_watch).
+        browser = httpx.Client(
+            base_url=self.server.url, timeout=30, event_hooks=STALL_HOOKS, verify=TLS
+        )
         self.opened.append(browser)
         answer = browser.post("/sign-in", data={"token": self.token(name, role)})
         assert answer.status_code == 303, answer.text

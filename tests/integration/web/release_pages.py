@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.server import STALL_HOOKS, RunningServer, running_server
+from tests.support.server import STALL_HOOKS, TLS, RunningServer, running_server
 
 PROJECT = "default"
 API = f"/api/v1/projects/{PROJECT}"
@@ -130,8 +130,10 @@ class World:
     @contextmanager
     def person(self, name: str) -> Iterator[httpx.Client]:
         """``name``'s browser: signed in through the real sign-in form."""
-        # 30 s is a hang guard; a stall past STALL_SECONDS dumps every thread's stack.
-        with httpx.Client(base_url=self.server.url, timeout=30, event_hooks=STALL_HOOKS) as client:
+        # 30 s is a hang guard; a stall past 8 s reports itself (stall_watch).
+        with httpx.Client(
+            base_url=self.server.url, timeout=30, event_hooks=STALL_HOOKS, verify=TLS
+        ) as client:
             response = client.post("/sign-in", data={"token": self.tokens[name], "next": "/"})
             assert response.status_code == 303, response.text
             yield client
@@ -139,7 +141,11 @@ class World:
     def api_as(self, name: str) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[name]}"}
         return httpx.Client(
-            base_url=self.server.url, headers=headers, timeout=30, event_hooks=STALL_HOOKS
+            base_url=self.server.url,
+            headers=headers,
+            timeout=30,
+            event_hooks=STALL_HOOKS,
+            verify=TLS,
         )
 
     def release(self, title: str, **fields: Any) -> str:

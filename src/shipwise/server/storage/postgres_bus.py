@@ -11,7 +11,9 @@ with the ``postgres`` extra, and a server on SQLite must run without it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import secrets
 import threading
 from collections.abc import Sequence
 
@@ -42,6 +44,9 @@ class PostgresBus(LocalBus):
         self._ready = threading.Event()
         self._sender_lock = threading.Lock()
         self._sender: psycopg.Connection | None = None
+        # This instance's own channel, on which close() wakes its listener at once
+        # rather than after the listener's next half-second look at the stop flag.
+        self._wake = f"shipwise_wake_{secrets.token_hex(8)}"
         self._thread = threading.Thread(target=self._listen, name="shipwise-listen", daemon=True)
         self._thread.start()
         if not self._ready.wait(10):
@@ -77,9 +82,14 @@ class PostgresBus(LocalBus):
                 with psycopg.connect(self._url, autocommit=True) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     connection.execute(f"LISTEN {REVOCATIONS}")
+                    connection.execute(f"LISTEN {self._wake}")
                     self._ready.set()
                     while not self._stop.is_set():
-                        for notice in connection.notifies(timeout=0.5, stop_after=None):
+                        heard = connection.notifies(timeout=0.5, stop_after=None)
+                        for notice in heard:
+                            if notice.channel == self._wake:
+                                heard.close()  # close() woke us: look at the stop flag now
+                                break
                             self._heard(notice.channel, notice.payload)
             except psycopg.OperationalError:
                 if not self._stop.is_set():
@@ -101,6 +111,8 @@ class PostgresBus(LocalBus):
 
     def close(self) -> None:
         self._stop.set()
+        with contextlib.suppress(psycopg.Error):  # if PostgreSQL is gone, the listener
+            self._notify(self._wake, [""])  # stops at its next timeout instead
         self._thread.join(timeout=5)
         with self._sender_lock:
             if self._sender is not None:

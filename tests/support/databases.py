@@ -1,5 +1,5 @@
-"""Database fixtures for the integration tests: a SQLite file and a PostgreSQL database of
-the test's own.
+"""Database fixtures for every test (a plugin of tests/conftest.py): a SQLite file and a
+PostgreSQL database of the test's own.
 
 `database_url` runs a test once per database (ids "sqlite" and "postgresql");
 `postgres_url` gives PostgreSQL only, for tests that need two servers on one database.
