@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -16,6 +17,19 @@ pytest_plugins = ["tests.support.databases"]
 # in one process and not in another, by the order the tests ran in.
 for _variable in ("COLUMNS", "LINES"):
     os.environ.pop(_variable, None)
+
+# The collector tuned as `shipwise serve` tunes it (serve.tune_garbage_collector): the test
+# servers run in this process, and at Python's default thresholds a worker spent about a
+# fifth of its time in collections (99 s against 82 s for the same 1,637 tests).
+gc.set_threshold(50_000, 20, 100)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built (modules, test items) lives for the whole run: out of the
+    collector's sight, so full collections scan only what the tests make."""
+    gc.collect()
+    gc.freeze()
+
 
 _tally = {"passed": 0, "failed": 0}
 

@@ -127,12 +127,13 @@ HOOKS = {"request": [watch], "response": [unwatch]}
 
 
 def _slow_collections(phase: str, info: dict[str, int]) -> None:
-    """Print any collection that took a second or more: a full collection holds the GIL."""
+    """Print a collection of a second or more while a request is watched: a full
+    collection holds the GIL, so every thread of the process waits for it."""
     if phase == "start":
         _slow_collections.started = time.monotonic()  # type: ignore[attr-defined]
         return
     took = time.monotonic() - getattr(_slow_collections, "started", time.monotonic())
-    if took >= 1.0:
+    if took >= 1.0 and _timers:
         print(
             f"--- gc generation {info.get('generation')} took {took:.1f} s"
             f" ({info.get('collected')} collected); resident {_resident_megabytes()}",
