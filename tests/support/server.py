@@ -4,7 +4,6 @@ the database the test chooses. Nothing is mocked."""
 from __future__ import annotations
 
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from tests.support import stall_watch
 
 from shipwise.server.api.app import create_app
 from shipwise.server.bootstrap import Services, build
+from shipwise.server.outbound_tls import client_context
 from shipwise.server.ports import Clock
 from shipwise.server.serve import Server
 from shipwise.server.settings import Settings
@@ -32,7 +32,7 @@ STALL_HOOKS = stall_watch.HOOKS
 # One TLS context for the tests' clients (`verify=TLS`): httpx makes one per client by
 # default, parsing the whole CA bundle each time, about 35 ms, for clients that only
 # ever speak plain HTTP to 127.0.0.1.
-TLS = ssl.create_default_context()
+TLS = client_context()  # the server's own, shared the same way (outbound_tls.py)
 
 
 def free_port() -> int:
